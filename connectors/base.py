@@ -1,0 +1,134 @@
+"""What every connector returns, and the one place values are coerced to the declared field types.
+
+Raw values are not cleaned here: a value that cannot be represented in its declared type is not
+guessed at. Its row is quarantined with the reason (source, key or row, column, value, expected
+type) and every other row is loaded, so rows read = rows extracted + rows quarantined.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+
+from connectors.mapping import EntitySpec
+
+ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float64(), "date": pa.string()}
+
+
+class SourceError(RuntimeError):
+    """A source cannot be read as its mapping says (missing, unreachable, changed schema)."""
+
+
+@dataclass
+class Extract:
+    """One entity as extracted: canonical columns plus pedigree, and the rows that were set aside."""
+
+    table: pa.Table
+    rows_read: int
+    quarantined: list[dict] = field(default_factory=list)
+    source: str = ""  # what was read, for messages (never contains credentials)
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _to_string(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return str(v)
+
+
+def _to_int(v):
+    if isinstance(v, bool):
+        raise _Invalid
+    if isinstance(v, int):
+        return v
+    if isinstance(v, (float, Decimal)) and v == int(v):
+        return int(v)
+    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+        return int(v.strip())
+    raise _Invalid
+
+
+def _to_float(v):
+    if isinstance(v, bool):
+        raise _Invalid
+    if isinstance(v, (int, float, Decimal)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip().replace(",", ""))
+        except ValueError:
+            raise _Invalid from None
+    raise _Invalid
+
+
+def _to_date_text(v):
+    if isinstance(v, datetime):
+        return v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, (int, float)):  # Excel serial dates are handled by the file client; anything else is odd
+        raise _Invalid
+    raise _Invalid
+
+
+_CONVERT = {"string": _to_string, "integer": _to_int, "decimal": _to_float, "date": _to_date_text}
+
+
+def coerce(entity: EntitySpec, columns: dict[str, list], labels: list[str], where: str) -> tuple[dict[str, pa.Array], list[dict]]:
+    """Turn per-field value lists into typed Arrow arrays.
+
+    ``labels`` names each row for messages (the source key, or file/sheet/row). Returns the arrays
+    (rows with an unconvertible value or an empty primary key removed) and the quarantine records.
+    """
+    n = len(labels)
+    bad: dict[int, dict] = {}
+    arrays = {}
+    for name, values in columns.items():
+        spec = entity.fields.get(name)
+        ftype = spec.type if spec else "string"
+        target = ARROW_TYPES[ftype]
+        try:
+            if ftype == "integer" or ftype == "decimal":
+                arrays[name] = pa.array(values, type=target)  # fast path: already numbers
+                continue
+            if all(v is None or isinstance(v, str) for v in values):
+                arrays[name] = pa.array(values, type=target)
+                continue
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            pass
+        conv = _CONVERT[ftype]
+        out = []
+        for i, v in enumerate(values):
+            if v is None or (isinstance(v, float) and v != v):
+                out.append(None)
+                continue
+            try:
+                out.append(conv(v))
+            except (_Invalid, ValueError, OverflowError):
+                out.append(None)
+                column = spec.column if spec else name
+                bad.setdefault(i, dict(source=where, key=labels[i], column=column, value=str(v)[:200],
+                                       reason=f"{column}: expected {ftype}, found {v!r:.60}"))
+        arrays[name] = pa.array(out, type=target)
+    for i in range(n):
+        if i in bad:
+            continue
+        empty = [k for k in entity.primary_key if k in arrays and arrays[k][i].as_py() in (None, "")]
+        if empty:
+            cols = ", ".join(entity.fields[k].column if k in entity.fields else k for k in empty)
+            bad[i] = dict(source=where, key=labels[i], column=cols, value=None,
+                          reason=f"primary key {cols} is empty: the row cannot be identified")
+    if bad:
+        keep = pa.array([i not in bad for i in range(n)])
+        arrays = {k: a.filter(keep) for k, a in arrays.items()}
+    return arrays, [bad[i] for i in sorted(bad)]

@@ -1,0 +1,193 @@
+"""Mapping files: how one campus system's tables and columns become statedata's canonical fields.
+
+A college whose vendor names things differently writes a mapping file, not code. The format is
+documented with a complete example in docs/mapping.md; ``load_mapping`` validates a file and
+raises ``MappingError`` naming the file, the entity and the field that is wrong.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from warehouse.codes import code_table_names
+
+FIELD_TYPES = ("string", "integer", "decimal", "date")
+SOURCE_KINDS = ("sql", "files")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PII_KINDS = ("name", "id_card", "phone")
+
+
+class MappingError(ValueError):
+    """A mapping file is invalid; the message names the file and the place in it."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    column: str
+    type: str = "string"
+    required: bool = False
+    pii: str | None = None
+    codes: str | None = None  # national code table the value must belong to (after translation)
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    fields: dict[str, FieldSpec]
+    primary_key: tuple[str, ...]
+    table: str | None = None  # sql sources: the vendor table
+    files: str | None = None  # file sources: a glob below the source folder
+    sheet: str | int = 0
+    header_row: int = 1  # 1-based row holding the column headers
+    change_column: str | None = None  # column that marks changes (updated-at), if the source has one
+    filename_fields: dict[str, str] = field(default_factory=dict)  # field -> regex with one group
+    translate: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> source value -> code
+    description: str = ""
+
+    @property
+    def source_name(self) -> str:
+        return self.table or self.files or self.name
+
+    def all_fields(self) -> list[str]:
+        return list(self.fields) + list(self.filename_fields)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    system: str
+    department: str
+    title: str
+    kind: str
+    entities: dict[str, EntitySpec]
+    path: Path
+    env: str  # environment variable holding the URL (sql) or folder (files)
+    default: str | None = None  # used when the variable is unset; ``{demo}`` is the demo folder
+
+    def table_name(self, entity: str) -> str:
+        """The warehouse name of an entity: ``<system>__<entity>``."""
+        return f"{self.system}__{entity}"
+
+
+_SOURCE_KEYS = {"system", "department", "title", "source", "entities"}
+_ENTITY_KEYS = {"table", "files", "sheet", "header_row", "primary_key", "change_column", "fields",
+                "filename_fields", "translate", "description"}
+_FIELD_KEYS = {"column", "type", "required", "pii", "codes"}
+
+
+def _fail(path: Path, where: str, msg: str) -> MappingError:
+    return MappingError(f"{path}: {where}: {msg}")
+
+
+def _check_keys(path, where, got: dict, allowed: set, required: set = frozenset()):
+    if not isinstance(got, dict):
+        raise _fail(path, where, f"expected a mapping of keys, found {type(got).__name__}")
+    unknown = set(got) - allowed
+    if unknown:
+        raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    missing = set(required) - set(got)
+    if missing:
+        raise _fail(path, where, f"missing required key(s) {sorted(missing)}")
+
+
+def _field(path, where, name, raw) -> FieldSpec:
+    if isinstance(raw, str):
+        raw = {"column": raw}
+    _check_keys(path, where, raw, _FIELD_KEYS, {"column"})
+    ftype = raw.get("type", "string")
+    if ftype not in FIELD_TYPES:
+        raise _fail(path, where, f"type {ftype!r} is not one of {', '.join(FIELD_TYPES)}")
+    pii = raw.get("pii")
+    if pii is not None and pii not in PII_KINDS:
+        raise _fail(path, where, f"pii {pii!r} is not one of {', '.join(PII_KINDS)}")
+    codes = raw.get("codes")
+    if codes is not None and codes not in code_table_names():
+        raise _fail(path, where, f"codes {codes!r} is not a national code table; known: {', '.join(code_table_names())}")
+    return FieldSpec(name=name, column=str(raw["column"]), type=ftype, required=bool(raw.get("required", False)),
+                     pii=pii, codes=codes)
+
+
+def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
+    where = f"entities.{name}"
+    if not NAME_RE.match(name):
+        raise _fail(path, where, "entity names are lowercase letters, digits and _ (they become table names)")
+    _check_keys(path, where, raw, _ENTITY_KEYS, {"fields", "primary_key"} | ({"table"} if kind == "sql" else {"files"}))
+    fields = {}
+    for fname, fraw in (raw.get("fields") or {}).items():
+        if not NAME_RE.match(str(fname)):
+            raise _fail(path, f"{where}.fields.{fname}", "field names are lowercase letters, digits and _")
+        fields[fname] = _field(path, f"{where}.fields.{fname}", fname, fraw)
+    if not fields:
+        raise _fail(path, where, "no fields")
+    columns = [f.column for f in fields.values()]
+    dup = {c for c in columns if columns.count(c) > 1}
+    if dup:
+        raise _fail(path, where, f"source column(s) {sorted(dup)} mapped to more than one field")
+    filename_fields = dict(raw.get("filename_fields") or {})
+    for fname, rx in filename_fields.items():
+        try:
+            if re.compile(rx).groups != 1:
+                raise _fail(path, f"{where}.filename_fields.{fname}", "the regex must have exactly one group")
+        except re.error as e:
+            raise _fail(path, f"{where}.filename_fields.{fname}", f"invalid regex: {e}") from None
+    pk = raw["primary_key"]
+    pk = (pk,) if isinstance(pk, str) else tuple(pk)
+    for k in pk:
+        if k not in fields and k not in filename_fields:
+            raise _fail(path, f"{where}.primary_key", f"{k!r} is not a field of this entity; fields: {', '.join(fields)}")
+    translate = {}
+    for fname, table in (raw.get("translate") or {}).items():
+        if fname not in fields:
+            raise _fail(path, f"{where}.translate.{fname}", f"not a field of this entity; fields: {', '.join(fields)}")
+        if not isinstance(table, dict):
+            raise _fail(path, f"{where}.translate.{fname}", "expected source value: national code pairs")
+        translate[fname] = {str(k): str(v) for k, v in table.items()}
+    change = raw.get("change_column")
+    if change is not None and change not in columns:
+        raise _fail(path, f"{where}.change_column", f"{change!r} is not one of the mapped source columns")
+    header_row = raw.get("header_row", 1)
+    if not isinstance(header_row, int) or header_row < 1:
+        raise _fail(path, f"{where}.header_row", "expected a row number starting at 1")
+    return EntitySpec(name=name, fields=fields, primary_key=pk, table=raw.get("table"), files=raw.get("files"),
+                      sheet=raw.get("sheet", 0), header_row=header_row, change_column=change,
+                      filename_fields=filename_fields, translate=translate, description=raw.get("description", ""))
+
+
+def load_mapping(path: str | Path) -> SourceSpec:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise MappingError(f"{path}: mapping file not found") from None
+    except yaml.YAMLError as e:
+        raise MappingError(f"{path}: not valid YAML: {e}") from None
+    _check_keys(path, "top level", raw, _SOURCE_KEYS, _SOURCE_KEYS)
+    system = raw["system"]
+    if not isinstance(system, str) or not NAME_RE.match(system):
+        raise _fail(path, "system", "expected a lowercase name such as hr or academic")
+    src = raw["source"]
+    _check_keys(path, "source", src, {"kind", "env", "default"}, {"kind", "env"})
+    if src["kind"] not in SOURCE_KINDS:
+        raise _fail(path, "source.kind", f"{src['kind']!r} is not one of {', '.join(SOURCE_KINDS)}")
+    if not isinstance(raw["entities"], dict) or not raw["entities"]:
+        raise _fail(path, "entities", "expected at least one entity")
+    entities = {name: _entity(path, src["kind"], name, e) for name, e in raw["entities"].items()}
+    return SourceSpec(system=system, department=str(raw["department"]), title=str(raw["title"]), kind=src["kind"],
+                      entities=entities, path=path, env=str(src["env"]), default=src.get("default"))
+
+
+def load_mappings(directory: str | Path) -> dict[str, SourceSpec]:
+    directory = Path(directory)
+    specs = {}
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise MappingError(f"{directory}: no mapping files (*.yaml) found")
+    for p in files:
+        spec = load_mapping(p)
+        if spec.system in specs:
+            raise MappingError(f"{p}: system {spec.system!r} is already described by {specs[spec.system].path}")
+        specs[spec.system] = spec
+    return specs

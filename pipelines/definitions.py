@@ -1,0 +1,49 @@
+"""The one Definitions object: `dagster dev` (workspace.yaml), the CLI and the tests all load this.
+
+The asset graph is derived from data: one raw+staging step per mapping file, one core asset per
+core SQL file, one platform asset per platform table named by the template packs, one export.
+"""
+
+import dagster as dg
+
+from assets.exports import exports_asset
+from assets.raw import source_assets
+from assets.transform import core_assets, platform_assets
+from connectors.mapping import load_mappings
+from expectations.checks import key_unique_checks, load_accounting_checks
+from pipelines.progress import progress_logger
+from pipelines.resources import StatedataResource
+from pipelines.settings import academic_year_of, academic_years, get_settings
+from warehouse.templates import all_packs
+
+academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
+
+nightly_job = dg.define_asset_job(
+    "nightly_job", selection=dg.AssetSelection.all(), partitions_def=academic_year_partitions,
+    executor_def=dg.in_process_executor,  # one process writes the DuckDB file
+    description="Extract every source system, rebuild staging and core, and produce the national tables "
+                "and their .xlsx files for one academic year.")
+
+
+@dg.schedule(job=nightly_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
+             description="Every night at 02:00 (Beijing time), for the academic year the night falls in.")
+def nightly_schedule(context: dg.ScheduleEvaluationContext):
+    year = academic_year_of(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"{year}-{context.scheduled_execution_time:%Y%m%d}", partition_key=year)
+
+
+def build_definitions() -> dg.Definitions:
+    specs = load_mappings(get_settings().mappings_dir)
+    packs = all_packs()
+    return dg.Definitions(
+        assets=[*source_assets(specs), *core_assets(), *platform_assets(packs, academic_year_partitions),
+                exports_asset(packs, academic_year_partitions)],
+        asset_checks=[load_accounting_checks(specs), *key_unique_checks(packs)],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        resources={"statedata": StatedataResource()},
+        loggers={"progress": progress_logger},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,48 @@
+"""A Dagster logger that prints one line per finished asset: what the CLI shows as progress."""
+
+import logging
+import sys
+import time
+
+import dagster as dg
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+        self.t0 = time.perf_counter()
+        self.done = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                print(f"  ! {record.getMessage()}", file=self.stream, flush=True)
+            return
+        kind = event.event_type_value
+        elapsed = time.perf_counter() - self.t0
+        if kind == "ASSET_MATERIALIZATION":
+            self.done += 1
+            mat = event.event_specific_data.materialization
+            rows = mat.metadata.get("dagster/row_count")
+            rows_s = f"{rows.value:>9,} rows" if rows is not None else ""
+            print(f"  [{elapsed:6.1f}s] {self.done:3d} ✓ {mat.asset_key.to_user_string():<45} {rows_s}",
+                  file=self.stream, flush=True)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if not ev.passed:
+                sev = ev.severity.value if ev.severity else "ERROR"
+                print(f"  [{elapsed:6.1f}s]     {sev:<5} check {ev.check_name} on {ev.asset_key.to_user_string()}",
+                      file=self.stream, flush=True)
+        elif kind == "STEP_FAILURE":
+            err = event.event_specific_data.error
+            print(f"  [{elapsed:6.1f}s]   ✗ {event.step_key}: {err.message.strip() if err else ''}",
+                  file=self.stream, flush=True)
+
+
+@dg.logger(description="One line per materialized asset and failed check, on stderr.")
+def progress_logger(init_context) -> logging.Logger:
+    log = logging.Logger("statedata.progress", level=logging.DEBUG)
+    log.addHandler(_ProgressHandler(sys.stderr))
+    return log

@@ -1,0 +1,76 @@
+"""The one place that reads the environment.
+
+STATEDATA_HOME            working folder (default ./data): demo sources, warehouse, outputs, Dagster history
+STATEDATA_MAPPINGS        folder of mapping files (default: the demo college's, connectors/mappings)
+STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping file's source.env)
+STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
+
+A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
+Values are read when used, never at import time.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from connectors.mapping import SourceSpec
+
+TZ = ZoneInfo("Asia/Shanghai")
+FIRST_ACADEMIC_YEAR = 2022  # earliest academic-year partition
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    mappings_dir: Path
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.home / "out"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+def get_settings() -> Settings:
+    home = Path(os.environ.get("STATEDATA_HOME") or "data").resolve()
+    mappings = os.environ.get("STATEDATA_MAPPINGS")
+    mappings_dir = Path(mappings).resolve() if mappings else Path(__file__).resolve().parent.parent / "connectors" / "mappings"
+    return Settings(home=home, mappings_dir=mappings_dir)
+
+
+def source_location(spec: SourceSpec, settings: Settings) -> str:
+    """The URL or folder of a source: its environment variable, else the demo default."""
+    value = os.environ.get(spec.env)
+    if value:
+        return value
+    if spec.default is None:
+        raise RuntimeError(f"source {spec.system}: set {spec.env} (mapping {spec.path} has no demo default)")
+    return spec.default.format(demo=settings.demo_dir)
+
+
+def academic_year_of(day: date | datetime) -> str:
+    """The academic year (1 Sept – 31 Aug) a day falls in, e.g. 2026-11-23 -> '2026-2027'."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def current_academic_year() -> str:
+    return academic_year_of(datetime.now(TZ))
+
+
+def academic_years() -> list[str]:
+    """Partition keys: every academic year from FIRST_ACADEMIC_YEAR to the current one."""
+    last = int(current_academic_year()[:4])
+    return [f"{y}-{y + 1}" for y in range(FIRST_ACADEMIC_YEAR, last + 1)]

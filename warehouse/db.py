@@ -1,0 +1,130 @@
+"""Opening the DuckDB warehouse and running the SQL files that build it.
+
+SQL lives in warehouse/sql/<layer>/<table>.sql and takes its values as bound parameters
+(``$academic_year``, ``$stock_date`` …). Identifiers are never taken from data: table names come
+from the mapping files and template packs and must match ``ident()``'s allow-list pattern.
+"""
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from warehouse.codes import code_table_names, load_code_table
+
+SQL_DIR = Path(__file__).parent / "sql"
+DDL = Path(__file__).parent / "ddl" / "schemas.sql"
+LAYERS = ("raw", "staging", "core", "platform", "audit")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_REF = re.compile(r"\b(raw|staging|core|platform)\.([a-z][a-z0-9_]*)\b(?!\s*\()")  # not macros: core.code_name(
+# Reference data that db.init() loads on every connection; SQL may read it without an asset dependency.
+INIT_TABLES = {("core", "national_code"), ("staging", "code_translation")}
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file is missing, locked or unusable; the message says what to do."""
+
+
+def ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not an allowed identifier: {name!r}")
+    return name
+
+
+def quote(name: str) -> str:
+    """A column identifier, validated and quoted (fields may be SQL keywords such as ``use``)."""
+    return f'"{ident(name)}"'
+
+
+def qualified(layer: str, name: str) -> str:
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}")
+    return f"{layer}.{ident(name)}"
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False):
+    """A connection to the warehouse file; extensions are never downloaded (offline machines)."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"warehouse {path} does not exist yet: run `statedata run` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise WarehouseError(f"warehouse {path} is in use by another process (only one writer at a time): {e}") from None
+        raise WarehouseError(f"cannot open warehouse {path}: {e}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def init(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and audit tables (idempotent) and refresh the national code tables."""
+    con.execute(DDL.read_text(encoding="utf-8"))
+    rows = [(t, r["code"], r["name"]) for t in code_table_names() for r in load_code_table(t)]
+    # extra columns of a code table (e.g. title.csv's level) become tables of their own: 'title.level'
+    rows += [(f"{t}.{col}", r["code"], r[col]) for t in code_table_names() for r in load_code_table(t)
+             for col in r if col not in ("code", "name") and r[col]]
+    con.execute("begin")
+    con.execute("delete from core.national_code")
+    con.executemany("insert into core.national_code values (?, ?, ?)", rows)
+    con.execute("commit")
+
+
+def sql_path(layer: str, name: str) -> Path:
+    path = SQL_DIR / layer / f"{ident(name)}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no SQL file for {layer}.{name}: expected {path}")
+    return path
+
+
+def sql_text(layer: str, name: str) -> str:
+    return sql_path(layer, name).read_text(encoding="utf-8")
+
+
+def references(layer: str, name: str) -> list[tuple[str, str]]:
+    """The tables a SQL file reads, as (layer, table), in order of first mention."""
+    seen = []
+    for ref in _REF.findall(re.sub(r"--[^\n]*", "", sql_text(layer, name))):
+        if ref not in seen and ref != (layer, name) and ref not in INIT_TABLES:
+            seen.append(ref)
+    return seen
+
+
+def _params_used(sql: str, params: dict) -> dict:
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict | None = None) -> int:
+    """Replace ``layer.name`` with the result of its SQL file; returns the row count."""
+    sql = sql_text(layer, name)
+    target = qualified(layer, name)
+    con.execute(f"create or replace table {target} as {sql}", _params_used(sql, params or {}))
+    return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def rebuild_partition(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, params: dict) -> int:
+    """Replace one academic year of ``layer.name`` (created on first use), in one transaction."""
+    sql = sql_text(layer, name)
+    target = qualified(layer, name)
+    bound = _params_used(sql, params)
+    con.execute("begin")
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [layer, name]).fetchone()[0]
+        if not exists:
+            con.execute(f"create table {target} as {sql} limit 0", bound)
+        con.execute(f"delete from {target} where academic_year = ?", [academic_year])
+        con.execute(f"insert into {target} by name {sql}", bound)
+        n = con.execute(f"select count(*) from {target} where academic_year = ?", [academic_year]).fetchone()[0]
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return n

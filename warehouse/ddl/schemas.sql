@@ -1,0 +1,79 @@
+-- The warehouse layers (one DuckDB schema each) and the audit tables every run writes.
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists core;
+create schema if not exists platform;
+create schema if not exists audit;
+
+-- One row per extraction batch of one source system; a batch is committed all or nothing.
+create table if not exists audit.batch (
+    batch_id bigint primary key,
+    system varchar not null,
+    source varchar not null,          -- redacted URL or folder: never credentials
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null           -- committed (a failed batch leaves no row behind)
+);
+
+-- Per entity and batch: the accounting rows_read = rows_inserted + rows_unchanged + rows_quarantined.
+create table if not exists audit.load_log (
+    batch_id bigint not null,
+    system varchar not null,
+    entity varchar not null,
+    rows_read bigint not null,
+    rows_inserted bigint not null,
+    rows_unchanged bigint not null,
+    rows_closed bigint not null,      -- versions that ended: changed or deleted at the source
+    rows_quarantined bigint not null,
+    primary key (batch_id, entity)
+);
+
+-- Rows that could not be loaded, with the reason; nothing is dropped silently.
+create table if not exists audit.quarantine (
+    batch_id bigint not null,
+    system varchar not null,
+    entity varchar not null,
+    source varchar not null,
+    row_key varchar,
+    source_column varchar,
+    raw_value varchar,
+    reason varchar not null
+);
+
+-- Every output file written, with its checksum.
+create table if not exists audit.export_log (
+    run_id varchar not null,
+    academic_year varchar not null,
+    table_id varchar not null,
+    path varchar not null,
+    row_count bigint not null,
+    sha256 varchar not null,
+    written_at timestamptz not null
+);
+
+-- National code tables, loaded from warehouse/codes/*.csv.
+create table if not exists core.national_code (
+    code_table varchar not null,
+    code varchar not null,
+    name varchar not null,
+    primary key (code_table, code)
+);
+
+-- Value translations declared in the mapping files (source value -> national code/name).
+create table if not exists staging.code_translation (
+    system varchar not null,
+    entity varchar not null,
+    field varchar not null,
+    source_value varchar not null,
+    target_value varchar not null,
+    primary key (system, entity, field, source_value)
+);
+
+-- tr(system, entity, field, value): the translated value, or the value itself when no translation applies.
+create or replace macro staging.tr(sys, ent, fld, val) as coalesce(
+    (select t.target_value from staging.code_translation t
+     where t.system = sys and t.entity = ent and t.field = fld and t.source_value = val), val);
+
+-- code_name(table, code): the national name of a code, or the code itself when it is not in the table.
+create or replace macro core.code_name(tbl, c) as coalesce(
+    (select n.name from core.national_code n where n.code_table = tbl and n.code = c), c);

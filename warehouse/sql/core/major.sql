@@ -1,0 +1,35 @@
+-- core.major: one row per major × direction (a major without directions has direction_code '').
+with majors as (
+    select * from staging.academic__major
+    qualify row_number() over (partition by major_id order by _raw_id) = 1
+),
+
+directions as (
+    select * from staging.academic__major_direction
+    qualify row_number() over (partition by major_id, direction_code order by _raw_id) = 1
+),
+
+catalog as (
+    select code, name from core.national_code where code_table = 'major_catalog'
+),
+
+final as (
+    select
+        m.major_id,
+        coalesce(d.direction_code, '') as direction_code,
+        d.direction_name,
+        m.major_name,
+        m.catalog_code,
+        c.name as catalog_name,
+        m.dept_code,
+        m.years_of_study,
+        m.approved_on,
+        m.first_intake_on,
+        m.status,
+        list_filter([m._raw_id, d._raw_id], lambda x: x is not null) as _raw_ids
+    from majors as m
+    left join directions as d on d.major_id = m.major_id
+    left join catalog as c on c.code = m.catalog_code
+)
+
+select * from final
