@@ -18,6 +18,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,13 @@ class Campus:
         self.tables.setdefault(system, {})[table] = frame
 
 
+@cache
+def _region_valid(region: str, year: int) -> bool:
+    """Counties are created and merged over time; an ID number must use one that existed at birth."""
+    body = f"{region}{year}0101001"
+    return ric.is_valid(body + ric.calc_check_digit(body + "0"))
+
+
 def _d(x: date | None) -> str | None:
     return None if x is None else x.isoformat()
 
@@ -95,9 +103,11 @@ class _Builder:
         return np.where(local, self.pick(self.local_regions, n), self.pick(self.other_regions, n))
 
     def id_numbers(self, regions, births: list[date], genders: list[str]) -> list[str]:
+        """Valid 18-digit ID numbers: birth date and sex encoded, region code valid in the birth year."""
         seq = self.rng.integers(0, 500, size=len(births)) * 2  # even; +1 for men
         out = []
         for region, birth, g, s in zip(regions, births, genders, seq):
+            region = region if _region_valid(region, birth.year) else "410102"  # 郑州市中原区, valid throughout
             body = f"{region}{birth:%Y%m%d}{int(s) + (1 if g == '1' else 0):03d}"
             out.append(body + ric.calc_check_digit(body + "0"))
         return out

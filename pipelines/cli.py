@@ -1,0 +1,225 @@
+"""The `statedata` command: the user-facing entry point.
+
+    statedata demo            generate the demo college's source systems (SQLite + Excel/CSV drops)
+    statedata run             run the whole pipeline for an academic year, with progress and a summary
+    statedata dev             open the Dagster UI on this project (asset graph, runs, checks)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.settings import current_academic_year, get_settings
+
+DAGSTER_YAML = """\
+# Written by statedata: local run history for `statedata run` and `statedata dev`.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1   # the DuckDB warehouse has one writer at a time
+"""
+
+
+def _fail(msg: str, code: int = 1):
+    click.secho(f"statedata: {msg}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _use_home(home: str | None) -> None:
+    if home:
+        os.environ["STATEDATA_HOME"] = str(Path(home).resolve())
+
+
+def _dagster_home() -> Path:
+    """A persistent DAGSTER_HOME under the working folder, so runs show up in `statedata dev`."""
+    path = Path(os.environ.get("DAGSTER_HOME") or get_settings().dagster_home).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / "dagster.yaml").exists():
+        (path / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(path)
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="statedata")
+def main():
+    """statedata: a college's national status-data tables (人才培养工作状态数据), every night, from its own systems.
+
+    \b
+    First time? Try the demo college:
+      statedata demo          # writes demo source systems under ./data/demo
+      statedata run           # runs the pipeline; prints the output folder and row counts
+      statedata dev           # browse assets, runs and checks in the Dagster UI
+    \b
+    Everything lives under STATEDATA_HOME (default ./data). Real sources are configured by the
+    mapping files (STATEDATA_MAPPINGS) and one environment variable per source, e.g.
+    STATEDATA_HR_URL=postgresql://user@host/hr; see README.md and docs/mapping.md.
+    """
+
+
+@main.command()
+@click.option("--scale", type=click.Choice(["small", "default", "large"]), default="default", show_default=True,
+              help="small ≈ 2k students (tests), default ≈ 8k, large ≈ 30k students and 1.5M library items.")
+@click.option("--clean", is_flag=True, help="Inject no defects (by default a documented set is injected).")
+@click.option("--year", type=int, default=None, help="Start year of the current academic year [default: today's].")
+@click.option("--seed", type=int, default=20260901, show_default=True)
+@click.option("--school-code", default="4141099999", show_default=True, help="学校标识码 of the demo college.")
+@click.option("--school-name", default="示例职业技术学院", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/demo].")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+@click.option("--if-missing", is_flag=True, help="Do nothing if a demo campus already exists there.")
+def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missing):
+    """Generate the demo college's source systems (deterministic for the same options)."""
+    from demo_campus.generator import GeneratorConfig, generate
+
+    _use_home(home)
+    folder = Path(out) if out else get_settings().demo_dir
+    if if_missing and (folder / "manifest.json").exists():
+        click.echo(f"Demo campus already in {folder} (delete it or drop --if-missing to regenerate).")
+        return
+    year = year or int(current_academic_year()[:4])
+    click.echo(f"Generating the demo campus ({scale}, academic year {year}-{year + 1}) into {folder} …")
+    t = time.perf_counter()
+    summary = generate(GeneratorConfig(out_dir=folder, scale=scale, year=year, seed=seed, clean=clean,
+                                       school_code=school_code, school_name=school_name))
+    click.echo(f"Done in {time.perf_counter() - t:.1f}s: {sum(summary['row_counts'].values()):,} source rows, "
+               f"{len(summary['defects'])} injected defects ({len({d['kind'] for d in summary['defects']})} kinds).")
+    truth = summary["truth"][f"{year}-{year + 1}"]
+    click.echo(f"True counts on {truth['stock_date']}: {truth['enrolled_students']:,} enrolled students, "
+               f"{truth['full_time_teachers']:,} full-time teachers (see {folder / 'manifest.json'}).")
+
+
+def _summary(result, year: str, elapsed: float) -> dict:
+    from warehouse import db
+
+    settings = get_settings()
+    steps, rows, checks = {}, {}, []
+    for e in result.all_events:
+        if e.event_type_value == "STEP_SUCCESS":
+            steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
+        elif e.event_type_value == "ASSET_MATERIALIZATION":
+            m = e.event_specific_data.materialization
+            if "dagster/row_count" in m.metadata:
+                rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
+        elif e.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = e.event_specific_data
+            checks.append({"asset": ".".join(ev.asset_key.path), "check": ev.check_name, "passed": ev.passed,
+                           "severity": ev.severity.value if ev.severity else None})
+    files = []
+    if result.success:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            files = [dict(zip(("table", "path", "rows", "sha256"), r)) for r in con.execute(
+                "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid",
+                [result.run_id]).fetchall()]
+    stage = {}
+    for k, v in steps.items():
+        s = "checks" if ("key_unique" in k or "accounting" in k) else k.split("__")[0].split("_")[0]
+        stage[s] = round(stage.get(s, 0) + v, 3)
+    failed = [c for c in checks if not c["passed"]]
+    return {
+        "academic_year": year, "success": result.success, "run_id": result.run_id,
+        "warehouse": str(settings.warehouse),
+        "output_folder": str(Path(files[0]["path"]).parent) if files else None,
+        "files": files, "row_counts": rows,
+        "checks": {"evaluated": len(checks), "passed": len(checks) - len(failed),
+                   "failed_error": sum(c["severity"] == "ERROR" for c in failed),
+                   "failed_warn": sum(c["severity"] == "WARN" for c in failed), "failures": failed},
+        "timings_s": {"total": round(elapsed, 3), "by_stage": stage, "by_step": steps},
+    }
+
+
+def _truth_lines(summary: dict) -> list[str]:
+    """When the sources are the demo campus, compare with the generator's true counts."""
+    manifest = get_settings().demo_dir / "manifest.json"
+    if not manifest.exists():
+        return []
+    truth = json.loads(manifest.read_text(encoding="utf-8")).get("truth", {}).get(summary["academic_year"])
+    if not truth:
+        return []
+    pairs = [("enrolled students", summary["row_counts"].get("platform.student"), truth["enrolled_students"]),
+             ("full-time teachers", summary["row_counts"].get("platform.full_time_teacher"), truth["full_time_teachers"])]
+    return [f"  {label:<20} {got!s:>8}   demo truth {want:>8}   {'✓' if got == want else '✗ differs'}"
+            for label, got, want in pairs]
+
+
+@main.command()
+@click.option("--year", "academic_year", default=None, help="Academic year, e.g. 2026-2027 [default: the current one].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (progress stays on stderr).")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def run(academic_year, as_json, home, quiet):
+    """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
+    _use_home(home)
+    year = academic_year or current_academic_year()
+    from warehouse.templates import parse_year
+
+    try:
+        parse_year(year)
+    except ValueError as e:
+        _fail(str(e), 2)
+    _dagster_home()
+    import dagster as dg
+
+    from pipelines.definitions import academic_year_partitions, defs
+
+    if year not in academic_year_partitions.get_partition_keys():
+        _fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
+    settings = get_settings()
+    if not quiet:
+        click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
+    t = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("nightly_job").execute_in_process(
+            partition_key=year, instance=instance, raise_on_error=False,
+            run_config={"loggers": {"progress": {}} if not quiet else {}})
+    summary = _summary(result, year, time.perf_counter() - t)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        _print_summary(summary)
+    if not result.success:
+        sys.exit(1)
+
+
+def _print_summary(s: dict) -> None:
+    if not s["success"]:
+        click.secho(f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}). The last good outputs are unchanged.",
+                    fg="red", err=True)
+        return
+    click.echo(f"\nNational base tables for {s['academic_year']} written to:\n  {s['output_folder']}")
+    for f in s["files"]:
+        click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
+    c = s["checks"]
+    click.echo(f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "
+               f"{c['failed_warn']} warnings")
+    for f in c["failures"]:
+        click.echo(f"  {f['severity']:<5} {f['check']} on {f['asset']}")
+    lines = _truth_lines(s)
+    if lines:
+        click.echo("\nAgainst the demo generator's true counts:")
+        for line in lines:
+            click.echo(line)
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings_s"]["by_stage"].items())
+    click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def dev(port, home):
+    """Open the Dagster UI (asset graph, runs, checks, schedule) on http://127.0.0.1:PORT."""
+    _use_home(home)
+    _dagster_home()
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    sys.exit(subprocess.call(cmd, cwd=root))
+
+
+if __name__ == "__main__":
+    main()
