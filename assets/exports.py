@@ -30,7 +30,7 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
             folder = statedata.settings().out_dir / export_folder_name(con, year)
             files = export_year(con, pack, year, folder)
             con.executemany("insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
-                            [[context.run_id, year, f.table_id, str(f.path), f.rows, f.sha256] for f in files])
+                            [[context.run.run_id, year, f.table_id, str(f.path), f.rows, f.sha256] for f in files])
         table = "\n".join(f"| {f.number} | {f.name} | {f.rows} |" for f in files)
         return dg.MaterializeResult(metadata={
             "folder": dg.MetadataValue.path(str(folder)), "template pack": f"{pack.pack} {pack.version}",

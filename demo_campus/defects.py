@@ -65,7 +65,7 @@ def _shift_birth(row, rng):
 
 def _old_birth_and_id(df, idx, rng):
     for i in idx:
-        body = "410102" + "19310501" + df.at[i, "SFZJH"][14:17]  # a county code valid in 1931: only the age is wrong
+        body = "110101" + "19310501" + df.at[i, "SFZJH"][14:17]  # a county code valid in 1931: only the age is wrong
         df.at[i, "CSRQ"] = "1931-05-01"
         df.at[i, "SFZJH"] = body + ric.calc_check_digit(body + "0")
 

@@ -107,7 +107,7 @@ class _Builder:
         seq = self.rng.integers(0, 500, size=len(births)) * 2  # even; +1 for men
         out = []
         for region, birth, g, s in zip(regions, births, genders, seq):
-            region = region if _region_valid(region, birth.year) else "410102"  # 郑州市中原区, valid throughout
+            region = region if _region_valid(region, birth.year) else "110101"  # 北京市东城区, valid throughout
             body = f"{region}{birth:%Y%m%d}{int(s) + (1 if g == '1' else 0):03d}"
             out.append(body + ric.calc_check_digit(body + "0"))
         return out

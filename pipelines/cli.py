@@ -166,7 +166,13 @@ def run(academic_year, as_json, home, quiet):
     _dagster_home()
     import dagster as dg
 
-    from pipelines.definitions import academic_year_partitions, defs
+    from connectors.mapping import MappingError
+    from warehouse.templates import TemplateError
+
+    try:
+        from pipelines.definitions import academic_year_partitions, defs
+    except (MappingError, TemplateError) as e:
+        _fail(f"cannot build the pipeline: {e}")
 
     if year not in academic_year_partitions.get_partition_keys():
         _fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)

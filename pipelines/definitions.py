@@ -19,7 +19,7 @@ from warehouse.templates import all_packs
 academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
 
 nightly_job = dg.define_asset_job(
-    "nightly_job", selection=dg.AssetSelection.all(), partitions_def=academic_year_partitions,
+    "nightly_job", selection=dg.AssetSelection.all(),  # partitioned by academic year, like its assets
     executor_def=dg.in_process_executor,  # one process writes the DuckDB file
     description="Extract every source system, rebuild staging and core, and produce the national tables "
                 "and their .xlsx files for one academic year.")

@@ -51,6 +51,9 @@ def test_clean_campus_has_valid_ids_and_no_defects(tmp_path):
     assert summary["defects"] == []
     with sqlite3.connect(out / "academic.sqlite") as con:
         rows = con.execute("select SFZJH, CSRQ, XBM from XJ_XSJBXX").fetchall()
+    with sqlite3.connect(out / "hr.sqlite") as con:
+        rows += con.execute("select SFZJH, CSRQ, case XB when '男' then '1' else '2' end from RS_JZGJBXX").fetchall()
+        rows += con.execute("select SFZJH, CSRQ, case XB when '男' then '1' else '2' end from RS_WPJS").fetchall()
     for id_card, birth, gender in rows:
         assert ric.is_valid(id_card)
         assert ric.get_birth_date(id_card) == date.fromisoformat(birth)

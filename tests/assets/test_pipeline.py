@@ -1,0 +1,106 @@
+"""Real Dagster runs of the nightly job on the small demo, in a temporary STATEDATA_HOME."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pipelines.cli import main
+from tests.conftest import ACADEMIC_YEAR
+from warehouse.templates import pack_for_year
+
+pytestmark = pytest.mark.asset
+
+
+def run(*args) -> tuple[int, dict | None, str]:
+    res = CliRunner().invoke(main, ["run", "--year", ACADEMIC_YEAR, "--json", *args])
+    out = res.stdout
+    try:
+        return res.exit_code, json.loads(out[out.index("{"):]), res.output
+    except ValueError:
+        return res.exit_code, None, res.output
+
+
+@pytest.fixture
+def first_run(home):
+    code, summary, output = run()
+    assert code == 0, output
+    return summary
+
+
+def test_run_produces_every_table_with_the_true_counts(first_run, home):
+    s = first_run
+    truth = json.loads((home / "demo" / "manifest.json").read_text(encoding="utf-8"))["truth"][ACADEMIC_YEAR]
+    assert s["success"] and s["academic_year"] == ACADEMIC_YEAR
+    assert s["row_counts"]["platform.student"] == truth["enrolled_students"]
+    assert s["row_counts"]["platform.full_time_teacher"] == truth["full_time_teachers"]
+    assert s["row_counts"]["platform.internal_part_time_teacher"] == truth["internal_part_time_teachers"]
+    pack = pack_for_year(ACADEMIC_YEAR)
+    assert [Path(f["path"]).name for f in s["files"]] == [t.file_name for t in pack.tables]
+    assert Path(s["output_folder"]) == home / "out" / f"4141099999_{ACADEMIC_YEAR}"
+    by_table = {f["table"]: f for f in s["files"]}
+    assert by_table["external_part_time_teacher"]["rows"] == truth["external_part_time_teachers"]
+    assert by_table["external_guest_teacher"]["rows"] == truth["external_guest_teachers"]
+    for t in pack.tables:  # headers exactly as the template says, rows as reported
+        ws = load_workbook(by_table[t.id]["path"], read_only=True).active
+        rows = list(ws.iter_rows(values_only=True))
+        assert list(rows[0]) == [c.header for c in t.columns]
+        assert len(rows) - 1 == by_table[t.id]["rows"] > 0
+    assert s["checks"]["evaluated"] > 20 and s["checks"]["failed_error"] == 0
+    assert {"asset": "raw.library__item", "check": "load_accounting", "passed": False, "severity": "WARN"} in \
+        s["checks"]["failures"]  # the demo's keyless library items were quarantined, not lost
+    assert set(s["timings_s"]["by_stage"]) >= {"extract", "core", "platform", "exports", "checks"}
+
+
+def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(first_run, home):
+    code, second, output = run()
+    assert code == 0, output
+    assert [(f["table"], f["rows"], f["sha256"]) for f in second["files"]] == \
+        [(f["table"], f["rows"], f["sha256"]) for f in first_run["files"]]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        inserted, closed = con.execute("""
+            select sum(rows_inserted), sum(rows_closed) from audit.load_log
+            where batch_id in (select batch_id from audit.batch where batch_id > (select count(distinct system) from audit.batch) )
+        """).fetchone()
+        batches = con.execute("select count(*) from audit.batch").fetchone()[0]
+    assert batches == 14 and (inserted, closed) == (0, 0)
+
+
+def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, home):
+    (home / "demo" / "hr.sqlite").rename(home / "demo" / "hr.moved")
+    before = {p.name: p.read_bytes() for p in Path(first_run["output_folder"]).iterdir()}
+    code, summary, output = run()
+    assert code == 1
+    assert "source database for system 'hr' not found" in output and "STATEDATA_HR_URL" in output
+    assert "Traceback" not in output
+    assert {p.name: p.read_bytes() for p in Path(first_run["output_folder"]).iterdir()} == before
+
+
+def test_bad_mapping_file_stops_with_file_and_field(home, tmp_path, monkeypatch):
+    from pipelines.settings import get_settings
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    for p in get_settings().mappings_dir.glob("*.yaml"):
+        text = p.read_text(encoding="utf-8")
+        if p.name == "hr.yaml":
+            text = text.replace("primary_key: staff_id", "primary_key: staff_no")
+        (mappings / p.name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("STATEDATA_MAPPINGS", str(mappings))
+    # a fresh process, as a user would run it (the definitions are built when the module is imported)
+    res = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1
+    assert "hr.yaml: entities.staff.primary_key: 'staff_no' is not a field" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_cli_help_and_bad_year(home):
+    res = CliRunner().invoke(main, ["--help"])
+    assert res.exit_code == 0 and "statedata demo" in res.output and "statedata run" in res.output
+    res = CliRunner().invoke(main, ["run", "--year", "2026"])
+    assert res.exit_code == 2 and "academic year '2026' is not of the form 2026-2027" in res.output

@@ -1,0 +1,72 @@
+"""Golden tests: small hand-made core tables in, exactly these platform rows out."""
+
+from datetime import date
+
+import pytest
+
+from warehouse import db
+from warehouse.templates import pack_for_year, year_params
+
+pytestmark = pytest.mark.sql
+YEAR = "2026-2027"
+
+
+@pytest.fixture
+def con(tmp_path):
+    with db.connect(tmp_path / "golden.duckdb") as con:
+        db.init(con)
+        con.execute("""create table core.org_unit as select * from (values
+            ('101', '信息工程学院', '教学单位', null, date '2003-06-01', '1', 1, 'u1'),
+            ('201', '党政办公室', '党政管理部门', null, date '2003-06-01', '1', 1, 'u2'))
+            t(unit_code, unit_name, unit_kind, parent_code, founded_on, status, _duplicate_count, _raw_id)""")
+        yield con
+
+
+def platform_rows(con, name):
+    params = year_params(YEAR, pack_for_year(YEAR))
+    db.rebuild_partition(con, "platform", name, YEAR, params)
+    return con.execute(f"select * exclude (academic_year) from platform.{name} order by all").fetchall()
+
+
+def test_full_time_teacher(con):
+    con.execute("""create table core.staff as select * from (values
+        -- id, post, hired, left: A counts; B left before 1 Sept; C hired after; D not a teacher; E leaves on the day
+        ('A', '王一', '1', date '1980-05-12', '01', 'x', '01', '14', '3', '012', '专任教师', true, '101', date '2005-07-01', date '2010-09-01', null, 1, 'ra'),
+        ('B', '李二', '2', date '1970-01-02', '01', 'x', '13', '21', '4', '013', '专任教师', false, '101', date '1992-07-01', date '1995-09-01', date '2026-08-31', 1, 'rb'),
+        ('C', '张三', '1', date '1999-03-03', '01', 'x', '13', '14', '3', '014', '专任教师', false, '101', date '2026-09-02', date '2026-09-02', null, 1, 'rc'),
+        ('D', '赵四', '2', date '1985-04-04', '01', 'x', '01', '21', '4', null, '行政人员', false, '201', date '2008-07-01', date '2008-07-01', null, 1, 'rd'),
+        ('E', '钱五', '1', date '1966-06-06', '02', 'x', '01', '11', '2', '011', '专任教师', true, '101', date '1990-07-01', date '1990-07-01', date '2026-09-01', 1, 're'))
+        t(staff_id, name, gender, birth_date, ethnicity, id_card, political_status, education, degree, title_code,
+          post_type, dual_qualified, dept_code, work_started_on, hired_on, left_on, _duplicate_count, _raw_id)""")
+    assert platform_rows(con, "full_time_teacher") == [
+        ("信息工程学院", "A", "王一", "男", "1980-05", "汉族", "中共党员", "硕士研究生毕业", "硕士", "副高级", "副教授", "是",
+         "2005-07", "2010-09", ["ra"]),
+    ]
+
+
+def test_major_counts_by_grade(con):
+    con.execute("""create table core.major as select * from (values
+        ('1001', '', null, '软件技术', '510203', '软件技术', '101', 3, date '2010-06-01', date '2010-09-01', '1', ['m1']),
+        ('1002', '01', 'Java软件开发', '计算机应用技术', '510201', '计算机应用技术', '101', 3, date '2012-06-01', date '2012-09-01', '1', ['m2', 'd1']),
+        ('1002', '02', '移动应用开发', '计算机应用技术', '510201', '计算机应用技术', '101', 3, date '2012-06-01', date '2012-09-01', '1', ['m2', 'd2']),
+        ('1003', '', null, '护理', '520201', '护理', '101', 3, date '2027-06-01', null, '1', ['m3']))
+        t(major_id, direction_code, direction_name, major_name, catalog_code, catalog_name, dept_code, years_of_study,
+          approved_on, first_intake_on, status, _raw_ids)""")
+    students = [  # id, major, direction, grade, enrolled, left, class
+        ("s1", "1001", "", 2026, "2026-09-01", None, "c1"), ("s2", "1001", "", 2025, "2025-09-01", None, "c2"),
+        ("s3", "1001", "", 2024, "2024-09-01", None, "c3"), ("s4", "1001", "", 2023, "2023-09-01", "2026-06-30", "c4"),
+        ("s5", "1002", "01", 2026, "2026-09-01", None, "c5"), ("s6", "1002", "01", 2026, "2026-09-01", None, "c5"),
+        ("s7", "1002", "02", 2025, "2025-09-01", "2026-03-01", "c6"), ("s8", "1002", "02", 2027, "2027-09-01", None, "c7"),
+    ]
+    con.execute("""create table core.student (student_id varchar, major_id varchar, direction_code varchar,
+                   grade integer, enrolled_on date, left_on date, class_id varchar)""")
+    con.executemany("insert into core.student values (?, ?, ?, ?, ?, ?, ?)",
+                    [(s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c)
+                     for s, m, d, g, e, lv, c in students])
+    rows = platform_rows(con, "major")
+    assert rows == [
+        # 护理 (approved 2027) is not yet a major in 2026-2027
+        ("信息工程学院", "510201", "计算机应用技术", "01", "Java软件开发", "2012-06", "2012-09", 3, 2, 0, 0, 2, 1, ["m2", "d1"]),
+        ("信息工程学院", "510201", "计算机应用技术", "02", "移动应用开发", "2012-06", "2012-09", 3, 0, 0, 0, 0, 0, ["m2", "d2"]),
+        ("信息工程学院", "510203", "软件技术", "", None, "2010-06", "2010-09", 3, 1, 1, 1, 3, 3, ["m1"]),
+    ]

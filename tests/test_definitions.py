@@ -1,0 +1,67 @@
+"""Smoke test: the Definitions load the way the Dagster server loads them, with the expected graph."""
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+import assets
+import connectors
+import expectations
+import pipelines
+import warehouse
+from pipelines.definitions import defs, nightly_schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_packages_resolve_inside_the_repository():
+    for pkg in (assets, connectors, expectations, pipelines, warehouse):
+        assert Path(pkg.__file__).resolve().is_relative_to(ROOT), pkg
+
+
+def test_definitions_load_like_the_server(tmp_path):
+    dg.Definitions.validate_loadable(defs)
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    res = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "pipelines.definitions" in (ROOT / "workspace.yaml").read_text()
+
+
+def test_graph_has_every_layer():
+    graph = defs.get_repository_def().asset_graph
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for k in ("raw/hr__staff", "staging/hr__staff", "raw/academic__student", "raw/admissions__enrolment_plan",
+              "raw/office__school_profile", "core/student", "core/staff", "platform/student",
+              "platform/full_time_teacher", "platform/school_basic", "exports/base_tables"):
+        assert k in keys
+    assert not [k for k in keys if k.split("/")[0] not in ("raw", "staging", "core", "platform", "exports")]
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("raw/library__item", "load_accounting") in checks
+    assert ("platform/student", "key_unique") in checks
+    assert ("platform/external_teacher", "key_unique__external_part_time_teacher") in checks
+    node = graph.get(dg.AssetKey(["platform", "student"]))
+    assert node.partitions_def is not None and "2026-2027" in node.partitions_def.get_partition_keys()
+    assert node.owners == ["team:学生工作处"]
+    assert dg.AssetKey(["core", "student"]) in node.parent_keys
+    assert graph.get(dg.AssetKey(["raw", "hr__staff"])).group_name == "hr"
+
+
+def test_job_and_nightly_schedule():
+    job = defs.resolve_job_def("nightly_job")
+    assert job.executor_def.name == "in_process"
+    schedule = defs.resolve_schedule_def("nightly_schedule")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
+    when = datetime(2026, 11, 24, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
+    req = nightly_schedule(ctx)
+    assert req.partition_key == "2026-2027"
+    ctx = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 8, 31, 2, tzinfo=ZoneInfo("Asia/Shanghai")),
+                                    repository_def=defs.get_repository_def())
+    assert nightly_schedule(ctx).partition_key == "2025-2026"
