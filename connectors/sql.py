@@ -1,13 +1,16 @@
 """Client for campus systems that live in a SQL database reachable through SQLAlchemy.
 
 The same client works for SQLite (the embedded demo), PostgreSQL, MySQL/MariaDB, SQL Server and
-Oracle: it only uses SQLAlchemy Core (reflection and ``select``), streams rows in chunks and builds
-Arrow arrays per chunk. See scripts/bench_extract.py for the measured alternatives.
+Oracle. Schema checks use SQLAlchemy reflection. Rows are read by ConnectorX straight into Arrow
+(about 1.5 M rows/s on SQLite here, 6-9x the SQLAlchemy cursor path; see scripts/bench_extract.py);
+when ConnectorX cannot read a table, or a value does not fit its declared type, the table is read
+again through SQLAlchemy Core in chunks, where each bad value is quarantined with its row key.
 """
 
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -15,6 +18,9 @@ from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
 from connectors.mapping import EntitySpec, SourceSpec
 
 CHUNK_ROWS = 100_000
+# SQLAlchemy backend -> ConnectorX URL scheme (the drivers differ; the URL parts are the same)
+_CX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql",
+               "mssql": "mssql", "oracle": "oracle"}
 
 # Which reflected SQL types are acceptable for each declared field type.
 _COMPATIBLE = {
@@ -100,6 +106,53 @@ class SqlSource:
     # -- extraction ------------------------------------------------------------------------------
     def extract(self, entity: EntitySpec) -> Extract:
         self.check_schema(entity)
+        fast = self._extract_connectorx(entity)
+        return fast if fast is not None else self._extract_sqlalchemy(entity)
+
+    def _connectorx_url(self) -> str | None:
+        url = make_url(self.url)
+        scheme = _CX_SCHEMES.get(url.get_backend_name())
+        if scheme is None:
+            return None
+        if scheme == "sqlite":
+            return f"sqlite://{Path(url.database).resolve()}"
+        return url.set(drivername=scheme).render_as_string(hide_password=False)
+
+    def _extract_connectorx(self, entity: EntitySpec) -> Extract | None:
+        """Arrow straight from the database; None when this path cannot give an exact answer."""
+        try:
+            import connectorx as cx
+        except ImportError:
+            return None
+        url = self._connectorx_url()
+        if url is None:
+            return None
+        t = self.table(entity)
+        names = list(entity.fields)
+        stmt = sa.select(*[t.c[entity.fields[n].column].label(n) for n in names])
+        query = str(stmt.compile(self.engine(), compile_kwargs={"literal_binds": True}))
+        try:
+            table = cx.read_sql(url, query, return_type="arrow")
+            table = table.select(names).cast(pa.schema([(n, ARROW_TYPES[entity.fields[n].type]) for n in names]))
+        except Exception:  # a value of another type, or a driver limitation: take the exact path
+            return None
+        keyless = None
+        for k in entity.primary_key:
+            col = table.column(k)
+            empty = pc.or_kleene(pc.is_null(col), pc.equal(pc.cast(col, pa.string()), ""))
+            keyless = empty if keyless is None else pc.or_(keyless, empty)
+        quarantined = []
+        if keyless is not None and pc.any(keyless).as_py():
+            where = f"{self.spec.system}.{entity.table}"
+            cols = ", ".join(entity.fields[k].column for k in entity.primary_key)
+            positions = pc.indices_nonzero(pc.fill_null(keyless, True)).to_pylist()
+            quarantined = [dict(source=where, key=f"row {i + 1}", column=cols, value=None,
+                                reason=f"primary key {cols} is empty: the row cannot be identified") for i in positions]
+            table = table.filter(pc.invert(pc.fill_null(keyless, True)))
+        return Extract(table=table, rows_read=table.num_rows + len(quarantined), quarantined=quarantined,
+                       source=f"{self.safe_url} {entity.table}")
+
+    def _extract_sqlalchemy(self, entity: EntitySpec) -> Extract:
         t = self.table(entity)
         names = list(entity.fields)
         stmt = sa.select(*[t.c[entity.fields[n].column] for n in names])

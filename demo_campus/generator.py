@@ -346,7 +346,7 @@ class _Builder:
         st = self.student_df
         leave = pd.to_datetime(st.LXRQ).dt.date
         frames = []
-        for a in self.years[:2]:
+        for a in (self.Y - 3, self.Y - 2, self.Y - 1):  # the completed academic years
             for term in (1, 2):
                 on = date(a, 10, 1) if term == 1 else date(a + 1, 4, 1)
                 enrolled = st[(leave.isna() | (leave > on)) & (st.NJ <= a)]

@@ -35,6 +35,18 @@ def test_sql_extract_every_entity(specs, demo_src):
                 assert x.table.column_names == list(e.fields)
 
 
+def test_fast_and_exact_paths_agree(specs, demo_src):
+    """ConnectorX (used when it can) and the SQLAlchemy path (the fallback) give the same tables."""
+    for system in ("academic", "hr", "library"):
+        spec = specs[system]
+        with SqlSource(spec, f"sqlite:///{demo_src}/{system}.sqlite") as src:
+            for e in spec.entities.values():
+                fast, exact = src._extract_connectorx(e), src._extract_sqlalchemy(e)
+                assert fast is not None, (system, e.name)
+                assert fast.table.equals(exact.table), (system, e.name)
+                assert [q["reason"] for q in fast.quarantined] == [q["reason"] for q in exact.quarantined]
+
+
 def test_keyless_rows_are_quarantined_with_reason(specs, demo_src):
     spec = specs["library"]
     with SqlSource(spec, f"sqlite:///{demo_src}/library.sqlite") as src:

@@ -79,3 +79,10 @@ def test_true_counts_match_an_independent_count(demo_src):
 def test_unknown_scale():
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         GeneratorConfig(out_dir="x", scale="huge")
+
+
+def test_every_defect_kind_is_documented():
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "demo_campus.md").read_text(encoding="utf-8")
+    for d in catalogue(2026):
+        assert f"| `{d.kind}` | {d.category} | {d.system} | {d.table} | {d.column} | {d.description} |" in doc
