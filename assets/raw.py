@@ -24,16 +24,33 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     for e in spec.entities.values():
         name = spec.table_name(e.name)
         what = f"{e.description or e.name} — {spec.title}"
-        specs.append(dg.AssetSpec(
-            key("raw", name), group_name=spec.system, owners=[owner(spec.department)], kinds=KINDS[spec.kind],
-            description=f"{what}: every version of every source row ({e.source_name}), with its pedigree.",
-            metadata={"source": e.source_name, "primary key": ", ".join(e.primary_key), "mapping": spec.path.name}))
-        specs.append(dg.AssetSpec(
-            key("staging", name), deps=[key("raw", name)], group_name=spec.system, owners=[owner(spec.department)],
-            kinds={"duckdb"}, description=f"{what}: current rows, typed, codes translated as the mapping declares."))
+        specs.append(
+            dg.AssetSpec(
+                key("raw", name),
+                group_name=spec.system,
+                owners=[owner(spec.department)],
+                kinds=KINDS[spec.kind],
+                description=f"{what}: every version of every source row ({e.source_name}), with its pedigree.",
+                metadata={"source": e.source_name, "primary key": ", ".join(e.primary_key), "mapping": spec.path.name},
+            )
+        )
+        specs.append(
+            dg.AssetSpec(
+                key("staging", name),
+                deps=[key("raw", name)],
+                group_name=spec.system,
+                owners=[owner(spec.department)],
+                kinds={"duckdb"},
+                description=f"{what}: current rows, typed, codes translated as the mapping declares.",
+            )
+        )
 
-    @dg.multi_asset(name=f"extract_{spec.system}", specs=specs, pool=WAREHOUSE_POOL,
-                    description=f"Extract {spec.title} ({spec.department}) and load it as one batch.")
+    @dg.multi_asset(
+        name=f"extract_{spec.system}",
+        specs=specs,
+        pool=WAREHOUSE_POOL,
+        description=f"Extract {spec.title} ({spec.department}) and load it as one batch.",
+    )
     def _extract(context: dg.AssetExecutionContext, statedata: StatedataResource):
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
@@ -49,11 +66,14 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             batch = raw.next_batch_id(con)
             con.execute("begin")
             try:
-                stats = {name: raw.load_entity(con, spec, spec.entities[name], x, batch, started)
-                         for name, x in extracts.items()}
-                con.execute("insert into audit.batch values (?, ?, ?, ?, ?, 'committed')",
-                            [batch, spec.system, source.location, started,
-                             datetime.now(timezone.utc)])
+                stats = {
+                    name: raw.load_entity(con, spec, spec.entities[name], x, batch, started)
+                    for name, x in extracts.items()
+                }
+                con.execute(
+                    "insert into audit.batch values (?, ?, ?, ?, ?, 'committed')",
+                    [batch, spec.system, source.location, started, datetime.now(timezone.utc)],
+                )
                 con.execute("commit")
             except SchemaDriftError as err:
                 con.execute("rollback")
@@ -65,17 +85,31 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             staging.load_translations(con, spec)
             for name, e in spec.entities.items():
                 s = stats[name]
-                current = con.execute(f"select count(*) from raw.{spec.table_name(name)} where _valid_to_batch is null").fetchone()[0]
-                yield dg.MaterializeResult(asset_key=key("raw", spec.table_name(name)), metadata={
-                    "dagster/row_count": current, "batch_id": batch, "rows_read": s.rows_read,
-                    "rows_inserted": s.rows_inserted, "rows_unchanged": s.rows_unchanged, "rows_closed": s.rows_closed,
-                    "rows_quarantined": s.rows_quarantined, "source": extracts[name].source})
+                current = con.execute(
+                    f"select count(*) from raw.{spec.table_name(name)} where _valid_to_batch is null"
+                ).fetchone()[0]
+                yield dg.MaterializeResult(
+                    asset_key=key("raw", spec.table_name(name)),
+                    metadata={
+                        "dagster/row_count": current,
+                        "batch_id": batch,
+                        "rows_read": s.rows_read,
+                        "rows_inserted": s.rows_inserted,
+                        "rows_unchanged": s.rows_unchanged,
+                        "rows_closed": s.rows_closed,
+                        "rows_quarantined": s.rows_quarantined,
+                        "source": extracts[name].source,
+                    },
+                )
                 n = staging.build_staging(con, spec, e)
-                yield dg.MaterializeResult(asset_key=key("staging", spec.table_name(name)),
-                                           metadata={"dagster/row_count": n})
-        context.log.info(f"{spec.system}: batch {batch}, extract {t_extract:.2f}s, load {t_load:.2f}s, "
-                         f"{sum(s.rows_read for s in stats.values())} rows read, "
-                         f"{sum(s.rows_quarantined for s in stats.values())} quarantined")
+                yield dg.MaterializeResult(
+                    asset_key=key("staging", spec.table_name(name)), metadata={"dagster/row_count": n}
+                )
+        context.log.info(
+            f"{spec.system}: batch {batch}, extract {t_extract:.2f}s, load {t_load:.2f}s, "
+            f"{sum(s.rows_read for s in stats.values())} rows read, "
+            f"{sum(s.rows_quarantined for s in stats.values())} quarantined"
+        )
 
     return _extract
 

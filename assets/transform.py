@@ -12,8 +12,15 @@ from warehouse import db
 from warehouse.templates import TemplatePack, pack_for_year, year_params
 
 CORE_OWNERS = {  # department answerable for each conformed entity
-    "org_unit": "人事处", "staff": "人事处", "external_teacher": "人事处", "major": "教务处", "course": "教务处",
-    "class": "教务处", "teaching_plan": "教务处", "teaching_task": "教务处", "student": "学生工作处",
+    "org_unit": "人事处",
+    "staff": "人事处",
+    "external_teacher": "人事处",
+    "major": "教务处",
+    "course": "教务处",
+    "class": "教务处",
+    "teaching_plan": "教务处",
+    "teaching_task": "教务处",
+    "student": "学生工作处",
     "school": "党政办公室",
 }
 
@@ -32,9 +39,16 @@ def core_assets() -> list[dg.AssetsDefinition]:
 
 
 def _core_asset(name: str) -> dg.AssetsDefinition:
-    @dg.asset(key=key("core", name), deps=[key(*r) for r in db.references("core", name)], group_name="core",
-              owners=[owner(CORE_OWNERS.get(name, "质量管理办公室"))], kinds={"duckdb"}, pool=WAREHOUSE_POOL,
-              description=_first_comment("core", name), metadata={"sql": f"warehouse/sql/core/{name}.sql"})
+    @dg.asset(
+        key=key("core", name),
+        deps=[key(*r) for r in db.references("core", name)],
+        group_name="core",
+        owners=[owner(CORE_OWNERS.get(name, "质量管理办公室"))],
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description=_first_comment("core", name),
+        metadata={"sql": f"warehouse/sql/core/{name}.sql"},
+    )
     def _core(statedata: StatedataResource) -> dg.MaterializeResult:
         with statedata.warehouse() as con:
             n = db.rebuild(con, "core", name)
@@ -52,11 +66,18 @@ def platform_assets(packs: list[TemplatePack], partitions: dg.PartitionsDefiniti
 
 
 def _platform_asset(name: str, department: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(key=key("platform", name), deps=[key(*r) for r in db.references("platform", name)],
-              group_name="platform", owners=[owner(department)], kinds={"duckdb"}, pool=WAREHOUSE_POOL,
-              partitions_def=partitions, metadata={"sql": f"warehouse/sql/platform/{name}.sql"},
-              description=f"{_first_comment('platform', name)} Period: one academic year (1 Sep – 31 Aug); "
-                          f"stock figures on the template's stock date. Owner: {department}.")
+    @dg.asset(
+        key=key("platform", name),
+        deps=[key(*r) for r in db.references("platform", name)],
+        group_name="platform",
+        owners=[owner(department)],
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        partitions_def=partitions,
+        metadata={"sql": f"warehouse/sql/platform/{name}.sql"},
+        description=f"{_first_comment('platform', name)} Period: one academic year (1 Sep – 31 Aug); "
+        f"stock figures on the template's stock date. Owner: {department}.",
+    )
     def _platform(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         year = context.partition_key
         params = year_params(year, pack_for_year(year))

@@ -84,7 +84,9 @@ def _to_date_text(v):
 _CONVERT = {"string": _to_string, "integer": _to_int, "decimal": _to_float, "date": _to_date_text}
 
 
-def coerce(entity: EntitySpec, columns: dict[str, list], labels: list[str], where: str) -> tuple[dict[str, pa.Array], list[dict]]:
+def coerce(
+    entity: EntitySpec, columns: dict[str, list], labels: list[str], where: str
+) -> tuple[dict[str, pa.Array], list[dict]]:
     """Turn per-field value lists into typed Arrow arrays.
 
     ``labels`` names each row for messages (the source key, or file/sheet/row). Returns the arrays
@@ -117,8 +119,16 @@ def coerce(entity: EntitySpec, columns: dict[str, list], labels: list[str], wher
             except (_Invalid, ValueError, OverflowError):
                 out.append(None)
                 column = spec.column if spec else name
-                bad.setdefault(i, dict(source=where, key=labels[i], column=column, value=str(v)[:200],
-                                       reason=f"{column}: expected {ftype}, found {v!r:.60}"))
+                bad.setdefault(
+                    i,
+                    dict(
+                        source=where,
+                        key=labels[i],
+                        column=column,
+                        value=str(v)[:200],
+                        reason=f"{column}: expected {ftype}, found {v!r:.60}",
+                    ),
+                )
         arrays[name] = pa.array(out, type=target)
     for i in range(n):
         if i in bad:
@@ -126,8 +136,13 @@ def coerce(entity: EntitySpec, columns: dict[str, list], labels: list[str], wher
         empty = [k for k in entity.primary_key if k in arrays and arrays[k][i].as_py() in (None, "")]
         if empty:
             cols = ", ".join(entity.fields[k].column if k in entity.fields else k for k in empty)
-            bad[i] = dict(source=where, key=labels[i], column=cols, value=None,
-                          reason=f"primary key {cols} is empty: the row cannot be identified")
+            bad[i] = dict(
+                source=where,
+                key=labels[i],
+                column=cols,
+                value=None,
+                reason=f"primary key {cols} is empty: the row cannot be identified",
+            )
     if bad:
         keep = pa.array([i not in bad for i in range(n)])
         arrays = {k: a.filter(keep) for k, a in arrays.items()}

@@ -68,8 +68,10 @@ class FileSource:
 
     def files(self, entity: EntitySpec) -> list[Path]:
         if not self.folder.is_dir():
-            raise SourceError(f"{self.spec.system}: drop folder not found: {self.folder} "
-                              f"(set {self.spec.env}, or run `statedata demo` for the demo campus)")
+            raise SourceError(
+                f"{self.spec.system}: drop folder not found: {self.folder} "
+                f"(set {self.spec.env}, or run `statedata demo` for the demo campus)"
+            )
         return sorted(p for p in self.folder.glob(entity.files) if not p.name.startswith(("~$", ".")))
 
     def extract(self, entity: EntitySpec) -> Extract:
@@ -80,12 +82,16 @@ class FileSource:
             sheet, rows = _read_rows(path, entity.sheet)
             h = entity.header_row - 1
             if len(rows) <= h:
-                raise SourceError(f"{path}: expected the header in row {entity.header_row}, but the sheet has {len(rows)} rows")
+                raise SourceError(
+                    f"{path}: expected the header in row {entity.header_row}, but the sheet has {len(rows)} rows"
+                )
             header = [_clean_header(v) for v in rows[h]]
             missing = [f.column for f in entity.fields.values() if _clean_header(f.column) not in header]
             if missing:
-                raise SourceError(f"{path}{'#' + sheet if sheet else ''}: column(s) {', '.join(missing)} not found in "
-                                  f"header row {entity.header_row}; found: {', '.join(x for x in header if x)}")
+                raise SourceError(
+                    f"{path}{'#' + sheet if sheet else ''}: column(s) {', '.join(missing)} not found in "
+                    f"header row {entity.header_row}; found: {', '.join(x for x in header if x)}"
+                )
             pos = [header.index(_clean_header(entity.fields[n].column)) for n in names]
             fixed = {}
             for fname, rx in entity.filename_fields.items():
@@ -93,8 +99,7 @@ class FileSource:
                 if not m:
                     raise SourceError(f"{path}: file name does not match {rx!r} (needed for field {fname})")
                 fixed[fname] = m.group(1)
-            data = [(i + 1, r) for i, r in enumerate(rows[h + 1:], start=h + 1)
-                    if any(v not in (None, "") for v in r)]
+            data = [(i + 1, r) for i, r in enumerate(rows[h + 1 :], start=h + 1) if any(v not in (None, "") for v in r)]
             rows_read += len(data)
             cols = {n: [r[p] if p < len(r) and r[p] != "" else None for _, r in data] for n, p in zip(names, pos)}
             for fname in fn_fields:
@@ -115,4 +120,6 @@ class FileSource:
             schema = {n: ARROW_TYPES[entity.fields[n].type] for n in names} | {n: pa.string() for n in fn_fields}
             schema |= {"_source_file": pa.string(), "_source_sheet": pa.string(), "_source_row": pa.int64()}
             table = pa.table({n: pa.array([], type=t) for n, t in schema.items()})
-        return Extract(table=table, rows_read=rows_read, quarantined=quarantined, source=f"{self.folder}/{entity.files}")
+        return Extract(
+            table=table, rows_read=rows_read, quarantined=quarantined, source=f"{self.folder}/{entity.files}"
+        )

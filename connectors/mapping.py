@@ -72,8 +72,18 @@ class SourceSpec:
 
 
 _SOURCE_KEYS = {"system", "department", "title", "source", "entities"}
-_ENTITY_KEYS = {"table", "files", "sheet", "header_row", "primary_key", "change_column", "fields",
-                "filename_fields", "translate", "description"}
+_ENTITY_KEYS = {
+    "table",
+    "files",
+    "sheet",
+    "header_row",
+    "primary_key",
+    "change_column",
+    "fields",
+    "filename_fields",
+    "translate",
+    "description",
+}
 _FIELD_KEYS = {"column", "type", "required", "pii", "codes"}
 
 
@@ -104,9 +114,17 @@ def _field(path, where, name, raw) -> FieldSpec:
         raise _fail(path, where, f"pii {pii!r} is not one of {', '.join(PII_KINDS)}")
     codes = raw.get("codes")
     if codes is not None and codes not in code_table_names():
-        raise _fail(path, where, f"codes {codes!r} is not a national code table; known: {', '.join(code_table_names())}")
-    return FieldSpec(name=name, column=str(raw["column"]), type=ftype, required=bool(raw.get("required", False)),
-                     pii=pii, codes=codes)
+        raise _fail(
+            path, where, f"codes {codes!r} is not a national code table; known: {', '.join(code_table_names())}"
+        )
+    return FieldSpec(
+        name=name,
+        column=str(raw["column"]),
+        type=ftype,
+        required=bool(raw.get("required", False)),
+        pii=pii,
+        codes=codes,
+    )
 
 
 def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
@@ -136,7 +154,9 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     pk = (pk,) if isinstance(pk, str) else tuple(pk)
     for k in pk:
         if k not in fields and k not in filename_fields:
-            raise _fail(path, f"{where}.primary_key", f"{k!r} is not a field of this entity; fields: {', '.join(fields)}")
+            raise _fail(
+                path, f"{where}.primary_key", f"{k!r} is not a field of this entity; fields: {', '.join(fields)}"
+            )
     translate = {}
     for fname, table in (raw.get("translate") or {}).items():
         if fname not in fields:
@@ -150,9 +170,19 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     header_row = raw.get("header_row", 1)
     if not isinstance(header_row, int) or header_row < 1:
         raise _fail(path, f"{where}.header_row", "expected a row number starting at 1")
-    return EntitySpec(name=name, fields=fields, primary_key=pk, table=raw.get("table"), files=raw.get("files"),
-                      sheet=raw.get("sheet", 0), header_row=header_row, change_column=change,
-                      filename_fields=filename_fields, translate=translate, description=raw.get("description", ""))
+    return EntitySpec(
+        name=name,
+        fields=fields,
+        primary_key=pk,
+        table=raw.get("table"),
+        files=raw.get("files"),
+        sheet=raw.get("sheet", 0),
+        header_row=header_row,
+        change_column=change,
+        filename_fields=filename_fields,
+        translate=translate,
+        description=raw.get("description", ""),
+    )
 
 
 def load_mapping(path: str | Path) -> SourceSpec:
@@ -175,8 +205,16 @@ def load_mapping(path: str | Path) -> SourceSpec:
     if not isinstance(raw["entities"], dict) or not raw["entities"]:
         raise _fail(path, "entities", "expected at least one entity")
     entities = {name: _entity(path, src["kind"], name, e) for name, e in raw["entities"].items()}
-    return SourceSpec(system=system, department=str(raw["department"]), title=str(raw["title"]), kind=src["kind"],
-                      entities=entities, path=path, env=str(src["env"]), default=src.get("default"))
+    return SourceSpec(
+        system=system,
+        department=str(raw["department"]),
+        title=str(raw["title"]),
+        kind=src["kind"],
+        entities=entities,
+        path=path,
+        env=str(src["env"]),
+        default=src.get("default"),
+    )
 
 
 def load_mappings(directory: str | Path) -> dict[str, SourceSpec]:

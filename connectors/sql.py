@@ -19,8 +19,14 @@ from connectors.mapping import EntitySpec, SourceSpec
 
 CHUNK_ROWS = 100_000
 # SQLAlchemy backend -> ConnectorX URL scheme (the drivers differ; the URL parts are the same)
-_CX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql",
-               "mssql": "mssql", "oracle": "oracle"}
+_CX_SCHEMES = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "mssql",
+    "oracle": "oracle",
+}
 
 # Which reflected SQL types are acceptable for each declared field type.
 _COMPATIBLE = {
@@ -57,7 +63,8 @@ class SqlSource:
                 if not db or db == ":memory:" or not Path(db).is_file():
                     raise SourceError(
                         f"source database for system '{self.spec.system}' not found: {db} "
-                        f"(set {self.spec.env} to its SQLAlchemy URL, or run `statedata demo` for the demo campus)")
+                        f"(set {self.spec.env} to its SQLAlchemy URL, or run `statedata demo` for the demo campus)"
+                    )
                 # open read-only: a wrong path must never create an empty database
                 self._engine = sa.create_engine(f"sqlite:///file:{Path(db).resolve()}?mode=ro&uri=true")
             else:
@@ -81,8 +88,10 @@ class SqlSource:
             try:
                 self._tables[entity.table] = sa.Table(entity.table, sa.MetaData(), autoload_with=self.engine())
             except sa.exc.NoSuchTableError:
-                raise SourceError(f"{self.spec.system}: table {entity.table} not found in {self.safe_url} "
-                                  f"(mapping {self.spec.path}, entity {entity.name})") from None
+                raise SourceError(
+                    f"{self.spec.system}: table {entity.table} not found in {self.safe_url} "
+                    f"(mapping {self.spec.path}, entity {entity.name})"
+                ) from None
             except sa.exc.OperationalError as e:
                 raise SourceError(f"{self.spec.system}: cannot read {self.safe_url}: {e.orig}") from None
         return self._tables[entity.table]
@@ -94,14 +103,16 @@ class SqlSource:
             if f.column not in t.c:
                 raise SourceError(
                     f"{self.spec.system}: column {entity.table}.{f.column} (field {f.name}) not found; "
-                    f"the table has {', '.join(c.name for c in t.c)} (mapping {self.spec.path})")
+                    f"the table has {', '.join(c.name for c in t.c)} (mapping {self.spec.path})"
+                )
             found = t.c[f.column].type
             if isinstance(found, sa.types.NullType):
                 continue  # SQLite columns without a declared type: checked value by value
             if not isinstance(found, _COMPATIBLE[f.type]):
                 raise SourceError(
                     f"{self.spec.system}: column {entity.table}.{f.column} changed type: expected {f.type} "
-                    f"(field {f.name} in {self.spec.path}), found {found}")
+                    f"(field {f.name} in {self.spec.path}), found {found}"
+                )
 
     # -- extraction ------------------------------------------------------------------------------
     def extract(self, entity: EntitySpec) -> Extract:
@@ -146,11 +157,23 @@ class SqlSource:
             where = f"{self.spec.system}.{entity.table}"
             cols = ", ".join(entity.fields[k].column for k in entity.primary_key)
             positions = pc.indices_nonzero(pc.fill_null(keyless, True)).to_pylist()
-            quarantined = [dict(source=where, key=f"row {i + 1}", column=cols, value=None,
-                                reason=f"primary key {cols} is empty: the row cannot be identified") for i in positions]
+            quarantined = [
+                dict(
+                    source=where,
+                    key=f"row {i + 1}",
+                    column=cols,
+                    value=None,
+                    reason=f"primary key {cols} is empty: the row cannot be identified",
+                )
+                for i in positions
+            ]
             table = table.filter(pc.invert(pc.fill_null(keyless, True)))
-        return Extract(table=table, rows_read=table.num_rows + len(quarantined), quarantined=quarantined,
-                       source=f"{self.safe_url} {entity.table}")
+        return Extract(
+            table=table,
+            rows_read=table.num_rows + len(quarantined),
+            quarantined=quarantined,
+            source=f"{self.safe_url} {entity.table}",
+        )
 
     def _extract_sqlalchemy(self, entity: EntitySpec) -> Extract:
         t = self.table(entity)
@@ -165,16 +188,23 @@ class SqlSource:
                 for chunk in result.partitions(CHUNK_ROWS):
                     rows_read += len(chunk)
                     cols = list(zip(*chunk))
-                    labels = ["|".join("" if r[p] is None else str(r[p]) for p in pk_pos) or f"row {rows_read - len(chunk) + i + 1}"
-                              for i, r in enumerate(chunk)]
+                    labels = [
+                        "|".join("" if r[p] is None else str(r[p]) for p in pk_pos)
+                        or f"row {rows_read - len(chunk) + i + 1}"
+                        for i, r in enumerate(chunk)
+                    ]
                     arrays, bad = coerce(entity, dict(zip(names, map(list, cols))), labels, where)
                     quarantined += bad
                     batches.append(pa.table(arrays))
         except sa.exc.DBAPIError as e:
-            raise SourceError(f"{self.spec.system}: reading {entity.table} from {self.safe_url} failed: "
-                              f"{type(e.orig).__name__}: {e.orig}") from None
+            raise SourceError(
+                f"{self.spec.system}: reading {entity.table} from {self.safe_url} failed: "
+                f"{type(e.orig).__name__}: {e.orig}"
+            ) from None
         if batches:
             table = pa.concat_tables(batches)
         else:
             table = pa.table({n: pa.array([], type=ARROW_TYPES[entity.fields[n].type]) for n in names})
-        return Extract(table=table, rows_read=rows_read, quarantined=quarantined, source=f"{self.safe_url} {entity.table}")
+        return Extract(
+            table=table, rows_read=rows_read, quarantined=quarantined, source=f"{self.safe_url} {entity.table}"
+        )

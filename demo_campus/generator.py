@@ -137,9 +137,19 @@ class _Builder:
             dept = m.MAJOR_DEPT_BY_PREFIX[row["code"][:2]]
             zydm = f"{dept[-1]}{i + 1:03d}"
             opened = date(2005 + (i * 7) % 15, 6, 1)
-            rows.append(dict(ZYDM=zydm, ZYMC=row["name"], GJZYDM=row["code"], SSXBDM=dept, XZ=3,
-                             PZSZRQ=_d(opened), SCZSRQ=_d(date(opened.year, 9, 1)), ZT="1",
-                             GXSJ=f"{opened.year}-06-01 09:00:00"))
+            rows.append(
+                dict(
+                    ZYDM=zydm,
+                    ZYMC=row["name"],
+                    GJZYDM=row["code"],
+                    SSXBDM=dept,
+                    XZ=3,
+                    PZSZRQ=_d(opened),
+                    SCZSRQ=_d(date(opened.year, 9, 1)),
+                    ZT="1",
+                    GXSJ=f"{opened.year}-06-01 09:00:00",
+                )
+            )
             for code, name in m.DIRECTIONS.get(row["code"], []):
                 dirs.append(dict(ZYDM=zydm, ZYFXDM=code, ZYFXMC=name, GXSJ=f"{opened.year}-06-01 09:00:00"))
         self.major_df = pd.DataFrame(rows)
@@ -154,8 +164,11 @@ class _Builder:
         share = np.array([0.3, 0.17, 0.2, 0.1, 0.13, 0.1])
         admin = [d.code for d in m.DEPTS if d.kind == "DZ"]
         support = [d.code for d in m.DEPTS if d.kind == "JF"]
-        dept = np.where(post == "ZR", self.pick(teaching, n, p=share),
-                        np.where(post == "XZ", self.pick(admin, n), self.pick(support, n)))
+        dept = np.where(
+            post == "ZR",
+            self.pick(teaching, n, p=share),
+            np.where(post == "XZ", self.pick(admin, n), self.pick(support, n)),
+        )
         genders = self.pick(["1", "2"], n, p=[0.48, 0.52])
         births = self.dates_between(date(1964, 1, 1), date(Y - 24, 12, 31), n)
         hires = []
@@ -171,28 +184,51 @@ class _Builder:
                 leaves.append(self.dates_between(max(h, date(Y - 5, 1, 1)) + timedelta(days=200), date(Y, 10, 1), 1)[0])
             else:
                 leaves.append(None)
-        edu = np.where(post == "ZR", self.pick(["11", "14", "21"], n, p=[0.1, 0.55, 0.35]),
-                       self.pick(["14", "21", "31", "61"], n, p=[0.2, 0.5, 0.2, 0.1]))
+        edu = np.where(
+            post == "ZR",
+            self.pick(["11", "14", "21"], n, p=[0.1, 0.55, 0.35]),
+            self.pick(["14", "21", "31", "61"], n, p=[0.2, 0.5, 0.2, 0.1]),
+        )
         degree = np.array([{"11": "2", "14": "3", "21": "4"}.get(e) for e in edu], dtype=object)
         degree[(edu == "21") & (rng.random(n) < 0.08)] = None
-        title = np.where(post == "ZR", self.pick(["011", "012", "013", "014"], n, p=[0.08, 0.27, 0.45, 0.2]),
-                         self.pick(["062", "063", "123", "124", None], n, p=[0.15, 0.15, 0.1, 0.1, 0.5]))
+        title = np.where(
+            post == "ZR",
+            self.pick(["011", "012", "013", "014"], n, p=[0.08, 0.27, 0.45, 0.2]),
+            self.pick(["062", "063", "123", "124", None], n, p=[0.15, 0.15, 0.1, 0.1, 0.5]),
+        )
         dual = np.where((post == "ZR") & (rng.random(n) < 0.58), "是", "否")
         regions = self.regions(n)
         ids = self.id_numbers(regions, births, list(genders))
         jgh = [f"{h.year % 100:02d}{i + 1:04d}" for i, h in enumerate(hires)]
-        self.staff_df = pd.DataFrame(dict(
-            JGH=jgh, XM=self.names(genders), XB=np.where(genders == "1", "男", "女"), CSRQ=[_d(b) for b in births],
-            MZM=self.pick(self.ethnicities, n, p=None if len(self.ethnicities) < 2 else self._eth_p()),
-            SFZJH=ids, ZZMMM=self.pick(["01", "13", "03", "05"], n, p=[0.45, 0.45, 0.05, 0.05]),
-            XLM=edu, XWM=degree, ZCM=title, GWLB=post, SFSSXJS=dual, SZBMDM=dept,
-            CJGZRQ=[_d(h - timedelta(days=int(rng.integers(0, 2500)))) for h in hires],
-            LXRQ=[_d(h) for h in hires], LZRQ=[_d(x) for x in leaves],
-            GXSJ=[f"{(x or h).isoformat()} 10:00:00" for h, x in zip(hires, leaves)],
-        ))
+        self.staff_df = pd.DataFrame(
+            dict(
+                JGH=jgh,
+                XM=self.names(genders),
+                XB=np.where(genders == "1", "男", "女"),
+                CSRQ=[_d(b) for b in births],
+                MZM=self.pick(self.ethnicities, n, p=None if len(self.ethnicities) < 2 else self._eth_p()),
+                SFZJH=ids,
+                ZZMMM=self.pick(["01", "13", "03", "05"], n, p=[0.45, 0.45, 0.05, 0.05]),
+                XLM=edu,
+                XWM=degree,
+                ZCM=title,
+                GWLB=post,
+                SFSSXJS=dual,
+                SZBMDM=dept,
+                CJGZRQ=[_d(h - timedelta(days=int(rng.integers(0, 2500)))) for h in hires],
+                LXRQ=[_d(h) for h in hires],
+                LZRQ=[_d(x) for x in leaves],
+                GXSJ=[f"{(x or h).isoformat()} 10:00:00" for h, x in zip(hires, leaves)],
+            )
+        )
         self.campus.put("hr", "RS_JZGJBXX", self.staff_df)
-        self.campus.put("hr", "RS_JGXX", pd.DataFrame(
-            [dict(JGDM=d.code, JGMC=d.name, JGLB=d.kind, SJJGDM=None, CLRQ="2003-06-01", ZT="1") for d in m.DEPTS]))
+        self.campus.put(
+            "hr",
+            "RS_JGXX",
+            pd.DataFrame(
+                [dict(JGDM=d.code, JGMC=d.name, JGLB=d.kind, SJJGDM=None, CLRQ="2003-06-01", ZT="1") for d in m.DEPTS]
+            ),
+        )
         # external teachers
         k = self.sizes["external"]
         g = self.pick(["1", "2"], k, p=[0.6, 0.4])
@@ -200,15 +236,24 @@ class _Builder:
         starts = [date(int(y), 9, 1) for y in self.pick(list(range(Y - 3, Y + 1)), k)]
         ends = [date(s.year + int(d), 8, 31) for s, d in zip(starts, self.pick([1, 2, 3], k))]
         kind = self.pick(["兼职", "兼课"], k, p=[0.7, 0.3])
-        self.external_df = pd.DataFrame(dict(
-            WPJSBH=[f"W{i + 1:04d}" for i in range(k)], XM=self.names(g), XB=np.where(g == "1", "男", "女"),
-            CSRQ=[_d(x) for x in b], SFZJH=self.id_numbers(self.regions(k), b, list(g)), LB=kind,
-            GZDW=[self.fake.company() if kk == "兼职" else f"{self.fake.city_name()}职业技术学院" for kk in kind],
-            ZW=self.pick(["工程师", "技术总监", "项目经理", "主管护师", "会计主管", "教师"], k),
-            ZCM=self.pick(["061", "062", "012", "013", "082", "123"], k), XLM=self.pick(["14", "21", "31"], k),
-            PRXBDM=self.pick(teaching[:5], k), PRKSRQ=[_d(s) for s in starts], PRJSRQ=[_d(e) for e in ends],
-            GXSJ=[f"{s.isoformat()} 09:00:00" for s in starts],
-        ))
+        self.external_df = pd.DataFrame(
+            dict(
+                WPJSBH=[f"W{i + 1:04d}" for i in range(k)],
+                XM=self.names(g),
+                XB=np.where(g == "1", "男", "女"),
+                CSRQ=[_d(x) for x in b],
+                SFZJH=self.id_numbers(self.regions(k), b, list(g)),
+                LB=kind,
+                GZDW=[self.fake.company() if kk == "兼职" else f"{self.fake.city_name()}职业技术学院" for kk in kind],
+                ZW=self.pick(["工程师", "技术总监", "项目经理", "主管护师", "会计主管", "教师"], k),
+                ZCM=self.pick(["061", "062", "012", "013", "082", "123"], k),
+                XLM=self.pick(["14", "21", "31"], k),
+                PRXBDM=self.pick(teaching[:5], k),
+                PRKSRQ=[_d(s) for s in starts],
+                PRJSRQ=[_d(e) for e in ends],
+                GXSJ=[f"{s.isoformat()} 09:00:00" for s in starts],
+            )
+        )
         self.campus.put("hr", "RS_WPJS", self.external_df)
 
     def _eth_p(self):
@@ -232,8 +277,17 @@ class _Builder:
                 n_cls = max(1, -(-n // 45))
                 cls = [f"{c}{zydm}{k + 1:02d}" for k in range(n_cls)]
                 mname = self.major_df.loc[self.major_df.ZYDM == zydm, "ZYMC"].iloc[0]
-                classes += [dict(BJDM=b, BJMC=f"{mname}{c % 100}{k + 1}班", ZYDM=zydm, NJ=c,
-                                 SSXBDM=m.MAJOR_DEPT_BY_PREFIX[gj[:2]], BZRGH=None) for k, b in enumerate(cls)]
+                classes += [
+                    dict(
+                        BJDM=b,
+                        BJMC=f"{mname}{c % 100}{k + 1}班",
+                        ZYDM=zydm,
+                        NJ=c,
+                        SSXBDM=m.MAJOR_DEPT_BY_PREFIX[gj[:2]],
+                        BZRGH=None,
+                    )
+                    for k, b in enumerate(cls)
+                ]
                 dirs = m.DIRECTIONS.get(gj)
                 mode = self.pick(["1", "2", "3", "4"], n, p=[0.6, 0.25, 0.1, 0.05])
                 # leaving: graduation on 30 June of the third year, or an earlier dropout
@@ -243,60 +297,106 @@ class _Builder:
                 leave, status = [], []
                 for i in range(n):
                     if drop[i] and drop_dates[i] <= date(Y, 11, 1):
-                        leave.append(drop_dates[i]); status.append("03")
+                        leave.append(drop_dates[i])
+                        status.append("03")
                     elif grad <= date(Y, 11, 1):
-                        leave.append(grad); status.append("04")
+                        leave.append(grad)
+                        status.append("04")
                     else:
-                        leave.append(None); status.append("02" if rng.random() < 0.01 else "01")
-                frames.append(pd.DataFrame(dict(
-                    XH=[f"{c}{zydm}{i + 1:04d}" for i in range(n)], XM=self.names(genders), XBM=genders,
-                    MZM=self.pick(self.ethnicities, n, p=self._eth_p()),
-                    SFZJH=self.id_numbers(regions, births, list(genders)), CSRQ=[_d(b) for b in births],
-                    ZZMMM=self.pick(["03", "13", "01"], n, p=[0.7, 0.28, 0.02]), SYDM=regions,
-                    RXRQ=f"{c}-09-01", NJ=c, XZ=3, ZYDM=zydm,
-                    ZYFXDM=self.pick([d for d, _ in dirs], n) if dirs else None,
-                    BJDM=[cls[min(i // 45, n_cls - 1)] for i in range(n)],
-                    XJZTM=status, LXRQ=[_d(x) for x in leave], ZSFS=mode,
-                    SYLX=np.where(np.isin(mode, ["3", "4"]), "2", self.pick(["1", "3"], n, p=[0.95, 0.05])),
-                    SFNCHK=np.where(rng.random(n) < 0.55, "1", "0"),
-                    GXSJ=[f"{(x or date(c, 9, 1)).isoformat()} 08:00:00" for x in leave],
-                )))
+                        leave.append(None)
+                        status.append("02" if rng.random() < 0.01 else "01")
+                frames.append(
+                    pd.DataFrame(
+                        dict(
+                            XH=[f"{c}{zydm}{i + 1:04d}" for i in range(n)],
+                            XM=self.names(genders),
+                            XBM=genders,
+                            MZM=self.pick(self.ethnicities, n, p=self._eth_p()),
+                            SFZJH=self.id_numbers(regions, births, list(genders)),
+                            CSRQ=[_d(b) for b in births],
+                            ZZMMM=self.pick(["03", "13", "01"], n, p=[0.7, 0.28, 0.02]),
+                            SYDM=regions,
+                            RXRQ=f"{c}-09-01",
+                            NJ=c,
+                            XZ=3,
+                            ZYDM=zydm,
+                            ZYFXDM=self.pick([d for d, _ in dirs], n) if dirs else None,
+                            BJDM=[cls[min(i // 45, n_cls - 1)] for i in range(n)],
+                            XJZTM=status,
+                            LXRQ=[_d(x) for x in leave],
+                            ZSFS=mode,
+                            SYLX=np.where(np.isin(mode, ["3", "4"]), "2", self.pick(["1", "3"], n, p=[0.95, 0.05])),
+                            SFNCHK=np.where(rng.random(n) < 0.55, "1", "0"),
+                            GXSJ=[f"{(x or date(c, 9, 1)).isoformat()} 08:00:00" for x in leave],
+                        )
+                    )
+                )
         self.student_df = pd.concat(frames, ignore_index=True)
         self.class_df = pd.DataFrame(classes)
         self.campus.put("academic", "XJ_XSJBXX", self.student_df)
         self.campus.put("academic", "JW_BJXX", self.class_df)
 
     def courses_and_plans(self):
-        rows = [dict(KCDM=f"GG{i + 1:03d}", KCMC=n, KCLX=t, KCXZ="1", ZXS=h,
-                     SJXS={"A": 0, "B": h // 2, "C": h}[t], XF=round(h / 16, 1), KKBMDM=m.PUBLIC_DEPT, SFHXKC="0")
-                for i, (n, t, h) in enumerate(m.PUBLIC_COURSES)]
+        rows = [
+            dict(
+                KCDM=f"GG{i + 1:03d}",
+                KCMC=n,
+                KCLX=t,
+                KCXZ="1",
+                ZXS=h,
+                SJXS={"A": 0, "B": h // 2, "C": h}[t],
+                XF=round(h / 16, 1),
+                KKBMDM=m.PUBLIC_DEPT,
+                SFHXKC="0",
+            )
+            for i, (n, t, h) in enumerate(m.PUBLIC_COURSES)
+        ]
         plan = {}
         for zydm, gj in self.major_df[["ZYDM", "GJZYDM"]].itertuples(index=False):
             dept = m.MAJOR_DEPT_BY_PREFIX[gj[:2]]
             pool = m.DEPT_COURSE_POOL[dept]
-            names = list(self.pick(pool, 25)) if len(pool) < 25 else [pool[i] for i in self.rng.permutation(len(pool))[:25]]
+            names = (
+                list(self.pick(pool, 25)) if len(pool) < 25 else [pool[i] for i in self.rng.permutation(len(pool))[:25]]
+            )
             codes = []
             for k, name in enumerate(names):
                 kind = self.pick(["A", "B", "C"], 1, p=[0.3, 0.55, 0.15])[0]
                 hours = int(self.pick([32, 48, 64, 72], 1)[0])
                 core = "1" if 5 <= k < 12 else "0"
                 code = f"{zydm}{k + 1:02d}"
-                rows.append(dict(KCDM=code, KCMC=name, KCLX=kind, KCXZ="3" if core == "1" else "2", ZXS=hours,
-                                 SJXS={"A": 0, "B": hours // 2, "C": hours}[kind], XF=round(hours / 16, 1),
-                                 KKBMDM=dept, SFHXKC=core))
+                rows.append(
+                    dict(
+                        KCDM=code,
+                        KCMC=name,
+                        KCLX=kind,
+                        KCXZ="3" if core == "1" else "2",
+                        ZXS=hours,
+                        SJXS={"A": 0, "B": hours // 2, "C": hours}[kind],
+                        XF=round(hours / 16, 1),
+                        KKBMDM=dept,
+                        SFHXKC=core,
+                    )
+                )
                 codes.append(code)
             n, t, h = m.INTERNSHIP_COURSE
-            rows.append(dict(KCDM=f"{zydm}SX", KCMC=n, KCLX=t, KCXZ="4", ZXS=h, SJXS=h, XF=24.0, KKBMDM=dept, SFHXKC="0"))
+            rows.append(
+                dict(KCDM=f"{zydm}SX", KCMC=n, KCLX=t, KCXZ="4", ZXS=h, SJXS=h, XF=24.0, KKBMDM=dept, SFHXKC="0")
+            )
             # term -> course codes: 3 public courses in terms 1-4, 5 major courses in terms 1-5, internship in 6
             terms = {t: [f"GG{(t - 1) * 3 + j + 1:03d}" for j in range(3)] if t <= 4 else [] for t in range(1, 7)}
             for t in range(1, 6):
-                terms[t] += codes[(t - 1) * 5: t * 5]
+                terms[t] += codes[(t - 1) * 5 : t * 5]
             terms[6] = [f"{zydm}SX"]
             plan[zydm] = terms
         self.course_df = pd.DataFrame(rows)
         self.plan = plan
-        plan_rows = [dict(NJ=c, ZYDM=z, KCDM=k, KKXQ=t, KSFS="考试" if k[-2:] != "SX" else "考查")
-                     for c in self.cohorts for z, terms in plan.items() for t, ks in terms.items() for k in ks]
+        plan_rows = [
+            dict(NJ=c, ZYDM=z, KCDM=k, KKXQ=t, KSFS="考试" if k[-2:] != "SX" else "考查")
+            for c in self.cohorts
+            for z, terms in plan.items()
+            for t, ks in terms.items()
+            for k in ks
+        ]
         self.campus.put("academic", "JW_KCXX", self.course_df)
         self.campus.put("academic", "JW_JXJH", pd.DataFrame(plan_rows))
 
@@ -314,7 +414,7 @@ class _Builder:
                 on = date(a, 9, 1) if term == 1 else date(a + 1, 3, 1)
                 act = self._active(staff, "LXRQ", "LZRQ", on)
                 zr = {d: g.JGH.to_numpy() for d, g in act[act.GWLB == "ZR"].groupby("SZBMDM")}
-                part = act[act.GWLB != "ZR"].JGH.to_numpy()[:max(3, len(act) // 25)]
+                part = act[act.GWLB != "ZR"].JGH.to_numpy()[: max(3, len(act) // 25)]
                 ext = self.external_df
                 e_on = ext[(pd.to_datetime(ext.PRKSRQ).dt.date <= on) & (pd.to_datetime(ext.PRJSRQ).dt.date >= on)]
                 ext_by = {d: g.WPJSBH.to_numpy() for d, g in e_on.groupby("PRXBDM")}
@@ -334,8 +434,15 @@ class _Builder:
                             teacher = rng.choice(ext_by[dept])
                         else:
                             teacher = rng.choice(zr[dept])
-                        rows.append(dict(RWBH=f"RW{a}{term}{seq:06d}", XNXQ=f"{a}-{a + 1}-{term}", KCDM=k,
-                                         BJDM=cls.BJDM, JGH=str(teacher)))
+                        rows.append(
+                            dict(
+                                RWBH=f"RW{a}{term}{seq:06d}",
+                                XNXQ=f"{a}-{a + 1}-{term}",
+                                KCDM=k,
+                                BJDM=cls.BJDM,
+                                JGH=str(teacher),
+                            )
+                        )
         tasks = pd.DataFrame(rows)
         tasks["XS"] = tasks.KCDM.map(self.course_df.set_index("KCDM").ZXS).astype("int64")
         self.task_df = tasks
@@ -358,8 +465,16 @@ class _Builder:
                     courses = self.plan[zydm][t]
                     xh = np.repeat(g.XH.to_numpy(), len(courses))
                     kc = np.tile(np.array(courses, dtype=object), len(g))
-                    frames.append(pd.DataFrame(dict(XH=xh, XNXQ=xnxq, KCDM=kc,
-                                                    ZPCJ=np.round(np.clip(rng.normal(76, 11, len(xh)), 0, 100), 1))))
+                    frames.append(
+                        pd.DataFrame(
+                            dict(
+                                XH=xh,
+                                XNXQ=xnxq,
+                                KCDM=kc,
+                                ZPCJ=np.round(np.clip(rng.normal(76, 11, len(xh)), 0, 100), 1),
+                            )
+                        )
+                    )
         self.campus.put("academic", "JW_XSCJ", pd.concat(frames, ignore_index=True))
 
     def finance(self):
@@ -375,10 +490,21 @@ class _Builder:
         for i, j in enumerate(order):
             code, name, side, _ = subj[idx[j]]
             y, mth = int(years[j]), int(months[j])
-            rows.append(dict(PZBH=f"{y}{mth:02d}-{i + 1:06d}", FLXH=1, KJND=y, KJQJ=mth,
-                             PZRQ=f"{y}-{mth:02d}-{int(rng.integers(1, 28)):02d}", KMDM=code, KMMC=name,
-                             ZY=f"{name}{'确认' if side == 'C' else '列支'}", JFJE=amount[j] if side == "D" else 0.0,
-                             DFJE=amount[j] if side == "C" else 0.0, BMDM="204"))
+            rows.append(
+                dict(
+                    PZBH=f"{y}{mth:02d}-{i + 1:06d}",
+                    FLXH=1,
+                    KJND=y,
+                    KJQJ=mth,
+                    PZRQ=f"{y}-{mth:02d}-{int(rng.integers(1, 28)):02d}",
+                    KMDM=code,
+                    KMMC=name,
+                    ZY=f"{name}{'确认' if side == 'C' else '列支'}",
+                    JFJE=amount[j] if side == "D" else 0.0,
+                    DFJE=amount[j] if side == "C" else 0.0,
+                    BMDM="204",
+                )
+            )
         self.campus.put("finance", "CW_PZMX", pd.DataFrame(rows))
 
     def assets(self):
@@ -389,17 +515,30 @@ class _Builder:
         price = np.round(lo + (hi - lo) * rng.random(n) ** 2, 2)
         bought = self.dates_between(date(Y - 14, 1, 1), date(Y, 10, 31), n)
         old = np.array([b < date(Y - 7, 1, 1) for b in bought])
-        disposed = [self.dates_between(b + timedelta(days=1500), date(Y, 10, 31), 1)[0] if o and rng.random() < 0.35 else None
-                    for b, o in zip(bought, old)]
+        disposed = [
+            self.dates_between(b + timedelta(days=1500), date(Y, 10, 31), 1)[0] if o and rng.random() < 0.35 else None
+            for b, o in zip(bought, old)
+        ]
         use = self.pick(["1", "2", "3", "4"], n, p=[0.72, 0.08, 0.15, 0.05])
-        self.campus.put("assets", "ZC_SBTZ", pd.DataFrame(dict(
-            ZCBH=[f"SB{b.year}{i + 1:07d}" for i, b in enumerate(bought)],
-            ZCMC=[m.EQUIPMENT[k][0] for k in kind], FLDM=[m.EQUIPMENT[k][1] for k in kind],
-            DJ=price, SL=1, SYFX=use, XZ=np.where([d is not None for d in disposed], "4", "1"),
-            GZRQ=[_d(b) for b in bought], BFRQ=[_d(d) for d in disposed],
-            SYBMDM=self.pick([d.code for d in m.DEPTS], n),
-            GXSJ=[f"{(d or b).isoformat()} 15:00:00" for b, d in zip(bought, disposed)],
-        )))
+        self.campus.put(
+            "assets",
+            "ZC_SBTZ",
+            pd.DataFrame(
+                dict(
+                    ZCBH=[f"SB{b.year}{i + 1:07d}" for i, b in enumerate(bought)],
+                    ZCMC=[m.EQUIPMENT[k][0] for k in kind],
+                    FLDM=[m.EQUIPMENT[k][1] for k in kind],
+                    DJ=price,
+                    SL=1,
+                    SYFX=use,
+                    XZ=np.where([d is not None for d in disposed], "4", "1"),
+                    GZRQ=[_d(b) for b in bought],
+                    BFRQ=[_d(d) for d in disposed],
+                    SYBMDM=self.pick([d.code for d in m.DEPTS], n),
+                    GXSJ=[f"{(d or b).isoformat()} 15:00:00" for b, d in zip(bought, disposed)],
+                )
+            ),
+        )
         k = self.sizes["buildings"]
         intake = self.sizes["intake"]
         uses = [u for u in m.BUILDING_USES]
@@ -408,14 +547,28 @@ class _Builder:
             u = uses[i % len(uses)]
             share = u[2] / sum(1 for j in range(k) if j % len(uses) == i % len(uses))
             area = round(intake * 3 * 32 * share * (0.85 + 0.3 * rng.random()), 2)
-            rows.append(dict(FWBH=f"FW{i + 1:04d}", FWMC=f"{u[1].split('（')[0]}{i // len(uses) + 1}号楼",
-                             FWYTDM=u[0], JZMJ=area, CQXS="1" if rng.random() < 0.92 else "2",
-                             JCRQ=_d(date(2004 + i % 18, 8, 1)), GXSJ=f"{2004 + i % 18}-08-01 12:00:00"))
+            rows.append(
+                dict(
+                    FWBH=f"FW{i + 1:04d}",
+                    FWMC=f"{u[1].split('（')[0]}{i // len(uses) + 1}号楼",
+                    FWYTDM=u[0],
+                    JZMJ=area,
+                    CQXS="1" if rng.random() < 0.92 else "2",
+                    JCRQ=_d(date(2004 + i % 18, 8, 1)),
+                    GXSJ=f"{2004 + i % 18}-08-01 12:00:00",
+                )
+            )
         self.campus.put("assets", "ZC_FWXX", pd.DataFrame(rows))
-        land = [dict(TDBH=f"TD{i + 1:02d}", TDMC=f"{name}校区", MJ=mu, CQXS="1", QDRQ=qd)
-                for i, (name, mu, qd) in enumerate([("主", round(intake * 0.23, 1), "2003-05-01"),
-                                                    ("东", round(intake * 0.09, 1), "2011-03-15"),
-                                                    ("实训", round(intake * 0.03, 1), "2016-10-20")])]
+        land = [
+            dict(TDBH=f"TD{i + 1:02d}", TDMC=f"{name}校区", MJ=mu, CQXS="1", QDRQ=qd)
+            for i, (name, mu, qd) in enumerate(
+                [
+                    ("主", round(intake * 0.23, 1), "2003-05-01"),
+                    ("东", round(intake * 0.09, 1), "2011-03-15"),
+                    ("实训", round(intake * 0.03, 1), "2016-10-20"),
+                ]
+            )
+        ]
         self.campus.put("assets", "ZC_TDXX", pd.DataFrame(land))
 
     def library(self):
@@ -429,28 +582,63 @@ class _Builder:
         words = np.array(m.BOOK_WORDS, dtype=object)[rng.integers(0, len(m.BOOK_WORDS), n)]
         acq_s = np.datetime_as_string(acq, unit="D").astype(object)
         wd_s = np.where(withdrawn, np.datetime_as_string(wd, unit="D"), None).astype(object)
-        self.campus.put("library", "LIB_GCMX", pd.DataFrame(dict(
-            TSTM=np.char.add("T", np.char.zfill(np.arange(1, n + 1).astype(str), 9)).astype(object),
-            ZTM=topics + words,
-            FLH=np.array(m.LIBRARY_CLASSES, dtype=object)[rng.integers(0, len(m.LIBRARY_CLASSES), n)],
-            WXLX=np.where(rng.random(n) < 0.93, "01", "02").astype(object),
-            JG=np.round(rng.uniform(18, 128, n), 2), RCRQ=acq_s, ZXRQ=wd_s,
-        )))
-        self.campus.put("library", "LIB_DZZY", pd.DataFrame([
-            dict(ZYBH=f"DZ{i + 1:03d}", ZYMC=name, ZYLX=kind, SL=qty, DW=unit, GMND=Y - i % 3)
-            for i, (name, kind, qty, unit) in enumerate([
-                ("超星电子图书", "电子图书", 18 * n // 10, "册"), ("中国知网期刊", "电子期刊", 8200, "种"),
-                ("万方学位论文", "学位论文", 420_000, "篇"), ("职业教育专业教学资源库", "数据库", 1, "个"),
-                ("外文电子期刊", "电子期刊", 650, "种")])]))
+        self.campus.put(
+            "library",
+            "LIB_GCMX",
+            pd.DataFrame(
+                dict(
+                    TSTM=np.char.add("T", np.char.zfill(np.arange(1, n + 1).astype(str), 9)).astype(object),
+                    ZTM=topics + words,
+                    FLH=np.array(m.LIBRARY_CLASSES, dtype=object)[rng.integers(0, len(m.LIBRARY_CLASSES), n)],
+                    WXLX=np.where(rng.random(n) < 0.93, "01", "02").astype(object),
+                    JG=np.round(rng.uniform(18, 128, n), 2),
+                    RCRQ=acq_s,
+                    ZXRQ=wd_s,
+                )
+            ),
+        )
+        self.campus.put(
+            "library",
+            "LIB_DZZY",
+            pd.DataFrame(
+                [
+                    dict(ZYBH=f"DZ{i + 1:03d}", ZYMC=name, ZYLX=kind, SL=qty, DW=unit, GMND=Y - i % 3)
+                    for i, (name, kind, qty, unit) in enumerate(
+                        [
+                            ("超星电子图书", "电子图书", 18 * n // 10, "册"),
+                            ("中国知网期刊", "电子期刊", 8200, "种"),
+                            ("万方学位论文", "学位论文", 420_000, "篇"),
+                            ("职业教育专业教学资源库", "数据库", 1, "个"),
+                            ("外文电子期刊", "电子期刊", 650, "种"),
+                        ]
+                    )
+                ]
+            ),
+        )
 
     def files(self):
-        cfg, Y = self.cfg, self.Y
-        self.campus.files["office/学校基本信息.xlsx"] = pd.DataFrame([{
-            "学校标识码": cfg.school_code, "学校名称": cfg.school_name, "所在省份": "河南省", "所在城市": "郑州市",
-            "建校日期": "2003-06", "举办者名称": "河南省教育厅", "举办者性质": "地方", "举办者级别": "省级",
-            "学校性质类别": "公办", "校训": "明德 精技 笃行", "通信地址": "河南省郑州市示例区职教路1号",
-            "邮政编码": "450000", "学校网址": "https://www.example.edu.cn", "填报负责人": "王建国",
-            "联系电话": "0371-60000000"}])
+        cfg = self.cfg
+        self.campus.files["office/学校基本信息.xlsx"] = pd.DataFrame(
+            [
+                {
+                    "学校标识码": cfg.school_code,
+                    "学校名称": cfg.school_name,
+                    "所在省份": "河南省",
+                    "所在城市": "郑州市",
+                    "建校日期": "2003-06",
+                    "举办者名称": "河南省教育厅",
+                    "举办者性质": "地方",
+                    "举办者级别": "省级",
+                    "学校性质类别": "公办",
+                    "校训": "明德 精技 笃行",
+                    "通信地址": "河南省郑州市示例区职教路1号",
+                    "邮政编码": "450000",
+                    "学校网址": "https://www.example.edu.cn",
+                    "填报负责人": "王建国",
+                    "联系电话": "0371-60000000",
+                }
+            ]
+        )
         st = self.student_df
         majors = self.major_df.set_index("ZYDM")
         for c in self.years:
@@ -458,9 +646,17 @@ class _Builder:
             rows = []
             for i, (zydm, g) in enumerate(cohort.groupby("ZYDM")):
                 plan = int(np.ceil(len(g) * 1.06 / 5) * 5)
-                rows.append({"序号": i + 1, "专业代码": majors.loc[zydm, "GJZYDM"], "专业名称": majors.loc[zydm, "ZYMC"],
-                             "计划招生数": plan, "实际录取数": len(g) + int(self.rng.integers(0, 8)),
-                             "实际报到数": len(g), "本省招生数": int((g.SYDM.str[:2] == "41").sum())})
+                rows.append(
+                    {
+                        "序号": i + 1,
+                        "专业代码": majors.loc[zydm, "GJZYDM"],
+                        "专业名称": majors.loc[zydm, "ZYMC"],
+                        "计划招生数": plan,
+                        "实际录取数": len(g) + int(self.rng.integers(0, 8)),
+                        "实际报到数": len(g),
+                        "本省招生数": int((g.SYDM.str[:2] == "41").sum()),
+                    }
+                )
             self.campus.files[f"admissions/{c}年分专业招生计划执行情况.xlsx"] = pd.DataFrame(rows)
         for g_year in (self.Y - 1, self.Y):  # the cohorts generated that have graduated
             grads = st[(st.NJ == g_year - 3) & (st.XJZTM == "04")]
@@ -468,19 +664,26 @@ class _Builder:
             names = dict((d[0], d[1]) for d in m.DESTINATIONS)
             employed = ~np.isin(dest, ["80", "70", "46"])
             credit = [self._credit_code() if e else "" for e in employed]
-            self.campus.files[f"admissions/{g_year}届毕业生毕业去向.csv"] = pd.DataFrame({
-                "学号": grads.XH.to_numpy(), "姓名": grads.XM.to_numpy(),
-                "专业名称": grads.ZYDM.map(majors.ZYMC).to_numpy(), "毕业去向代码": dest,
-                "毕业去向": [names[d] for d in dest],
-                "就业单位名称": [self.fake.company() if e else "" for e in employed],
-                "单位统一社会信用代码": credit,
-                "就业地区代码": np.where(employed, self.regions(len(grads)), ""),
-            })
+            self.campus.files[f"admissions/{g_year}届毕业生毕业去向.csv"] = pd.DataFrame(
+                {
+                    "学号": grads.XH.to_numpy(),
+                    "姓名": grads.XM.to_numpy(),
+                    "专业名称": grads.ZYDM.map(majors.ZYMC).to_numpy(),
+                    "毕业去向代码": dest,
+                    "毕业去向": [names[d] for d in dest],
+                    "就业单位名称": [self.fake.company() if e else "" for e in employed],
+                    "单位统一社会信用代码": credit,
+                    "就业地区代码": np.where(employed, self.regions(len(grads)), ""),
+                }
+            )
 
     def _credit_code(self) -> str:
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-        body = "91" + str(self.pick(self.local_regions, 1)[0]) + "".join(
-            alphabet[int(i)] for i in self.rng.integers(0, len(alphabet), 9))
+        body = (
+            "91"
+            + str(self.pick(self.local_regions, 1)[0])
+            + "".join(alphabet[int(i)] for i in self.rng.integers(0, len(alphabet), 9))
+        )
         return body + uscc.calc_check_digit(body)
 
     def truth(self):
@@ -493,13 +696,16 @@ class _Builder:
             active = self._active(staff, "LXRQ", "LZRQ", on)
             year_tasks = tasks[tasks.XNXQ.str.startswith(f"{a}-{a + 1}")]
             teaching_ids = set(year_tasks.JGH)
-            e_act = ext[(pd.to_datetime(ext.PRKSRQ).dt.date <= date(a + 1, 8, 31))
-                        & (pd.to_datetime(ext.PRJSRQ).dt.date >= on)]
+            e_act = ext[
+                (pd.to_datetime(ext.PRKSRQ).dt.date <= date(a + 1, 8, 31)) & (pd.to_datetime(ext.PRJSRQ).dt.date >= on)
+            ]
             out[f"{a}-{a + 1}"] = {
                 "stock_date": on.isoformat(),
                 "enrolled_students": int(len(enrolled)),
                 "full_time_teachers": int((active.GWLB == "ZR").sum()),
-                "internal_part_time_teachers": int(active[(active.GWLB != "ZR") & active.JGH.isin(teaching_ids)].shape[0]),
+                "internal_part_time_teachers": int(
+                    active[(active.GWLB != "ZR") & active.JGH.isin(teaching_ids)].shape[0]
+                ),
                 "external_part_time_teachers": int((e_act.LB == "兼职").sum()),
                 "external_guest_teachers": int((e_act.LB == "兼课").sum()),
                 "majors": int(len(self.major_df)),
@@ -510,6 +716,7 @@ class _Builder:
 
 # -- writing ------------------------------------------------------------------------------------
 
+
 def _write_sqlite(path: Path, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
     path.unlink(missing_ok=True)
     counts = {}
@@ -518,8 +725,10 @@ def _write_sqlite(path: Path, tables: dict[str, pd.DataFrame]) -> dict[str, int]
             cols = list(df.columns)
             decl = ", ".join(f'"{c}" {_sqlite_type(df[c])}' for c in cols)
             con.execute(f'create table "{name}" ({decl})')  # identifiers come from the generator, not data
-            rows = [tuple(None if (isinstance(v, float) and np.isnan(v)) else v for v in r)
-                    for r in df.astype(object).itertuples(index=False, name=None)]
+            rows = [
+                tuple(None if (isinstance(v, float) and np.isnan(v)) else v for v in r)
+                for r in df.astype(object).itertuples(index=False, name=None)
+            ]
             con.executemany(f'insert into "{name}" values ({", ".join("?" * len(cols))})', rows)
             counts[name] = len(rows)
     return counts
@@ -545,8 +754,9 @@ def _write_xlsx(path: Path, df: pd.DataFrame, title: str) -> None:
 def generate(cfg: GeneratorConfig) -> dict:
     """Generate the demo campus into cfg.out_dir; return a summary with paths and counts."""
     campus = _Builder(cfg).build()
-    manifest = [] if cfg.clean else inject_defects(campus, np.random.default_rng(cfg.seed + 1),
-                                                    m.DEFECTS_PER_KIND[cfg.scale])
+    manifest = (
+        [] if cfg.clean else inject_defects(campus, np.random.default_rng(cfg.seed + 1), m.DEFECTS_PER_KIND[cfg.scale])
+    )
     out = cfg.out_dir
     (out / "admissions").mkdir(parents=True, exist_ok=True)
     (out / "office").mkdir(parents=True, exist_ok=True)
@@ -566,9 +776,15 @@ def generate(cfg: GeneratorConfig) -> dict:
             _write_xlsx(path, df, title)
         counts[rel] = len(df)
     summary = {
-        "school_code": cfg.school_code, "school_name": cfg.school_name, "scale": cfg.scale,
-        "academic_year": f"{cfg.year}-{cfg.year + 1}", "seed": cfg.seed, "clean": cfg.clean,
-        "row_counts": counts, "truth": campus.truth, "defects": manifest,
+        "school_code": cfg.school_code,
+        "school_name": cfg.school_name,
+        "scale": cfg.scale,
+        "academic_year": f"{cfg.year}-{cfg.year + 1}",
+        "seed": cfg.seed,
+        "clean": cfg.clean,
+        "row_counts": counts,
+        "truth": campus.truth,
+        "defects": manifest,
     }
     (out / "manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return summary

@@ -23,35 +23,58 @@ EXAMPLES = 10
 
 def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefinition:
     entities = [(s, e) for s in specs.values() for e in s.entities.values()]
-    check_specs = [dg.AssetCheckSpec("load_accounting", asset=key("raw", s.table_name(e.name)),
-                                     description="Rows read = rows loaded + rows quarantined (nothing lost).")
-                   for s, e in entities]
+    check_specs = [
+        dg.AssetCheckSpec(
+            "load_accounting",
+            asset=key("raw", s.table_name(e.name)),
+            description="Rows read = rows loaded + rows quarantined (nothing lost).",
+        )
+        for s, e in entities
+    ]
 
     @dg.multi_asset_check(specs=check_specs, name="raw_load_accounting")
     def _check(statedata: StatedataResource):
         with statedata.warehouse() as con:
             for s, e in entities:
-                row = con.execute("""
+                row = con.execute(
+                    """
                     select batch_id, rows_read, rows_inserted, rows_unchanged, rows_quarantined
                     from audit.load_log where system = ? and entity = ? order by batch_id desc limit 1
-                """, [s.system, e.name]).fetchone()
+                """,
+                    [s.system, e.name],
+                ).fetchone()
                 asset = key("raw", s.table_name(e.name))
                 if row is None:
-                    yield dg.AssetCheckResult(asset_key=asset, check_name="load_accounting", passed=False,
-                                              metadata={"reason": "no batch loaded yet"})
+                    yield dg.AssetCheckResult(
+                        asset_key=asset,
+                        check_name="load_accounting",
+                        passed=False,
+                        metadata={"reason": "no batch loaded yet"},
+                    )
                     continue
                 batch, read, ins, unch, quar = row
-                examples = con.execute("""
+                examples = con.execute(
+                    """
                     select row_key, reason from audit.quarantine
                     where batch_id = ? and system = ? and entity = ? limit ?
-                """, [batch, s.system, e.name, EXAMPLES]).fetchall()
+                """,
+                    [batch, s.system, e.name, EXAMPLES],
+                ).fetchall()
                 balanced = read == ins + unch + quar
                 yield dg.AssetCheckResult(
-                    asset_key=asset, check_name="load_accounting", passed=balanced and quar == 0,
+                    asset_key=asset,
+                    check_name="load_accounting",
+                    passed=balanced and quar == 0,
                     severity=dg.AssetCheckSeverity.ERROR if not balanced else dg.AssetCheckSeverity.WARN,
-                    metadata={"batch_id": batch, "rows_read": read, "rows_loaded": ins + unch,
-                              "rows_quarantined": quar, "tolerance": 0,
-                              "examples": dg.MetadataValue.json([{"row": k, "reason": r} for k, r in examples])})
+                    metadata={
+                        "batch_id": batch,
+                        "rows_read": read,
+                        "rows_loaded": ins + unch,
+                        "rows_quarantined": quar,
+                        "tolerance": 0,
+                        "examples": dg.MetadataValue.json([{"row": k, "reason": r} for k, r in examples]),
+                    },
+                )
 
     return _check
 
@@ -69,22 +92,35 @@ def _key_unique(t) -> dg.AssetChecksDefinition:
     filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
     cols = ", ".join(quote(k) for k in t.key)
 
-    @dg.asset_check(asset=key("platform", t.source_table), name=f"key_unique{suffix}",
-                    description=f"{t.number} {t.name}: one row per {' + '.join(t.key)} in an academic year.")
+    @dg.asset_check(
+        asset=key("platform", t.source_table),
+        name=f"key_unique{suffix}",
+        description=f"{t.number} {t.name}: one row per {' + '.join(t.key)} in an academic year.",
+    )
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource) -> dg.AssetCheckResult:
         year = context.partition_key if context.has_partition_key else None
         if year is None:
             from pipelines.settings import current_academic_year
+
             year = current_academic_year()
         pack_for_year(year)  # fails clearly when no template applies
         with statedata.warehouse() as con:
-            dups = con.execute(f"""
-                select {cols}, count(*) as n from {qualified('platform', t.source_table)}
+            dups = con.execute(
+                f"""
+                select {cols}, count(*) as n from {qualified("platform", t.source_table)}
                 where academic_year = ?{filters} group by all having count(*) > 1 order by n desc limit ?
-            """, [year, *[v for _, v in t.where], EXAMPLES]).fetchall()
+            """,
+                [year, *[v for _, v in t.where], EXAMPLES],
+            ).fetchall()
         return dg.AssetCheckResult(
-            passed=not dups, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"academic_year": year, "duplicate_keys": len(dups), "tolerance": 0,
-                      "examples": dg.MetadataValue.json([mask("|".join(map(str, d[:-1]))) for d in dups])})
+            passed=not dups,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "academic_year": year,
+                "duplicate_keys": len(dups),
+                "tolerance": 0,
+                "examples": dg.MetadataValue.json([mask("|".join(map(str, d[:-1]))) for d in dups]),
+            },
+        )
 
     return _check

@@ -1,8 +1,8 @@
 """The `statedata` command: the user-facing entry point.
 
-    statedata demo            generate the demo college's source systems (SQLite + Excel/CSV drops)
-    statedata run             run the whole pipeline for an academic year, with progress and a summary
-    statedata dev             open the Dagster UI on this project (asset graph, runs, checks)
+statedata demo            generate the demo college's source systems (SQLite + Excel/CSV drops)
+statedata run             run the whole pipeline for an academic year, with progress and a summary
+statedata dev             open the Dagster UI on this project (asset graph, runs, checks)
 """
 
 import json
@@ -64,8 +64,13 @@ def main():
 
 
 @main.command()
-@click.option("--scale", type=click.Choice(["small", "default", "large"]), default="default", show_default=True,
-              help="small ≈ 2k students (tests), default ≈ 8k, large ≈ 30k students and 1.5M library items.")
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "default", "large"]),
+    default="default",
+    show_default=True,
+    help="small ≈ 2k students (tests), default ≈ 8k, large ≈ 30k students and 1.5M library items.",
+)
 @click.option("--clean", is_flag=True, help="Inject no defects (by default a documented set is injected).")
 @click.option("--year", type=int, default=None, help="Start year of the current academic year [default: today's].")
 @click.option("--seed", type=int, default=20260901, show_default=True)
@@ -86,13 +91,26 @@ def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missi
     year = year or int(current_academic_year()[:4])
     click.echo(f"Generating the demo campus ({scale}, academic year {year}-{year + 1}) into {folder} …")
     t = time.perf_counter()
-    summary = generate(GeneratorConfig(out_dir=folder, scale=scale, year=year, seed=seed, clean=clean,
-                                       school_code=school_code, school_name=school_name))
-    click.echo(f"Done in {time.perf_counter() - t:.1f}s: {sum(summary['row_counts'].values()):,} source rows, "
-               f"{len(summary['defects'])} injected defects ({len({d['kind'] for d in summary['defects']})} kinds).")
+    summary = generate(
+        GeneratorConfig(
+            out_dir=folder,
+            scale=scale,
+            year=year,
+            seed=seed,
+            clean=clean,
+            school_code=school_code,
+            school_name=school_name,
+        )
+    )
+    click.echo(
+        f"Done in {time.perf_counter() - t:.1f}s: {sum(summary['row_counts'].values()):,} source rows, "
+        f"{len(summary['defects'])} injected defects ({len({d['kind'] for d in summary['defects']})} kinds)."
+    )
     truth = summary["truth"][f"{year}-{year + 1}"]
-    click.echo(f"True counts on {truth['stock_date']}: {truth['enrolled_students']:,} enrolled students, "
-               f"{truth['full_time_teachers']:,} full-time teachers (see {folder / 'manifest.json'}).")
+    click.echo(
+        f"True counts on {truth['stock_date']}: {truth['enrolled_students']:,} enrolled students, "
+        f"{truth['full_time_teachers']:,} full-time teachers (see {folder / 'manifest.json'})."
+    )
 
 
 def _summary(result, year: str, elapsed: float) -> dict:
@@ -109,27 +127,44 @@ def _summary(result, year: str, elapsed: float) -> dict:
                 rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
         elif e.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = e.event_specific_data
-            checks.append({"asset": ".".join(ev.asset_key.path), "check": ev.check_name, "passed": ev.passed,
-                           "severity": ev.severity.value if ev.severity else None})
+            checks.append(
+                {
+                    "asset": ".".join(ev.asset_key.path),
+                    "check": ev.check_name,
+                    "passed": ev.passed,
+                    "severity": ev.severity.value if ev.severity else None,
+                }
+            )
     files = []
     if result.success:
         with db.connect(settings.warehouse, read_only=True) as con:
-            files = [dict(zip(("table", "path", "rows", "sha256"), r)) for r in con.execute(
-                "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid",
-                [result.run_id]).fetchall()]
+            files = [
+                dict(zip(("table", "path", "rows", "sha256"), r))
+                for r in con.execute(
+                    "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid",
+                    [result.run_id],
+                ).fetchall()
+            ]
     stage = {}
     for k, v in steps.items():
         s = "checks" if ("key_unique" in k or "accounting" in k) else k.split("__")[0].split("_")[0]
         stage[s] = round(stage.get(s, 0) + v, 3)
     failed = [c for c in checks if not c["passed"]]
     return {
-        "academic_year": year, "success": result.success, "run_id": result.run_id,
+        "academic_year": year,
+        "success": result.success,
+        "run_id": result.run_id,
         "warehouse": str(settings.warehouse),
         "output_folder": str(Path(files[0]["path"]).parent) if files else None,
-        "files": files, "row_counts": rows,
-        "checks": {"evaluated": len(checks), "passed": len(checks) - len(failed),
-                   "failed_error": sum(c["severity"] == "ERROR" for c in failed),
-                   "failed_warn": sum(c["severity"] == "WARN" for c in failed), "failures": failed},
+        "files": files,
+        "row_counts": rows,
+        "checks": {
+            "evaluated": len(checks),
+            "passed": len(checks) - len(failed),
+            "failed_error": sum(c["severity"] == "ERROR" for c in failed),
+            "failed_warn": sum(c["severity"] == "WARN" for c in failed),
+            "failures": failed,
+        },
         "timings_s": {"total": round(elapsed, 3), "by_stage": stage, "by_step": steps},
     }
 
@@ -142,10 +177,14 @@ def _truth_lines(summary: dict) -> list[str]:
     truth = json.loads(manifest.read_text(encoding="utf-8")).get("truth", {}).get(summary["academic_year"])
     if not truth:
         return []
-    pairs = [("enrolled students", summary["row_counts"].get("platform.student"), truth["enrolled_students"]),
-             ("full-time teachers", summary["row_counts"].get("platform.full_time_teacher"), truth["full_time_teachers"])]
-    return [f"  {label:<20} {got!s:>8}   demo truth {want:>8}   {'✓' if got == want else '✗ differs'}"
-            for label, got, want in pairs]
+    pairs = [
+        ("enrolled students", summary["row_counts"].get("platform.student"), truth["enrolled_students"]),
+        ("full-time teachers", summary["row_counts"].get("platform.full_time_teacher"), truth["full_time_teachers"]),
+    ]
+    return [
+        f"  {label:<20} {got!s:>8}   demo truth {want:>8}   {'✓' if got == want else '✗ differs'}"
+        for label, got, want in pairs
+    ]
 
 
 @main.command()
@@ -182,8 +221,11 @@ def run(academic_year, as_json, home, quiet):
     t = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("nightly_job").execute_in_process(
-            partition_key=year, instance=instance, raise_on_error=False,
-            run_config={"loggers": {"progress": {}} if not quiet else {}})
+            partition_key=year,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}} if not quiet else {}},
+        )
     summary = _summary(result, year, time.perf_counter() - t)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -195,15 +237,20 @@ def run(academic_year, as_json, home, quiet):
 
 def _print_summary(s: dict) -> None:
     if not s["success"]:
-        click.secho(f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}). The last good outputs are unchanged.",
-                    fg="red", err=True)
+        click.secho(
+            f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}). The last good outputs are unchanged.",
+            fg="red",
+            err=True,
+        )
         return
     click.echo(f"\nNational base tables for {s['academic_year']} written to:\n  {s['output_folder']}")
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
     c = s["checks"]
-    click.echo(f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "
-               f"{c['failed_warn']} warnings")
+    click.echo(
+        f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "
+        f"{c['failed_warn']} warnings"
+    )
     for f in c["failures"]:
         click.echo(f"  {f['severity']:<5} {f['check']} on {f['asset']}")
     lines = _truth_lines(s)
@@ -223,7 +270,18 @@ def dev(port, home):
     _use_home(home)
     _dagster_home()
     root = Path(__file__).resolve().parent.parent
-    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(root / "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     sys.exit(subprocess.call(cmd, cwd=root))
 
 

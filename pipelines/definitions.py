@@ -19,14 +19,20 @@ from warehouse.templates import all_packs
 academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
 
 nightly_job = dg.define_asset_job(
-    "nightly_job", selection=dg.AssetSelection.all(),  # partitioned by academic year, like its assets
+    "nightly_job",
+    selection=dg.AssetSelection.all(),  # partitioned by academic year, like its assets
     executor_def=dg.in_process_executor,  # one process writes the DuckDB file
     description="Extract every source system, rebuild staging and core, and produce the national tables "
-                "and their .xlsx files for one academic year.")
+    "and their .xlsx files for one academic year.",
+)
 
 
-@dg.schedule(job=nightly_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
-             description="Every night at 02:00 (Beijing time), for the academic year the night falls in.")
+@dg.schedule(
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    description="Every night at 02:00 (Beijing time), for the academic year the night falls in.",
+)
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     year = academic_year_of(context.scheduled_execution_time)
     return dg.RunRequest(run_key=f"{year}-{context.scheduled_execution_time:%Y%m%d}", partition_key=year)
@@ -36,8 +42,12 @@ def build_definitions() -> dg.Definitions:
     specs = load_mappings(get_settings().mappings_dir)
     packs = all_packs()
     return dg.Definitions(
-        assets=[*source_assets(specs), *core_assets(), *platform_assets(packs, academic_year_partitions),
-                exports_asset(packs, academic_year_partitions)],
+        assets=[
+            *source_assets(specs),
+            *core_assets(),
+            *platform_assets(packs, academic_year_partitions),
+            exports_asset(packs, academic_year_partitions),
+        ],
         asset_checks=[load_accounting_checks(specs), *key_unique_checks(packs)],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

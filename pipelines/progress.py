@@ -27,18 +27,27 @@ class _ProgressHandler(logging.Handler):
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("dagster/row_count")
             rows_s = f"{rows.value:>9,} rows" if rows is not None else ""
-            print(f"  [{elapsed:6.1f}s] {self.done:3d} ✓ {mat.asset_key.to_user_string():<45} {rows_s}",
-                  file=self.stream, flush=True)
+            print(
+                f"  [{elapsed:6.1f}s] {self.done:3d} ✓ {mat.asset_key.to_user_string():<45} {rows_s}",
+                file=self.stream,
+                flush=True,
+            )
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             if not ev.passed:
                 sev = ev.severity.value if ev.severity else "ERROR"
-                print(f"  [{elapsed:6.1f}s]     {sev:<5} check {ev.check_name} on {ev.asset_key.to_user_string()}",
-                      file=self.stream, flush=True)
+                print(
+                    f"  [{elapsed:6.1f}s]     {sev:<5} check {ev.check_name} on {ev.asset_key.to_user_string()}",
+                    file=self.stream,
+                    flush=True,
+                )
         elif kind == "STEP_FAILURE":
             err = event.event_specific_data.error
-            print(f"  [{elapsed:6.1f}s]   ✗ {event.step_key}: {err.message.strip() if err else ''}",
-                  file=self.stream, flush=True)
+            print(
+                f"  [{elapsed:6.1f}s]   ✗ {event.step_key}: {err.message.strip() if err else ''}",
+                file=self.stream,
+                flush=True,
+            )
 
 
 @dg.logger(description="One line per materialized asset and failed check, on stderr.")

@@ -46,7 +46,9 @@ class Settings:
 def get_settings() -> Settings:
     home = Path(os.environ.get("STATEDATA_HOME") or "data").resolve()
     mappings = os.environ.get("STATEDATA_MAPPINGS")
-    mappings_dir = Path(mappings).resolve() if mappings else Path(__file__).resolve().parent.parent / "connectors" / "mappings"
+    mappings_dir = (
+        Path(mappings).resolve() if mappings else Path(__file__).resolve().parent.parent / "connectors" / "mappings"
+    )
     return Settings(home=home, mappings_dir=mappings_dir)
 
 

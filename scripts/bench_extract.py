@@ -32,6 +32,7 @@ def main(db: str, table: str) -> None:
         from connectors.mapping import load_mappings
         from connectors.sql import SqlSource
         from pipelines.settings import get_settings
+
         for spec in load_mappings(get_settings().mappings_dir).values():
             for e in spec.entities.values():
                 if e.table == table:
@@ -44,7 +45,9 @@ def main(db: str, table: str) -> None:
         eng = sa.create_engine(url)
         n = 0
         with eng.connect() as con:
-            res = con.execution_options(stream_results=True, yield_per=100_000).execute(sa.text(f'select * from "{table}"'))
+            res = con.execution_options(stream_results=True, yield_per=100_000).execute(
+                sa.text(f'select * from "{table}"')
+            )
             keys = list(res.keys())
             for chunk in res.partitions(100_000):
                 cols = list(zip(*chunk))
@@ -54,12 +57,14 @@ def main(db: str, table: str) -> None:
 
     def adbc():
         import adbc_driver_sqlite.dbapi as dbapi
+
         with dbapi.connect(db) as con, con.cursor() as cur:
             cur.execute(f'select * from "{table}"')
             return cur.fetch_arrow_table().num_rows
 
     def connectorx():
         import connectorx as cx
+
         return cx.read_sql(f"sqlite://{db}", f'select * from "{table}"', return_type="arrow").num_rows
 
     timed("statedata SqlSource (as used)", ours)

@@ -36,8 +36,9 @@ def main() -> None:
     for i in range(args.runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
-        res = subprocess.run([*exe, "run", "--year", args.year, "--json", "--quiet"], env=env,
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [*exe, "run", "--year", args.year, "--json", "--quiet"], env=env, capture_output=True, text=True
+        )
         wall = time.perf_counter() - t
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if res.returncode != 0:
@@ -53,7 +54,7 @@ def report(s: dict, wall: float, peak_mb: float, label: str, home: Path) -> None
     stage_rows: dict[str, int] = {}
     for step in steps:
         if step.startswith("extract_"):
-            system = step[len("extract_"):]
+            system = step[len("extract_") :]
             n = sum(v for k, v in rows.items() if k.startswith(f"raw.{system}__"))
             stage_rows["extract+load+staging"] = stage_rows.get("extract+load+staging", 0) + n
         elif "__" in step and not ("key_unique" in step or "accounting" in step):
@@ -79,8 +80,10 @@ def report(s: dict, wall: float, peak_mb: float, label: str, home: Path) -> None
     print(f"{'wall (whole command)':<22}{wall:>10.2f}")
     print(f"peak memory (RSS of the run process): {peak_mb:,.0f} MiB")
     size = (home / "warehouse.duckdb").stat().st_size / 2**20
-    print(f"warehouse file: {size:,.0f} MiB; checks: {s['checks']['evaluated']} evaluated, "
-          f"{s['checks']['failed_error']} errors, {s['checks']['failed_warn']} warnings\n")
+    print(
+        f"warehouse file: {size:,.0f} MiB; checks: {s['checks']['evaluated']} evaluated, "
+        f"{s['checks']['failed_error']} errors, {s['checks']['failed_warn']} warnings\n"
+    )
     for name in ("extract_academic", "extract_library"):
         if name in steps:
             print(f"  {name}: {steps[name]:.2f}s")

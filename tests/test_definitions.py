@@ -28,8 +28,14 @@ def test_definitions_load_like_the_server(tmp_path):
     dg.Definitions.validate_loadable(defs)
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    res = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "pipelines.definitions" in (ROOT / "workspace.yaml").read_text()
 
@@ -37,9 +43,19 @@ def test_definitions_load_like_the_server(tmp_path):
 def test_graph_has_every_layer():
     graph = defs.get_repository_def().asset_graph
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    for k in ("raw/hr__staff", "staging/hr__staff", "raw/academic__student", "raw/admissions__enrolment_plan",
-              "raw/office__school_profile", "core/student", "core/staff", "platform/student",
-              "platform/full_time_teacher", "platform/school_basic", "exports/base_tables"):
+    for k in (
+        "raw/hr__staff",
+        "staging/hr__staff",
+        "raw/academic__student",
+        "raw/admissions__enrolment_plan",
+        "raw/office__school_profile",
+        "core/student",
+        "core/staff",
+        "platform/student",
+        "platform/full_time_teacher",
+        "platform/school_basic",
+        "exports/base_tables",
+    ):
         assert k in keys
     assert not [k for k in keys if k.split("/")[0] not in ("raw", "staging", "core", "platform", "exports")]
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
@@ -62,6 +78,8 @@ def test_job_and_nightly_schedule():
     ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
     req = nightly_schedule(ctx)
     assert req.partition_key == "2026-2027"
-    ctx = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 8, 31, 2, tzinfo=ZoneInfo("Asia/Shanghai")),
-                                    repository_def=defs.get_repository_def())
+    ctx = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 8, 31, 2, tzinfo=ZoneInfo("Asia/Shanghai")),
+        repository_def=defs.get_repository_def(),
+    )
     assert nightly_schedule(ctx).partition_key == "2025-2026"

@@ -51,11 +51,16 @@ def connect(path: str | Path, read_only: bool = False):
         raise WarehouseError(f"warehouse {path} does not exist yet: run `statedata run` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only,
-                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        con = duckdb.connect(
+            str(path),
+            read_only=read_only,
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
-            raise WarehouseError(f"warehouse {path} is in use by another process (only one writer at a time): {e}") from None
+            raise WarehouseError(
+                f"warehouse {path} is in use by another process (only one writer at a time): {e}"
+            ) from None
         raise WarehouseError(f"cannot open warehouse {path}: {e}") from None
     try:
         yield con
@@ -68,8 +73,13 @@ def init(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL.read_text(encoding="utf-8"))
     rows = [(t, r["code"], r["name"]) for t in code_table_names() for r in load_code_table(t)]
     # extra columns of a code table (e.g. title.csv's level) become tables of their own: 'title.level'
-    rows += [(f"{t}.{col}", r["code"], r[col]) for t in code_table_names() for r in load_code_table(t)
-             for col in r if col not in ("code", "name") and r[col]]
+    rows += [
+        (f"{t}.{col}", r["code"], r[col])
+        for t in code_table_names()
+        for r in load_code_table(t)
+        for col in r
+        if col not in ("code", "name") and r[col]
+    ]
     con.execute("begin")
     con.execute("delete from core.national_code")
     con.executemany("insert into core.national_code values (?, ?, ?)", rows)
@@ -116,8 +126,8 @@ def rebuild_partition(con: duckdb.DuckDBPyConnection, layer: str, name: str, aca
     con.execute("begin")
     try:
         exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [layer, name]).fetchone()[0]
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [layer, name]
+        ).fetchone()[0]
         if not exists:
             con.execute(f"create table {target} as {sql} limit 0", bound)
         con.execute(f"delete from {target} where academic_year = ?", [academic_year])

@@ -34,8 +34,10 @@ class ExportedFile:
 def table_query(t: TableTemplate) -> tuple[str, list]:
     cols = ", ".join(quote(c.field) for c in t.columns)
     filters = " and ".join(f"{quote(k)} = ?" for k, _ in t.where)
-    sql = (f"select {cols} from {qualified('platform', t.source_table)} where academic_year = ?"
-           f"{' and ' + filters if filters else ''} order by {', '.join(quote(k) for k in t.key)}")
+    sql = (
+        f"select {cols} from {qualified('platform', t.source_table)} where academic_year = ?"
+        f"{' and ' + filters if filters else ''} order by {', '.join(quote(k) for k in t.key)}"
+    )
     return sql, [v for _, v in t.where]
 
 
@@ -44,10 +46,13 @@ def write_table(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year:
     try:
         reader = con.sql(sql, params=[academic_year, *params]).to_arrow_reader(50_000)
     except duckdb.BinderException as e:
-        raise RuntimeError(f"template table {t.number} {t.name}: a column is not produced by "
-                           f"platform.{t.source_table}: {e}") from None
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+        raise RuntimeError(
+            f"template table {t.number} {t.name}: a column is not produced by platform.{t.source_table}: {e}"
+        ) from None
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     wb.set_properties({"created": FIXED_TIME, "author": "statedata", "title": f"{t.number} {t.name}"})
     ws = wb.add_worksheet(t.number[:31])
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -70,7 +75,9 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def export_year(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path) -> list[ExportedFile]:
+def export_year(
+    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path
+) -> list[ExportedFile]:
     """Write every table of the pack into ``folder`` (replacing it only when all succeeded)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,16 @@ from connectors.base import Extract
 from connectors.mapping import EntitySpec, SourceSpec
 from warehouse.db import ident, qualified, quote
 
-PEDIGREE = ("_source_system", "_source_table", "_source_key", "_row_hash", "_raw_id", "_batch_id",
-            "_extracted_at", "_valid_to_batch")
+PEDIGREE = (
+    "_source_system",
+    "_source_table",
+    "_source_key",
+    "_row_hash",
+    "_raw_id",
+    "_batch_id",
+    "_extracted_at",
+    "_valid_to_batch",
+)
 
 
 class SchemaDriftError(RuntimeError):
@@ -45,13 +53,22 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _columns(con, layer: str, name: str) -> dict[str, str]:
-    rows = con.execute("select column_name, data_type from information_schema.columns "
-                       "where table_schema = ? and table_name = ? order by ordinal_position", [layer, name]).fetchall()
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [layer, name],
+    ).fetchall()
     return dict(rows)
 
 
-def load_entity(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec, extract: Extract,
-                batch_id: int, extracted_at: datetime) -> LoadStats:
+def load_entity(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    entity: EntitySpec,
+    extract: Extract,
+    batch_id: int,
+    extracted_at: datetime,
+) -> LoadStats:
     """Merge one extracted entity into its raw table. Call inside an open transaction."""
     name = ident(spec.table_name(entity.name))
     target = qualified("raw", name)
@@ -61,7 +78,8 @@ def load_entity(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Entity
     try:
         hashed = " , ".join(f"coalesce(cast({f} as varchar), chr(0))" for f in fields)
         key = " , ".join(f"coalesce(cast({quote(k)} as varchar), '')" for k in entity.primary_key)
-        con.execute(f"""
+        con.execute(
+            f"""
             create or replace temp table _versions as
             with hashed as (
                 select *,
@@ -83,7 +101,9 @@ def load_entity(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Entity
                    ?::timestamptz as _extracted_at,
                    null::bigint as _valid_to_batch
             from numbered
-        """, [spec.system, entity.source_name, spec.system, entity.name, batch_id, extracted_at])
+        """,
+            [spec.system, entity.source_name, spec.system, entity.name, batch_id, extracted_at],
+        )
     finally:
         con.unregister("_incoming")
     existing = _columns(con, "raw", name)
@@ -96,35 +116,62 @@ def load_entity(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Entity
             if col in existing and existing[col] != typ:
                 raise SchemaDriftError(
                     f"{spec.system}.{entity.source_name}: field {col} arrived as {typ} but raw.{name} froze it as "
-                    f"{existing[col]} (mapping {spec.path}); fix the source or the mapping's declared type")
+                    f"{existing[col]} (mapping {spec.path}); fix the source or the mapping's declared type"
+                )
         missing = set(existing) - set(incoming)
         if missing - {"_source_file", "_source_sheet", "_source_row"}:
-            raise SchemaDriftError(f"{spec.system}.{entity.source_name}: raw.{name} has column(s) {sorted(missing)} "
-                                   f"that the mapping no longer yields (mapping {spec.path})")
-        closed = con.execute(f"""
+            raise SchemaDriftError(
+                f"{spec.system}.{entity.source_name}: raw.{name} has column(s) {sorted(missing)} "
+                f"that the mapping no longer yields (mapping {spec.path})"
+            )
+        closed = con.execute(
+            f"""
             update {target} set _valid_to_batch = ?
             where _valid_to_batch is null and _raw_id not in (select _raw_id from _versions)
-        """, [batch_id]).fetchone()[0]
+        """,
+            [batch_id],
+        ).fetchone()[0]
         inserted = con.execute(f"""
             insert into {target} by name
             select * from _versions
             where _raw_id not in (select _raw_id from {target} where _valid_to_batch is null)
         """).fetchone()[0]
     con.execute("drop table _versions")
-    stats = LoadStats(entity=entity.name, rows_read=extract.rows_read, rows_inserted=inserted,
-                      rows_unchanged=extract.table.num_rows - inserted, rows_closed=closed,
-                      rows_quarantined=len(extract.quarantined))
-    con.execute("insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [batch_id, spec.system, entity.name, stats.rows_read, stats.rows_inserted, stats.rows_unchanged,
-                 stats.rows_closed, stats.rows_quarantined])
+    stats = LoadStats(
+        entity=entity.name,
+        rows_read=extract.rows_read,
+        rows_inserted=inserted,
+        rows_unchanged=extract.table.num_rows - inserted,
+        rows_closed=closed,
+        rows_quarantined=len(extract.quarantined),
+    )
+    con.execute(
+        "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            batch_id,
+            spec.system,
+            entity.name,
+            stats.rows_read,
+            stats.rows_inserted,
+            stats.rows_unchanged,
+            stats.rows_closed,
+            stats.rows_quarantined,
+        ],
+    )
     if extract.quarantined:
-        con.executemany("insert into audit.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [[batch_id, spec.system, entity.name, q["source"], q["key"], q["column"], q["value"], q["reason"]]
-                         for q in extract.quarantined])
+        con.executemany(
+            "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [batch_id, spec.system, entity.name, q["source"], q["key"], q["column"], q["value"], q["reason"]]
+                for q in extract.quarantined
+            ],
+        )
     return stats
 
 
 def _temp_columns(con) -> dict[str, str]:
-    rows = con.execute("select column_name, data_type from information_schema.columns "
-                       "where table_name = '_versions' order by ordinal_position").fetchall()
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_name = '_versions' order by ordinal_position"
+    ).fetchall()
     return dict(rows)

@@ -44,8 +44,12 @@ def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
 
 
 def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
-    rows = [(spec.system, e.name, f, src, tgt) for e in spec.entities.values()
-            for f, table in e.translate.items() for src, tgt in table.items()]
+    rows = [
+        (spec.system, e.name, f, src, tgt)
+        for e in spec.entities.values()
+        for f, table in e.translate.items()
+        for src, tgt in table.items()
+    ]
     con.execute("delete from staging.code_translation where system = ?", [spec.system])
     if rows:
         con.executemany("insert into staging.code_translation values (?, ?, ?, ?, ?)", rows)

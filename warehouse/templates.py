@@ -76,8 +76,12 @@ def year_params(academic_year: str, pack: "TemplatePack") -> dict:
     """The bound parameters every platform SQL file may use."""
     start = parse_year(academic_year)
     month, day = pack.stock_month_day
-    return {"academic_year": academic_year, "stock_date": date(start, month, day),
-            "year_start": date(start, 9, 1), "year_end": date(start + 1, 8, 31)}
+    return {
+        "academic_year": academic_year,
+        "stock_date": date(start, month, day),
+        "year_start": date(start, 9, 1),
+        "year_end": date(start + 1, 8, 31),
+    }
 
 
 def load_pack(path: Path) -> TemplatePack:
@@ -98,18 +102,35 @@ def load_pack(path: Path) -> TemplatePack:
             if t["id"] in ids:
                 raise TemplateError(f"{where}: duplicate table id")
             ids.add(t["id"])
-            cols = tuple(Column(header=str(c["header"]), field=str(c["field"]), source=str(c.get("source", "")))
-                         for c in t["columns"])
+            cols = tuple(
+                Column(header=str(c["header"]), field=str(c["field"]), source=str(c.get("source", "")))
+                for c in t["columns"]
+            )
             fields = {c.field for c in cols}
             for k in t["key"]:
                 if k not in fields:
                     raise TemplateError(f"{where}: key field {k!r} is not one of the table's columns")
-            tables.append(TableTemplate(
-                id=t["id"], number=str(t["number"]), name=t["name"], owner=t["owner"], source_table=table,
-                key=tuple(t["key"]), columns=cols, where=tuple((t.get("where") or {}).items())))
-        return TemplatePack(pack=raw["pack"], version=str(raw["version"]), title=raw.get("title", ""),
-                            applies_from=raw["applies_from"], stock_month_day=(int(md[0]), int(md[1])),
-                            tables=tuple(tables), path=path)
+            tables.append(
+                TableTemplate(
+                    id=t["id"],
+                    number=str(t["number"]),
+                    name=t["name"],
+                    owner=t["owner"],
+                    source_table=table,
+                    key=tuple(t["key"]),
+                    columns=cols,
+                    where=tuple((t.get("where") or {}).items()),
+                )
+            )
+        return TemplatePack(
+            pack=raw["pack"],
+            version=str(raw["version"]),
+            title=raw.get("title", ""),
+            applies_from=raw["applies_from"],
+            stock_month_day=(int(md[0]), int(md[1])),
+            tables=tuple(tables),
+            path=path,
+        )
     except KeyError as e:
         raise TemplateError(f"{path}: missing key {e}") from None
     except (TypeError, ValueError, AttributeError) as e:

@@ -39,8 +39,23 @@ def test_full_time_teacher(con):
         t(staff_id, name, gender, birth_date, ethnicity, id_card, political_status, education, degree, title_code,
           post_type, dual_qualified, dept_code, work_started_on, hired_on, left_on, _duplicate_count, _raw_id)""")
     assert platform_rows(con, "full_time_teacher") == [
-        ("信息工程学院", "A", "王一", "男", "1980-05", "汉族", "中共党员", "硕士研究生毕业", "硕士", "副高级", "副教授", "是",
-         "2005-07", "2010-09", ["ra"]),
+        (
+            "信息工程学院",
+            "A",
+            "王一",
+            "男",
+            "1980-05",
+            "汉族",
+            "中共党员",
+            "硕士研究生毕业",
+            "硕士",
+            "副高级",
+            "副教授",
+            "是",
+            "2005-07",
+            "2010-09",
+            ["ra"],
+        ),
     ]
 
 
@@ -53,20 +68,58 @@ def test_major_counts_by_grade(con):
         t(major_id, direction_code, direction_name, major_name, catalog_code, catalog_name, dept_code, years_of_study,
           approved_on, first_intake_on, status, _raw_ids)""")
     students = [  # id, major, direction, grade, enrolled, left, class
-        ("s1", "1001", "", 2026, "2026-09-01", None, "c1"), ("s2", "1001", "", 2025, "2025-09-01", None, "c2"),
-        ("s3", "1001", "", 2024, "2024-09-01", None, "c3"), ("s4", "1001", "", 2023, "2023-09-01", "2026-06-30", "c4"),
-        ("s5", "1002", "01", 2026, "2026-09-01", None, "c5"), ("s6", "1002", "01", 2026, "2026-09-01", None, "c5"),
-        ("s7", "1002", "02", 2025, "2025-09-01", "2026-03-01", "c6"), ("s8", "1002", "02", 2027, "2027-09-01", None, "c7"),
+        ("s1", "1001", "", 2026, "2026-09-01", None, "c1"),
+        ("s2", "1001", "", 2025, "2025-09-01", None, "c2"),
+        ("s3", "1001", "", 2024, "2024-09-01", None, "c3"),
+        ("s4", "1001", "", 2023, "2023-09-01", "2026-06-30", "c4"),
+        ("s5", "1002", "01", 2026, "2026-09-01", None, "c5"),
+        ("s6", "1002", "01", 2026, "2026-09-01", None, "c5"),
+        ("s7", "1002", "02", 2025, "2025-09-01", "2026-03-01", "c6"),
+        ("s8", "1002", "02", 2027, "2027-09-01", None, "c7"),
     ]
     con.execute("""create table core.student (student_id varchar, major_id varchar, direction_code varchar,
                    grade integer, enrolled_on date, left_on date, class_id varchar)""")
-    con.executemany("insert into core.student values (?, ?, ?, ?, ?, ?, ?)",
-                    [(s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c)
-                     for s, m, d, g, e, lv, c in students])
+    con.executemany(
+        "insert into core.student values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c)
+            for s, m, d, g, e, lv, c in students
+        ],
+    )
     rows = platform_rows(con, "major")
     assert rows == [
         # 护理 (approved 2027) is not yet a major in 2026-2027
-        ("信息工程学院", "510201", "计算机应用技术", "01", "Java软件开发", "2012-06", "2012-09", 3, 2, 0, 0, 2, 1, ["m2", "d1"]),
-        ("信息工程学院", "510201", "计算机应用技术", "02", "移动应用开发", "2012-06", "2012-09", 3, 0, 0, 0, 0, 0, ["m2", "d2"]),
+        (
+            "信息工程学院",
+            "510201",
+            "计算机应用技术",
+            "01",
+            "Java软件开发",
+            "2012-06",
+            "2012-09",
+            3,
+            2,
+            0,
+            0,
+            2,
+            1,
+            ["m2", "d1"],
+        ),
+        (
+            "信息工程学院",
+            "510201",
+            "计算机应用技术",
+            "02",
+            "移动应用开发",
+            "2012-06",
+            "2012-09",
+            3,
+            0,
+            0,
+            0,
+            0,
+            0,
+            ["m2", "d2"],
+        ),
         ("信息工程学院", "510203", "软件技术", "", None, "2010-06", "2010-09", 3, 1, 1, 1, 3, 3, ["m1"]),
     ]

@@ -62,7 +62,9 @@ def test_missing_database_is_a_clear_error_and_creates_nothing(specs, tmp_path):
     db = tmp_path / "hr.sqlite"
     with pytest.raises(SourceError) as err:
         SqlSource(specs["hr"], f"sqlite:///{db}").extract(specs["hr"].entities["staff"])
-    assert "system 'hr' not found" in str(err.value) and str(db) in str(err.value) and "STATEDATA_HR_URL" in str(err.value)
+    assert (
+        "system 'hr' not found" in str(err.value) and str(db) in str(err.value) and "STATEDATA_HR_URL" in str(err.value)
+    )
     assert not db.exists()
 
 
@@ -70,8 +72,10 @@ def test_changed_column_type_names_table_column_and_expectation(specs, demo, tmp
     db = demo / "academic.sqlite"
     with sqlite3.connect(db) as con:  # the vendor turned the hours column into text
         con.execute("alter table JW_KCXX rename to old")
-        con.execute("create table JW_KCXX as select KCDM, KCMC, KCLX, KCXZ, cast(ZXS as text) as ZXS, SJXS, XF, KKBMDM,"
-                    " SFHXKC from old")
+        con.execute(
+            "create table JW_KCXX as select KCDM, KCMC, KCLX, KCXZ, cast(ZXS as text) as ZXS, SJXS, XF, KKBMDM,"
+            " SFHXKC from old"
+        )
     with pytest.raises(SourceError) as err:
         SqlSource(specs["academic"], f"sqlite:///{db}").extract(specs["academic"].entities["course"])
     msg = str(err.value)
@@ -108,13 +112,17 @@ def test_password_never_in_messages():
 
 # -- file drops ------------------------------------------------------------------------------------
 
+
 def test_demo_file_drops(specs, demo_src):
-    plan = FileSource(specs["admissions"], demo_src / "admissions").extract(specs["admissions"].entities["enrolment_plan"])
+    plan = FileSource(specs["admissions"], demo_src / "admissions").extract(
+        specs["admissions"].entities["enrolment_plan"]
+    )
     assert plan.rows_read == plan.table.num_rows == 48 and not plan.quarantined
     assert set(plan.table.column("intake_year").to_pylist()) == {"2024", "2025", "2026"}
     assert plan.table.column("_source_row").to_pylist()[0] == 3  # title row, header row, then data
     dest = FileSource(specs["admissions"], demo_src / "admissions").extract(
-        specs["admissions"].entities["graduate_destination"])
+        specs["admissions"].entities["graduate_destination"]
+    )
     assert dest.rows_read > 0 and "毕业去向" not in dest.table.column_names  # canonical names only
 
 
@@ -141,8 +149,13 @@ def drop_spec(tmp_path, header_row=1):
     return load_mapping(p)
 
 
-ROWS = [["专业代码", "专业名称", "计划数"], ["510203", "软件技术", 120], ["520201", "护理", "一百"], ["", "", ""],
-        ["530302", "大数据与会计", 80]]
+ROWS = [
+    ["专业代码", "专业名称", "计划数"],
+    ["510203", "软件技术", 120],
+    ["520201", "护理", "一百"],
+    ["", "", ""],
+    ["530302", "大数据与会计", 80],
+]
 
 
 def test_csv_in_gbk_and_utf8(tmp_path):

@@ -37,11 +37,21 @@ def test_manifest_lists_at_least_20_kinds_each_found_at_its_row(demo_src):
     for d in manifest["defects"]:
         if d["system"] == "admissions" or d["key"] is None:
             continue
-        key_col = {"XJ_XSJBXX": "XH", "RS_JZGJBXX": "JGH", "JW_JXRW": "RWBH", "JW_KCXX": "KCDM", "JW_ZYXX": "ZYDM",
-                   "CW_PZMX": "PZBH", "ZC_SBTZ": "ZCBH", "LIB_GCMX": "TSTM"}[d["table"]]
+        key_col = {
+            "XJ_XSJBXX": "XH",
+            "RS_JZGJBXX": "JGH",
+            "JW_JXRW": "RWBH",
+            "JW_KCXX": "KCDM",
+            "JW_ZYXX": "ZYDM",
+            "CW_PZMX": "PZBH",
+            "ZC_SBTZ": "ZCBH",
+            "LIB_GCMX": "TSTM",
+        }[d["table"]]
         with sqlite3.connect(demo_src / f"{d['system']}.sqlite") as con:
-            values = [str(v) if v is not None else None for (v,) in con.execute(
-                f'select "{d["column"]}" from "{d["table"]}" where "{key_col}" = ?', [d["key"]])]
+            values = [
+                str(v) if v is not None else None
+                for (v,) in con.execute(f'select "{d["column"]}" from "{d["table"]}" where "{key_col}" = ?', [d["key"]])
+            ]
         assert d["value"] in values, d
 
 
@@ -67,11 +77,15 @@ def test_true_counts_match_an_independent_count(demo_src):
     for year, t in truth.items():
         on = f"{year[:4]}-09-01"
         with sqlite3.connect(demo_src / "academic.sqlite") as con:
-            students = con.execute("select count(distinct XH) from XJ_XSJBXX where RXRQ <= ? and (LXRQ is null or LXRQ > ?)",
-                                   [on, on]).fetchone()[0]
+            students = con.execute(
+                "select count(distinct XH) from XJ_XSJBXX where RXRQ <= ? and (LXRQ is null or LXRQ > ?)", [on, on]
+            ).fetchone()[0]
         with sqlite3.connect(demo_src / "hr.sqlite") as con:
-            teachers = con.execute("select count(distinct JGH) from RS_JZGJBXX where GWLB = 'ZR' and LXRQ <= ? "
-                                   "and (LZRQ is null or LZRQ > ?)", [on, on]).fetchone()[0]
+            teachers = con.execute(
+                "select count(distinct JGH) from RS_JZGJBXX where GWLB = 'ZR' and LXRQ <= ? "
+                "and (LZRQ is null or LZRQ > ?)",
+                [on, on],
+            ).fetchone()[0]
         assert (students, teachers) == (t["enrolled_students"], t["full_time_teachers"]), year
         assert students > 1500 and teachers > 80
 
@@ -83,6 +97,7 @@ def test_unknown_scale():
 
 def test_every_defect_kind_is_documented():
     from pathlib import Path
+
     doc = (Path(__file__).resolve().parents[2] / "docs" / "demo_campus.md").read_text(encoding="utf-8")
     for d in catalogue(2026):
         assert f"| `{d.kind}` | {d.category} | {d.system} | {d.table} | {d.column} | {d.description} |" in doc

@@ -46,15 +46,18 @@ def test_valid_minimal_mapping(tmp_path):
     assert spec.entities["staff"].fields["hired_on"].type == "date"
 
 
-@pytest.mark.parametrize("change, expect", [
-    (("type: date", "type: datetime"), "entities.staff.fields.hired_on: type 'datetime' is not one of"),
-    (("primary_key: staff_id", "primary_key: nobody"), "entities.staff.primary_key: 'nobody' is not a field"),
-    (("codes: gender", "codes: sexes"), "codes 'sexes' is not a national code table"),
-    (('gender: {男: "1"}', 'sex: {男: "1"}'), "entities.staff.translate.sex: not a field of this entity"),
-    (("table: RS_JZGJBXX", "tabel: RS_JZGJBXX"), "unknown key(s) ['tabel']"),
-    (("kind: sql", "kind: ftp"), "source.kind: 'ftp' is not one of sql, files"),
-    (("hired_on: {column: LXRQ", "hired_on: {column: XB"), "source column(s) ['XB'] mapped to more than one field"),
-])
+@pytest.mark.parametrize(
+    "change, expect",
+    [
+        (("type: date", "type: datetime"), "entities.staff.fields.hired_on: type 'datetime' is not one of"),
+        (("primary_key: staff_id", "primary_key: nobody"), "entities.staff.primary_key: 'nobody' is not a field"),
+        (("codes: gender", "codes: sexes"), "codes 'sexes' is not a national code table"),
+        (('gender: {男: "1"}', 'sex: {男: "1"}'), "entities.staff.translate.sex: not a field of this entity"),
+        (("table: RS_JZGJBXX", "tabel: RS_JZGJBXX"), "unknown key(s) ['tabel']"),
+        (("kind: sql", "kind: ftp"), "source.kind: 'ftp' is not one of sql, files"),
+        (("hired_on: {column: LXRQ", "hired_on: {column: XB"), "source column(s) ['XB'] mapped to more than one field"),
+    ],
+)
 def test_mapping_errors_name_file_and_place(tmp_path, change, expect):
     path = write(tmp_path, VALID.replace(*change))
     with pytest.raises(MappingError) as err:

@@ -39,14 +39,21 @@ def test_versions_idempotent_changed_and_deleted(tmp_path, demo):
             s.execute("delete from RS_JZGJBXX where JGH = ?", [gone_id])
         third = load(con, spec, "staff", url)
         assert (third.rows_inserted, third.rows_closed) == (1, 2)
-        versions = con.execute("select _batch_id, _valid_to_batch, title_code from raw.hr__staff where staff_id = ? "
-                               "order by _batch_id", [changed_id]).fetchall()
+        versions = con.execute(
+            "select _batch_id, _valid_to_batch, title_code from raw.hr__staff where staff_id = ? order by _batch_id",
+            [changed_id],
+        ).fetchall()
         assert versions[-1][1] is None and versions[-1][2] == "011" and versions[0][1] == 3
-        assert con.execute("select count(*) from raw.hr__staff where staff_id = ? and _valid_to_batch is null",
-                           [gone_id]).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from raw.hr__staff where staff_id = ? and _valid_to_batch is null", [gone_id]
+            ).fetchone()[0]
+            == 0
+        )
         # accounting of every batch holds
-        bad = con.execute("select count(*) from audit.load_log "
-                          "where rows_read <> rows_inserted + rows_unchanged + rows_quarantined").fetchone()[0]
+        bad = con.execute(
+            "select count(*) from audit.load_log where rows_read <> rows_inserted + rows_unchanged + rows_quarantined"
+        ).fetchone()[0]
         assert bad == 0
 
 
@@ -55,8 +62,10 @@ def test_pedigree_columns(tmp_path, demo):
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
         load(con, spec, "student", f"sqlite:///{demo}/academic.sqlite")
-        row = con.execute("select _source_system, _source_table, _source_key, length(_row_hash), length(_raw_id), "
-                          "_batch_id, _extracted_at from raw.academic__student limit 1").fetchone()
+        row = con.execute(
+            "select _source_system, _source_table, _source_key, length(_row_hash), length(_raw_id), "
+            "_batch_id, _extracted_at from raw.academic__student limit 1"
+        ).fetchone()
     assert row[:2] == ("academic", "XJ_XSJBXX") and row[3] == 32 and row[4] == 32 and row[5] == 1
 
 
@@ -73,6 +82,8 @@ def test_frozen_types(tmp_path, demo):
         cols = {n: pa.array(["x"]) for n in e.fields}
         cols["founded_on"] = pa.array([20030601])  # arrives as a number instead of text
         con.execute("begin")
-        with pytest.raises(raw.SchemaDriftError, match="field founded_on arrived as BIGINT but raw.hr__org_unit froze it"):
+        with pytest.raises(
+            raw.SchemaDriftError, match="field founded_on arrived as BIGINT but raw.hr__org_unit froze it"
+        ):
             raw.load_entity(con, spec, e, Extract(table=pa.table(cols), rows_read=1), 99, NOW)
         con.execute("rollback")

@@ -7,8 +7,17 @@ from warehouse.templates import TemplateError, all_packs, load_pack, pack_for_ye
 
 pytestmark = pytest.mark.unit
 
-BASE_TABLES = ["院校基本信息表", "机构设置表", "校内专任教师基本情况表", "校内兼课人员基本情况表", "校外兼职教师基本情况表",
-               "校外兼课教师基本情况表", "专业设置表", "课程设置表", "在校生信息表"]
+BASE_TABLES = [
+    "院校基本信息表",
+    "机构设置表",
+    "校内专任教师基本情况表",
+    "校内兼课人员基本情况表",
+    "校外兼职教师基本情况表",
+    "校外兼课教师基本情况表",
+    "专业设置表",
+    "课程设置表",
+    "在校生信息表",
+]
 
 
 def test_pack_has_the_nine_base_tables():
@@ -36,8 +45,10 @@ def test_no_pack_for_years_before_the_first():
 
 def test_broken_pack_names_the_table(tmp_path):
     p = tmp_path / "bad.yaml"
-    p.write_text("pack: x\nversion: 1\napplies_from: 2024-2025\nstock_date: 09-01\ntables:\n"
-                 "  - {id: a, number: A1, name: n, owner: o, from: core.x, key: [k], columns: [{header: h, field: k}]}\n",
-                 encoding="utf-8")
+    p.write_text(
+        "pack: x\nversion: 1\napplies_from: 2024-2025\nstock_date: 09-01\ntables:\n"
+        "  - {id: a, number: A1, name: n, owner: o, from: core.x, key: [k], columns: [{header: h, field: k}]}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(TemplateError, match=r"tables\[0\] \(a\): `from` must name a platform table"):
         load_pack(p)
