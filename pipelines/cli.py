@@ -7,7 +7,7 @@ statedata dev             open the Dagster UI on this project (asset graph, runs
 
 import json
 import os
-import subprocess
+import signal
 import sys
 import time
 from pathlib import Path
@@ -270,19 +270,13 @@ def dev(port, home):
     _use_home(home)
     _dagster_home()
     root = Path(__file__).resolve().parent.parent
-    cmd = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-w",
-        str(root / "workspace.yaml"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
-    sys.exit(subprocess.call(cmd, cwd=root))
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1"]
+    # Started from a script or in the background, SIGINT may be ignored; dagster copies that to SIGTERM and
+    # then cannot be stopped. Restore the defaults and become `dagster dev` itself.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.chdir(root)
+    os.execv(sys.executable, [*cmd, "-p", str(port)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""`statedata dev` serves the asset graph in the Dagster UI and stops cleanly."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.asset
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port, query):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["data"]
+
+
+def test_dev_serves_the_asset_graph(home, tmp_path):
+    port = free_port()
+    env = {**os.environ, "STATEDATA_HOME": str(home)}
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "dev", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, "statedata dev exited"
+                assert time.monotonic() < deadline, "UI did not come up in 120 s"
+                time.sleep(1)
+        data = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
+        keys = {tuple(n["assetKey"]["path"]) for n in data["assetNodes"]}
+        assert ("platform", "student") in keys and ("raw", "hr__staff") in keys and len(keys) > 50
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("statedata dev did not stop on SIGTERM")
