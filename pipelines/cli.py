@@ -117,7 +117,9 @@ def _summary(result, year: str, elapsed: float) -> dict:
     from warehouse import db
 
     settings = get_settings()
-    steps, rows, checks = {}, {}, []
+    from pipelines.progress import step_error
+
+    steps, rows, checks, errors = {}, {}, [], []
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
             steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
@@ -125,6 +127,8 @@ def _summary(result, year: str, elapsed: float) -> dict:
             m = e.event_specific_data.materialization
             if "dagster/row_count" in m.metadata:
                 rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
+        elif e.event_type_value == "STEP_FAILURE":
+            errors.append({"step": e.step_key, "error": step_error(e.event_specific_data)})
         elif e.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = e.event_specific_data
             checks.append(
@@ -153,6 +157,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
     return {
         "academic_year": year,
         "success": result.success,
+        "errors": errors,
         "run_id": result.run_id,
         "warehouse": str(settings.warehouse),
         "output_folder": str(Path(files[0]["path"]).parent) if files else None,
@@ -237,11 +242,10 @@ def run(academic_year, as_json, home, quiet):
 
 def _print_summary(s: dict) -> None:
     if not s["success"]:
-        click.secho(
-            f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}). The last good outputs are unchanged.",
-            fg="red",
-            err=True,
-        )
+        click.secho(f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}).", fg="red", err=True)
+        for e in s["errors"]:
+            click.secho(f"  {e['step']}: {e['error']}", fg="red", err=True)
+        click.secho("The last good outputs are unchanged.", err=True)
         return
     click.echo(f"\nNational base tables for {s['academic_year']} written to:\n  {s['output_folder']}")
     for f in s["files"]:

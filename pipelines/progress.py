@@ -7,6 +7,16 @@ import time
 import dagster as dg
 
 
+def step_error(data) -> str:
+    """What went wrong in a failed step: a dg.Failure's description, else the innermost exception."""
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "unknown error"
+
+
 class _ProgressHandler(logging.Handler):
     def __init__(self, stream):
         super().__init__()

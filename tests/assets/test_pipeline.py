@@ -1,6 +1,7 @@
 """Real Dagster runs of the nightly job on the small demo, in a temporary STATEDATA_HOME."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,34 @@ def test_cli_help_and_bad_year(home):
     assert res.exit_code == 0 and "statedata demo" in res.output and "statedata run" in res.output
     res = CliRunner().invoke(main, ["run", "--year", "2026"])
     assert res.exit_code == 2 and "academic year '2026' is not of the form 2026-2027" in res.output
+
+
+def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
+    """A failure while loading the HR system's second entity leaves none of that batch visible."""
+    import assets.raw
+
+    real = assets.raw.raw.load_entity
+
+    def failing(con, spec, entity, *args):
+        if spec.system == "hr" and entity.name == "staff":
+            raise RuntimeError("disk full (simulated)")
+        return real(con, spec, entity, *args)
+
+    def snapshot():
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            return (
+                con.execute("select count(*) from audit.batch where system = 'hr'").fetchone()[0],
+                con.execute("select count(*) from audit.load_log where system = 'hr'").fetchone()[0],
+                con.execute("select count(*), max(_batch_id) from raw.hr__org_unit").fetchone(),
+            )
+
+    # a change the failed batch would have loaded (org units are loaded before staff)
+    with sqlite3.connect(home / "demo" / "hr.sqlite") as s:
+        s.execute("update RS_JGXX set JGMC = JGMC || '（新）' where JGDM = '101'")
+    before = snapshot()
+    monkeypatch.setattr(assets.raw.raw, "load_entity", failing)
+    code, summary, output = run()
+    assert code == 1 and not summary["success"]
+    [error] = summary["errors"]
+    assert error["step"] == "extract_hr" and error["error"].startswith("RuntimeError: disk full (simulated)"), error
+    assert snapshot() == before
