@@ -16,7 +16,7 @@ from pipelines.resources import StatedataResource
 from warehouse import raw, staging
 from warehouse.raw import SchemaDriftError
 
-KINDS = {"sql": {"sqlite", "duckdb"}, "files": {"excel", "duckdb"}}
+KINDS = {"sql": {"sql", "duckdb"}, "files": {"excel", "duckdb"}}
 
 
 def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:

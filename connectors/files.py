@@ -18,19 +18,17 @@ from connectors.mapping import EntitySpec, SourceSpec
 
 
 def _decode(path: Path) -> str:
+    """CSV text: UTF-8 (with or without BOM), else GB18030 (a superset of GBK, what Chinese Excel saves)."""
     raw = path.read_bytes()
-    for enc in ("utf-8-sig",):
+    for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return raw.decode(enc)
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             pass
-    try:
-        return raw.decode("gb18030")  # superset of GBK/GB2312, what Chinese Excel saves as "CSV"
-    except UnicodeDecodeError:
-        best = from_bytes(raw).best()
-        if best is None:
-            raise SourceError(f"{path}: cannot tell the text encoding (tried UTF-8, GBK/GB18030)") from None
-        return str(best)
+    best = from_bytes(raw).best()
+    if best is None:
+        raise SourceError(f"{path}: cannot tell the text encoding (tried UTF-8, GBK/GB18030)")
+    return str(best)
 
 
 def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:

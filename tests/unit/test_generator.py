@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from demo_campus.defects import catalogue
+from demo_campus.defects import KEYS, catalogue
 from demo_campus.generator import SYSTEMS, GeneratorConfig, generate
 
 pytestmark = pytest.mark.unit
@@ -37,16 +37,7 @@ def test_manifest_lists_at_least_20_kinds_each_found_at_its_row(demo_src):
     for d in manifest["defects"]:
         if d["system"] == "admissions" or d["key"] is None:
             continue
-        key_col = {
-            "XJ_XSJBXX": "XH",
-            "RS_JZGJBXX": "JGH",
-            "JW_JXRW": "RWBH",
-            "JW_KCXX": "KCDM",
-            "JW_ZYXX": "ZYDM",
-            "CW_PZMX": "PZBH",
-            "ZC_SBTZ": "ZCBH",
-            "LIB_GCMX": "TSTM",
-        }[d["table"]]
+        key_col = KEYS[d["table"]]
         with sqlite3.connect(demo_src / f"{d['system']}.sqlite") as con:
             values = [
                 str(v) if v is not None else None

@@ -5,6 +5,12 @@ create schema if not exists core;
 create schema if not exists platform;
 create schema if not exists audit;
 
+-- Facts about the warehouse itself (e.g. which version of this file and the code tables it holds).
+create table if not exists audit.meta (
+    key varchar primary key,
+    value varchar not null
+);
+
 -- One row per extraction batch of one source system; a batch is committed all or nothing.
 create table if not exists audit.batch (
     batch_id bigint primary key,
