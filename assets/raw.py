@@ -14,6 +14,7 @@ from connectors.base import SourceError
 from connectors.mapping import SourceSpec
 from pipelines.resources import StatedataResource
 from warehouse import raw, staging
+from warehouse.db import qualified
 from warehouse.raw import SchemaDriftError
 
 KINDS = {"sql": {"sql", "duckdb"}, "files": {"excel", "duckdb"}}
@@ -86,7 +87,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             for name, e in spec.entities.items():
                 s = stats[name]
                 current = con.execute(
-                    f"select count(*) from raw.{spec.table_name(name)} where _valid_to_batch is null"
+                    f"select count(*) from {qualified('raw', spec.table_name(name))} where _valid_to_batch is null"
                 ).fetchone()[0]
                 yield dg.MaterializeResult(
                     asset_key=key("raw", spec.table_name(name)),

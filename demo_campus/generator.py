@@ -206,7 +206,7 @@ class _Builder:
                 XM=self.names(genders),
                 XB=np.where(genders == "1", "男", "女"),
                 CSRQ=[_d(b) for b in births],
-                MZM=self.pick(self.ethnicities, n, p=None if len(self.ethnicities) < 2 else self._eth_p()),
+                MZM=self.pick(self.ethnicities, n, p=self._eth_p()),
                 SFZJH=ids,
                 ZZMMM=self.pick(["01", "13", "03", "05"], n, p=[0.45, 0.45, 0.05, 0.05]),
                 XLM=edu,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.settings import current_academic_year, get_settings
+from pipelines.settings import current_academic_year, get_settings, uses_demo_sources
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
@@ -114,11 +114,10 @@ def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missi
 
 
 def _summary(result, year: str, elapsed: float) -> dict:
+    from pipelines.progress import step_error
     from warehouse import db
 
     settings = get_settings()
-    from pipelines.progress import step_error
-
     steps, rows, checks, errors = {}, {}, [], []
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
@@ -176,8 +175,11 @@ def _summary(result, year: str, elapsed: float) -> dict:
 
 def _truth_lines(summary: dict) -> list[str]:
     """When the sources are the demo campus, compare with the generator's true counts."""
-    manifest = get_settings().demo_dir / "manifest.json"
-    if not manifest.exists():
+    from connectors.mapping import load_mappings
+
+    settings = get_settings()
+    manifest = settings.demo_dir / "manifest.json"
+    if not manifest.exists() or not uses_demo_sources(load_mappings(settings.mappings_dir)):
         return []
     truth = json.loads(manifest.read_text(encoding="utf-8")).get("truth", {}).get(summary["academic_year"])
     if not truth:

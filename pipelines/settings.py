@@ -62,6 +62,11 @@ def source_location(spec: SourceSpec, settings: Settings) -> str:
     return spec.default.format(demo=settings.demo_dir)
 
 
+def uses_demo_sources(specs: dict[str, SourceSpec]) -> bool:
+    """True when no source is configured in the environment, i.e. every source is the demo campus."""
+    return not any(os.environ.get(spec.env) for spec in specs.values())
+
+
 def academic_year_of(day: date | datetime) -> str:
     """The academic year (1 Sept – 31 Aug) a day falls in, e.g. 2026-11-23 -> '2026-2027'."""
     start = day.year if day.month >= 9 else day.year - 1
