@@ -13,6 +13,7 @@ from assets.common import WAREHOUSE_POOL, key, owner
 from connectors.base import SourceError
 from connectors.mapping import SourceSpec
 from pipelines.resources import StatedataResource
+from pipelines.settings import RetrySettings, retry_settings
 from warehouse import raw, staging
 from warehouse.db import qualified
 from warehouse.raw import SchemaDriftError
@@ -20,7 +21,7 @@ from warehouse.raw import SchemaDriftError
 KINDS = {"sql": {"sql", "duckdb"}, "files": {"excel", "duckdb"}}
 
 
-def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefinition:
     specs = []
     for e in spec.entities.values():
         name = spec.table_name(e.name)
@@ -51,6 +52,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         specs=specs,
         pool=WAREHOUSE_POOL,
         description=f"Extract {spec.title} ({spec.department}) and load it as one batch.",
+        retry_policy=dg.RetryPolicy(max_retries=retry.retries, delay=retry.delay_s, backoff=dg.Backoff.EXPONENTIAL),
     )
     def _extract(context: dg.AssetExecutionContext, statedata: StatedataResource):
         started = datetime.now(timezone.utc)
@@ -58,8 +60,8 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         source = statedata.source(spec)
         try:
             extracts = {e.name: source.extract(e) for e in spec.entities.values()}
-        except SourceError as err:
-            raise dg.Failure(description=str(err)) from None
+        except SourceError as err:  # retried by the policy only when the source may come back
+            raise dg.Failure(description=str(err), allow_retries=err.transient) from None
         finally:
             source.close()
         t_extract = time.perf_counter() - t0
@@ -78,7 +80,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 con.execute("commit")
             except SchemaDriftError as err:
                 con.execute("rollback")
-                raise dg.Failure(description=str(err)) from None
+                raise dg.Failure(description=str(err), allow_retries=False) from None
             except Exception:
                 con.execute("rollback")
                 raise
@@ -116,4 +118,5 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
 
 def source_assets(specs: dict[str, SourceSpec]) -> list[dg.AssetsDefinition]:
-    return [build_source_asset(s) for s in specs.values()]
+    retry = retry_settings()
+    return [build_source_asset(s, retry) for s in specs.values()]

@@ -17,7 +17,15 @@ ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float
 
 
 class SourceError(RuntimeError):
-    """A source cannot be read as its mapping says (missing, unreachable, changed schema)."""
+    """A source cannot be read as its mapping says (missing, unreachable, changed schema).
+
+    ``transient`` marks errors worth retrying (a dropped connection, a server restarting), as opposed
+    to ones that will fail the same way until someone acts (a missing table, a changed column type).
+    """
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass

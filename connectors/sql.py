@@ -93,7 +93,9 @@ class SqlSource:
                     f"(mapping {self.spec.path}, entity {entity.name})"
                 ) from None
             except sa.exc.OperationalError as e:
-                raise SourceError(f"{self.spec.system}: cannot read {self.safe_url}: {e.orig}") from None
+                raise SourceError(
+                    f"{self.spec.system}: cannot read {self.safe_url}: {e.orig}", transient=True
+                ) from None
         return self._tables[entity.table]
 
     def check_schema(self, entity: EntitySpec) -> None:
@@ -199,7 +201,8 @@ class SqlSource:
         except sa.exc.DBAPIError as e:
             raise SourceError(
                 f"{self.spec.system}: reading {entity.table} from {self.safe_url} failed: "
-                f"{type(e.orig).__name__}: {e.orig}"
+                f"{type(e.orig).__name__}: {e.orig}",
+                transient=isinstance(e, (sa.exc.OperationalError, sa.exc.InterfaceError)),
             ) from None
         if batches:
             table = pa.concat_tables(batches)

@@ -118,7 +118,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
     from warehouse import db
 
     settings = get_settings()
-    steps, rows, checks, errors = {}, {}, [], []
+    steps, rows, checks, errors, retries = {}, {}, [], [], {}
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
             steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
@@ -126,6 +126,8 @@ def _summary(result, year: str, elapsed: float) -> dict:
             m = e.event_specific_data.materialization
             if "dagster/row_count" in m.metadata:
                 rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
+        elif e.event_type_value == "STEP_UP_FOR_RETRY":
+            retries[e.step_key] = retries.get(e.step_key, 0) + 1
         elif e.event_type_value == "STEP_FAILURE":
             errors.append({"step": e.step_key, "error": step_error(e.event_specific_data)})
         elif e.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -157,6 +159,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
         "academic_year": year,
         "success": result.success,
         "errors": errors,
+        "retries": retries,
         "run_id": result.run_id,
         "warehouse": str(settings.warehouse),
         "output_folder": str(Path(files[0]["path"]).parent) if files else None,

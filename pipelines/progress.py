@@ -9,12 +9,18 @@ import dagster as dg
 
 def step_error(data) -> str:
     """What went wrong in a failed step: a dg.Failure's description, else the innermost exception."""
-    if data.user_failure_data is not None and data.user_failure_data.description:
-        return data.user_failure_data.description
+    failure = getattr(data, "user_failure_data", None)  # step failures have it; retry requests do not
+    if failure is not None and failure.description:
+        return failure.description
     error = data.error
     while error is not None and error.cause is not None:
         error = error.cause
-    return error.message.strip() if error is not None else "unknown error"
+    if error is None:
+        return "unknown error"
+    message = error.message.strip()
+    if error.cls_name == "Failure":  # our own dg.Failure: its description is the message
+        message = message.split(": ", 1)[-1]
+    return message
 
 
 class _ProgressHandler(logging.Handler):
@@ -51,6 +57,12 @@ class _ProgressHandler(logging.Handler):
                     file=self.stream,
                     flush=True,
                 )
+        elif kind == "STEP_UP_FOR_RETRY":
+            print(
+                f"  [{elapsed:6.1f}s]   ↻ {event.step_key}: retrying ({step_error(event.event_specific_data)})",
+                file=self.stream,
+                flush=True,
+            )
         elif kind == "STEP_FAILURE":
             err = event.event_specific_data.error
             print(

@@ -4,6 +4,8 @@ STATEDATA_HOME            working folder (default ./data): demo sources, warehou
 STATEDATA_MAPPINGS        folder of mapping files (default: the demo college's, connectors/mappings)
 STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping file's source.env)
 STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
+STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the connection (default 3)
+STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
 
 A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
 Values are read when used, never at import time.
@@ -60,6 +62,25 @@ def source_location(spec: SourceSpec, settings: Settings) -> str:
     if spec.default is None:
         raise RuntimeError(f"source {spec.system}: set {spec.env} (mapping {spec.path} has no demo default)")
     return spec.default.format(demo=settings.demo_dir)
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How often an extraction that lost its source is tried again, and after how long (doubling)."""
+
+    retries: int = 3
+    delay_s: float = 10.0
+
+
+def retry_settings() -> RetrySettings:
+    """STATEDATA_SOURCE_RETRIES (default 3) and STATEDATA_SOURCE_RETRY_DELAY seconds (default 10)."""
+    try:
+        return RetrySettings(
+            retries=int(os.environ.get("STATEDATA_SOURCE_RETRIES", 3)),
+            delay_s=float(os.environ.get("STATEDATA_SOURCE_RETRY_DELAY", 10)),
+        )
+    except ValueError as e:
+        raise RuntimeError(f"STATEDATA_SOURCE_RETRIES / STATEDATA_SOURCE_RETRY_DELAY: {e}") from None
 
 
 def uses_demo_sources(specs: dict[str, SourceSpec]) -> bool:

@@ -1,11 +1,16 @@
 """Shared fixtures. Nothing is written into the working tree: every test works below tmp_path."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from demo_campus.generator import GeneratorConfig, generate
+
+# Retries of a dropped source wait 0.2 s (doubling) in tests instead of 10 s. Set before the
+# definitions are first imported, and inherited by the CLI processes the tests start.
+os.environ.setdefault("STATEDATA_SOURCE_RETRY_DELAY", "0.2")
 
 YEAR = 2026  # the demo's current academic year in tests: 2026-2027 (fixed, so results do not depend on today)
 ACADEMIC_YEAR = f"{YEAR}-{YEAR + 1}"

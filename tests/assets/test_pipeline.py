@@ -80,6 +80,7 @@ def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, 
     code, summary, output = run()
     assert code == 1
     assert "source database for system 'hr' not found" in output and "STATEDATA_HR_URL" in output
+    assert summary["retries"] == {}  # a missing database will not come back by itself: no retries
     assert "Traceback" not in output
     assert {p.name: p.read_bytes() for p in Path(first_run["output_folder"]).iterdir()} == before
 
@@ -143,3 +144,25 @@ def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
     [error] = summary["errors"]
     assert error["step"] == "extract_hr" and error["error"].startswith("RuntimeError: disk full (simulated)"), error
     assert snapshot() == before
+
+
+def test_a_dropped_source_is_retried_and_the_run_completes(home, monkeypatch):
+    """The academic database drops the connection once during extraction; the step is retried."""
+    from connectors.base import SourceError
+    from connectors.sql import SqlSource
+
+    real = SqlSource.extract
+    calls = {"n": 0}
+
+    def flaky(self, entity):
+        if self.spec.system == "academic" and entity.name == "student":
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise SourceError("academic: reading XJ_XSJBXX failed: server closed the connection", transient=True)
+        return real(self, entity)
+
+    monkeypatch.setattr(SqlSource, "extract", flaky)
+    code, summary, output = run()
+    assert code == 0, output
+    assert summary["retries"] == {"extract_academic": 1} and calls["n"] == 2
+    assert "retrying (academic: reading XJ_XSJBXX failed: server closed the connection)" in output

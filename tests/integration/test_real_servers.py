@@ -122,6 +122,7 @@ def test_server_down_names_the_source_without_the_password(servers, demo_src, tm
     assert res.returncode == 1
     [error] = [e for e in summary["errors"] if e["step"] == "extract_academic"]
     assert "academic" in error["error"] and "etl:***@127.0.0.1" in error["error"]
+    assert summary["retries"] == {"extract_academic": 3}  # a connection refused may come back: retried
     assert pg.password not in res.stdout + res.stderr
 
 
