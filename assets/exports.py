@@ -4,6 +4,8 @@ import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
 from pipelines.resources import StatedataResource
+from pipelines.settings import backup_keep
+from warehouse.backup import backup, backups
 from warehouse.export import export_year
 from warehouse.templates import TemplatePack, pack_for_year
 
@@ -53,3 +55,31 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         )
 
     return base_tables
+
+
+BACKUP_KEY = key("audit", "warehouse_backup")
+
+
+def backup_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=BACKUP_KEY,
+        deps=[EXPORT_KEY],
+        group_name="audit",
+        owners=["team:信息中心"],
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="A copy of the warehouse after each nightly run (STATEDATA_HOME/backups, the newest "
+        "STATEDATA_BACKUP_KEEP kept); `statedata restore` brings the newest back.",
+    )
+    def warehouse_backup(statedata: StatedataResource) -> dg.MaterializeResult:
+        settings = statedata.settings()
+        path = backup(settings.warehouse, settings.backups_dir, keep=backup_keep())
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "size_mib": round(path.stat().st_size / 2**20, 1),
+                "kept": len(backups(settings.backups_dir)),
+            }
+        )
+
+    return warehouse_backup

@@ -18,12 +18,13 @@ from pipelines.settings import current_academic_year, get_settings, uses_demo_so
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
+# No pool limits here: the nightly job runs in one process (in-process executor), `statedata` takes a
+# lock per working folder, and DuckDB admits one writer per file. A pool limit would add a slot that a
+# killed run keeps until a Dagster daemon frees it, blocking every later run.
 telemetry:
   enabled: false
-concurrency:
-  pools:
-    default_limit: 1   # the DuckDB warehouse has one writer at a time
 """
+CLI_TAG = "statedata/cli"
 
 
 def _fail(msg: str, code: int = 1):
@@ -202,7 +203,8 @@ def _truth_lines(summary: dict) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (progress stays on stderr).")
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def run(academic_year, as_json, home, quiet):
+@click.option("--wait", is_flag=True, help="If another statedata process is using the folder, wait for it.")
+def run(academic_year, as_json, home, quiet, wait):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
     _use_home(home)
     year = academic_year or current_academic_year()
@@ -226,23 +228,53 @@ def run(academic_year, as_json, home, quiet):
     if year not in academic_year_partitions.get_partition_keys():
         _fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     settings = get_settings()
-    if not quiet:
-        click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
-    t = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("nightly_job").execute_in_process(
-            partition_key=year,
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"progress": {}} if not quiet else {}},
-        )
-    summary = _summary(result, year, time.perf_counter() - t)
+    from pipelines.runlock import Busy, run_lock
+    from warehouse.backup import check_usable
+    from warehouse.db import WarehouseError
+
+    try:
+        with run_lock(settings.home, f"run {year}", wait=wait):
+            check_usable(settings.warehouse, settings.backups_dir)
+            if not quiet:
+                click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
+            t = time.perf_counter()
+            with dg.DagsterInstance.get() as instance:
+                _close_orphaned_runs(instance)
+                result = defs.resolve_job_def("nightly_job").execute_in_process(
+                    partition_key=year,
+                    instance=instance,
+                    raise_on_error=False,
+                    tags={CLI_TAG: "run"},
+                    run_config={"loggers": {"progress": {}} if not quiet else {}},
+                )
+            summary = _summary(result, year, time.perf_counter() - t)
+    except (Busy, WarehouseError) as e:
+        _fail(str(e))
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         _print_summary(summary)
     if not result.success:
         sys.exit(1)
+
+
+def _close_orphaned_runs(instance) -> None:
+    """Runs started by `statedata run` that are still marked running belong to a process that died (we hold
+    the folder's lock): mark them failed, freeing anything they held, so the history tells the truth."""
+    import dagster as dg
+
+    running = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags={CLI_TAG: "run"}
+        )
+    )
+    for run in running:
+        instance.report_run_failed(
+            run,
+            message="the statedata process running it ended without finishing "
+            "(killed or crashed); a later run found it",
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _print_summary(s: dict) -> None:
@@ -269,6 +301,50 @@ def _print_summary(s: dict) -> None:
             click.echo(line)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings_s"]["by_stage"].items())
     click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")
+
+
+@main.command()
+@click.option("--keep", type=int, default=None, help="Backups to keep [default: STATEDATA_BACKUP_KEEP or 7].")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def backup(keep, home):
+    """Copy the warehouse to STATEDATA_HOME/backups (the nightly job does this after every run)."""
+    from pipelines.runlock import Busy, run_lock
+    from pipelines.settings import backup_keep
+    from warehouse.backup import backup as make_backup
+    from warehouse.backup import backups
+    from warehouse.db import WarehouseError
+
+    _use_home(home)
+    settings = get_settings()
+    try:
+        with run_lock(settings.home, "backup"):
+            path = make_backup(
+                settings.warehouse, settings.backups_dir, keep=keep if keep is not None else backup_keep()
+            )
+    except (Busy, WarehouseError) as e:
+        _fail(str(e))
+    click.echo(
+        f"Backed up to {path} ({path.stat().st_size / 2**20:,.1f} MiB); "
+        f"{len(backups(settings.backups_dir))} backups kept in {settings.backups_dir}."
+    )
+
+
+@main.command()
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def restore(home):
+    """Put the newest readable backup in place of the warehouse (a damaged file is kept aside)."""
+    from pipelines.runlock import Busy, run_lock
+    from warehouse.backup import restore as restore_backup
+    from warehouse.db import WarehouseError
+
+    _use_home(home)
+    settings = get_settings()
+    try:
+        with run_lock(settings.home, "restore"):
+            used = restore_backup(settings.warehouse, settings.backups_dir)
+    except (Busy, WarehouseError) as e:
+        _fail(str(e))
+    click.echo(f"Restored {settings.warehouse} from {used}.")
 
 
 @main.command()

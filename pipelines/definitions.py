@@ -6,7 +6,7 @@ core SQL file, one platform asset per platform table named by the template packs
 
 import dagster as dg
 
-from assets.exports import exports_asset
+from assets.exports import backup_asset, exports_asset
 from assets.raw import source_assets
 from assets.transform import core_assets, platform_assets
 from connectors.mapping import load_mappings
@@ -47,6 +47,7 @@ def build_definitions() -> dg.Definitions:
             *core_assets(),
             *platform_assets(packs, academic_year_partitions),
             exports_asset(packs, academic_year_partitions),
+            backup_asset(),
         ],
         asset_checks=[load_accounting_checks(specs), *key_unique_checks(packs)],
         jobs=[nightly_job],

@@ -6,6 +6,7 @@ STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping f
 STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
 STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the connection (default 3)
 STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
+STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
 
 A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
 Values are read when used, never at import time.
@@ -43,6 +44,15 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
+
+
+def backup_keep() -> int:
+    """STATEDATA_BACKUP_KEEP: how many warehouse backups to keep (default 7, one a night for a week)."""
+    return int(os.environ.get("STATEDATA_BACKUP_KEEP", 7))
 
 
 def get_settings() -> Settings:

@@ -55,9 +55,10 @@ def test_graph_has_every_layer():
         "platform/full_time_teacher",
         "platform/school_basic",
         "exports/base_tables",
+        "audit/warehouse_backup",
     ):
         assert k in keys
-    assert not [k for k in keys if k.split("/")[0] not in ("raw", "staging", "core", "platform", "exports")]
+    assert not [k for k in keys if k.split("/")[0] not in ("raw", "staging", "core", "platform", "exports", "audit")]
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("raw/library__item", "load_accounting") in checks
     assert ("platform/student", "key_unique") in checks

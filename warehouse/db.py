@@ -64,6 +64,11 @@ def connect(path: str | Path, read_only: bool = False):
                 f"warehouse {path} is in use by another process (only one writer at a time): {e}"
             ) from None
         raise WarehouseError(f"cannot open warehouse {path}: {e}") from None
+    except duckdb.Error as e:  # not a DuckDB file, or damaged
+        raise WarehouseError(
+            f"cannot open warehouse {path} ({type(e).__name__}: {str(e).splitlines()[0]}); "
+            "if it is damaged, `statedata restore` brings back the newest backup"
+        ) from None
     try:
         yield con
     finally:
