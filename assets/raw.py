@@ -101,6 +101,7 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
                         "rows_unchanged": s.rows_unchanged,
                         "rows_closed": s.rows_closed,
                         "rows_quarantined": s.rows_quarantined,
+                        "files_rejected": s.files_rejected,
                         "source": extracts[name].source,
                     },
                 )
@@ -111,7 +112,8 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
         context.log.info(
             f"{spec.system}: batch {batch}, extract {t_extract:.2f}s, load {t_load:.2f}s, "
             f"{sum(s.rows_read for s in stats.values())} rows read, "
-            f"{sum(s.rows_quarantined for s in stats.values())} quarantined"
+            f"{sum(s.rows_quarantined for s in stats.values())} rows quarantined, "
+            f"{sum(s.files_rejected for s in stats.values())} files set aside"
         )
 
     return _extract

@@ -34,8 +34,17 @@ class Extract:
 
     table: pa.Table
     rows_read: int
+    # rows set aside: {source, key, column, value, reason}; key None = a whole file that could not be used
     quarantined: list[dict] = field(default_factory=list)
     source: str = ""  # what was read, for messages (never contains credentials)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(q["key"] is not None for q in self.quarantined)
+
+    @property
+    def files_rejected(self) -> int:
+        return sum(q["key"] is None for q in self.quarantined)
 
 
 class _Invalid(ValueError):

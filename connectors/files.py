@@ -1,20 +1,44 @@
 """Client for departments' file drops: .xlsx / .xls (read with calamine) and .csv in UTF-8 or GBK.
 
-Each entity names a glob below the source folder; every matching file is read, its header row
-checked against the mapping, and each data row carries its pedigree (file, sheet, row number).
+Each entity names a glob below the source folder. Every matching file is read on its own: a file
+that cannot be used (unreadable, password-protected, empty, a header that does not match the
+mapping, still being written) is set aside with one clear message and the other files still load.
+Each data row carries its pedigree (file, sheet, row number). Cells are normalised only in form,
+never in meaning: full-width digits, letters and spaces become ASCII, Excel serial dates and Chinese
+text dates (2023年9月1日, 2023/9/1, 2023.09.01) become ISO dates, surrounding spaces go.
 """
 
 import csv
 import io
 import re
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 from charset_normalizer import from_bytes
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, PasswordError
 
 from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
 from connectors.mapping import EntitySpec, SourceSpec
+
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also the container of encrypted .xlsx files
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+_FULLWIDTH = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},
+    **{0xFF21 + i: 0x41 + i for i in range(26)},
+    **{0xFF41 + i: 0x61 + i for i in range(26)},
+    0x3000: 0x20,
+    0xFF0E: 0x2E,
+    0xFF0D: 0x2D,
+}
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)$")
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class FileProblem(SourceError):
+    """One file cannot be used; the others of the entity still load."""
 
 
 def _decode(path: Path) -> str:
@@ -27,7 +51,7 @@ def _decode(path: Path) -> str:
             pass
     best = from_bytes(raw).best()
     if best is None:
-        raise SourceError(f"{path}: cannot tell the text encoding (tried UTF-8, GBK/GB18030)")
+        raise FileProblem(f"{path.name}: cannot tell the text encoding (tried UTF-8, GBK/GB18030)")
     return str(best)
 
 
@@ -36,30 +60,95 @@ def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "", list(csv.reader(io.StringIO(_decode(path))))
-    if suffix in (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods"):
+    if suffix not in SPREADSHEETS:
+        raise FileProblem(f"{path.name}: unsupported file type {suffix!r} (expected .xlsx, .xls or .csv)")
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+        f.seek(0)
+        if head.startswith(_OLE2) and _ENCRYPTED in head:
+            raise FileProblem(
+                f"{path.name}: the workbook is password-protected; ask the sender for an unprotected copy"
+            )
         try:
-            wb = CalamineWorkbook.from_path(str(path))
-            names = wb.sheet_names
-            name = names[sheet] if isinstance(sheet, int) else sheet
-            if name not in names:
-                raise SourceError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
-            return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except SourceError:
-            raise
-        except Exception as e:  # calamine raises its own error types for broken files
-            raise SourceError(f"{path}: cannot be read as a spreadsheet ({type(e).__name__}: {e})") from None
-    raise SourceError(f"{path}: unsupported file type {suffix!r} (expected .xlsx, .xls or .csv)")
+            wb = CalamineWorkbook.from_filelike(f)  # by content: a .xls saved under .xlsx still reads
+        except PasswordError:
+            raise FileProblem(
+                f"{path.name}: the workbook is password-protected; ask the sender for an unprotected copy"
+            )
+        except Exception as e:  # calamine's own error types for broken files
+            raise FileProblem(
+                f"{path.name}: cannot be read as a spreadsheet, damaged or still being written "
+                f"({type(e).__name__}: {e})"
+            ) from None
+    names = wb.sheet_names
+    name = names[sheet] if isinstance(sheet, int) and sheet < len(names) else sheet
+    if name not in names:
+        raise FileProblem(f"{path.name}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+    return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _text(v) -> str:
+    return str(v).translate(_FULLWIDTH).strip()
 
 
 def _clean_header(v) -> str:
-    return re.sub(r"\s+", "", str(v or ""))
+    return re.sub(r"\s+", "", _text(v if v is not None else ""))
+
+
+def _headers(rows: list[list], first: int, depth: int) -> list[str]:
+    """Column names from ``depth`` header rows; a merged parent cell names the columns under it."""
+    width = max((len(r) for r in rows[first : first + depth]), default=0)
+    names = [""] * width
+    for level in range(depth):
+        row = rows[first + level]
+        carry = ""
+        for i in range(width):
+            cell = _clean_header(row[i] if i < len(row) else "")
+            if level < depth - 1:  # a parent row: a merged cell only holds its value in the first column
+                carry = cell or carry
+                names[i] = carry
+            elif cell:
+                names[i] = f"{names[i]}/{cell}" if names[i] and names[i] != cell else cell
+    return names
+
+
+def _date_text(v):
+    """Excel serial numbers and Chinese text dates as ISO text; anything else unchanged (staging will judge)."""
+    if isinstance(v, datetime):
+        return v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 2958466:
+        return (EXCEL_EPOCH + timedelta(days=int(v))).isoformat()
+    s = _text(v)
+    if re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    m = _DATE_TEXT.match(s)
+    if m:
+        y, mo, d = m.groups()
+        return f"{y}-{int(mo):02d}-{int(d):02d}" if d else f"{y}-{int(mo):02d}"
+    return s
+
+
+def _cell(v, ftype: str):
+    if v is None or v == "":
+        return None
+    if ftype == "date":
+        return _date_text(v)
+    if isinstance(v, str):
+        s = _text(v)
+        if ftype in ("integer", "decimal"):
+            s = s.replace(",", "")
+        return s or None
+    return v
 
 
 class FileSource:
-    def __init__(self, spec: SourceSpec, folder: str | Path):
+    def __init__(self, spec: SourceSpec, folder: str | Path, settle_seconds: float = 0):
         self.spec = spec
         self.folder = Path(folder)
         self.location = str(self.folder)
+        self.settle_seconds = settle_seconds  # files changed more recently than this are left for the next run
 
     def close(self) -> None:  # same shape as SqlSource; nothing to release
         pass
@@ -72,52 +161,95 @@ class FileSource:
             )
         return sorted(p for p in self.folder.glob(entity.files) if not p.name.startswith(("~$", ".")))
 
+    def _check_settled(self, path: Path) -> None:
+        if (path.parent / f"~${path.name}").exists():
+            raise FileProblem(
+                f"{path.name}: open in Excel on someone's computer (lock file ~${path.name}); "
+                "it will be read once it is closed"
+            )
+        age = time.time() - path.stat().st_mtime
+        if age < self.settle_seconds:
+            raise FileProblem(
+                f"{path.name}: changed {age:.0f}s ago, probably still being written; it will be read by the next run"
+            )
+
     def extract(self, entity: EntitySpec) -> Extract:
-        names = list(entity.fields)
-        fn_fields = list(entity.filename_fields)
         tables, quarantined, rows_read = [], [], 0
         for path in self.files(entity):
-            sheet, rows = _read_rows(path, entity.sheet)
-            h = entity.header_row - 1
-            if len(rows) <= h:
-                raise SourceError(
-                    f"{path}: expected the header in row {entity.header_row}, but the sheet has {len(rows)} rows"
-                )
-            header = [_clean_header(v) for v in rows[h]]
-            missing = [f.column for f in entity.fields.values() if _clean_header(f.column) not in header]
-            if missing:
-                raise SourceError(
-                    f"{path}{'#' + sheet if sheet else ''}: column(s) {', '.join(missing)} not found in "
-                    f"header row {entity.header_row}; found: {', '.join(x for x in header if x)}"
-                )
-            pos = [header.index(_clean_header(entity.fields[n].column)) for n in names]
-            fixed = {}
-            for fname, rx in entity.filename_fields.items():
-                m = re.search(rx, path.name)
-                if not m:
-                    raise SourceError(f"{path}: file name does not match {rx!r} (needed for field {fname})")
-                fixed[fname] = m.group(1)
-            data = [(i + 1, r) for i, r in enumerate(rows[h + 1 :], start=h + 1) if any(v not in (None, "") for v in r)]
-            rows_read += len(data)
-            cols = {n: [r[p] if p < len(r) and r[p] != "" else None for _, r in data] for n, p in zip(names, pos)}
-            for fname in fn_fields:
-                cols[fname] = [fixed[fname]] * len(data)
-            where = f"{path.name}{'#' + sheet if sheet else ''}"
-            labels = [f"{where} row {rowno}" for rowno, _ in data]
-            arrays, bad = coerce(entity, cols, labels, where)
+            try:
+                self._check_settled(path)
+                table, bad, n = self._extract_file(entity, path)
+            except FileProblem as problem:
+                quarantined.append(dict(source=path.name, key=None, column=None, value=None, reason=str(problem)))
+                continue
+            tables.append(table)
             quarantined += bad
-            bad_rows = {b["key"] for b in bad}
-            kept = [rowno for (rowno, _), label in zip(data, labels) if label not in bad_rows]
-            arrays["_source_file"] = pa.array([path.name] * len(kept), pa.string())
-            arrays["_source_sheet"] = pa.array([sheet] * len(kept), pa.string())
-            arrays["_source_row"] = pa.array(kept, pa.int64())
-            tables.append(pa.table(arrays))
-        if tables:
-            table = pa.concat_tables(tables)
-        else:
-            schema = {n: ARROW_TYPES[entity.fields[n].type] for n in names} | {n: pa.string() for n in fn_fields}
-            schema |= {"_source_file": pa.string(), "_source_sheet": pa.string(), "_source_row": pa.int64()}
-            table = pa.table({n: pa.array([], type=t) for n, t in schema.items()})
+            rows_read += n
+        table = pa.concat_tables(tables) if tables else self._empty(entity)
         return Extract(
             table=table, rows_read=rows_read, quarantined=quarantined, source=f"{self.folder}/{entity.files}"
         )
+
+    def _extract_file(self, entity: EntitySpec, path: Path) -> tuple[pa.Table, list[dict], int]:
+        names = list(entity.fields)
+        sheet, rows = _read_rows(path, entity.sheet)
+        where = f"{path.name}{'#' + sheet if sheet else ''}"
+        if not any(any(v not in (None, "") for v in r) for r in rows):
+            raise FileProblem(f"{where}: the sheet is empty")
+        depth = entity.header_rows
+        if len(rows) < depth:
+            raise FileProblem(f"{where}: {len(rows)} row(s), fewer than the {depth} header rows expected")
+        wanted = [[_clean_header(x) for x in (entity.fields[n].column, *entity.fields[n].aliases)] for n in names]
+
+        def locate(header):
+            return [next((header.index(c) for c in options if c in header), None) for options in wanted]
+
+        if entity.header_row is not None:
+            first = entity.header_row - 1
+            if len(rows) < first + depth:
+                raise FileProblem(
+                    f"{where}: expected the header in row {entity.header_row}, but the sheet has {len(rows)} rows"
+                )
+        else:  # the row (among the first ten) that names the most mapped columns: title rows above it are fine
+            candidates = range(0, max(1, min(10, len(rows) - depth + 1)))
+            first = max(candidates, key=lambda r: (sum(p is not None for p in locate(_headers(rows, r, depth))), -r))
+        header = _headers(rows, first, depth)
+        found = locate(header)
+        missing = [entity.fields[n].column for n, p in zip(names, found) if p is None]
+        if missing:
+            rows_label = f"{first + 1}" if depth == 1 else f"{first + 1}-{first + depth}"
+            raise FileProblem(
+                f"{where}: column(s) {', '.join(missing)} not found in header row{'s' if depth > 1 else ''} "
+                f"{rows_label}; found: {', '.join(x for x in header if x)}"
+            )
+        pos = found
+        fixed = {}
+        for fname, rx in entity.filename_fields.items():
+            m = re.search(rx, path.name)
+            if not m:
+                raise FileProblem(f"{path.name}: file name does not match {rx!r} (needed for field {fname})")
+            fixed[fname] = m.group(1)
+        data = [
+            (i + 1, r)
+            for i, r in enumerate(rows[first + depth :], start=first + depth)
+            if any(v not in (None, "") and not (isinstance(v, str) and not v.strip()) for v in r)
+        ]
+        cols = {
+            n: [_cell(r[p] if p < len(r) else None, entity.fields[n].type) for _, r in data] for n, p in zip(names, pos)
+        }
+        for fname in entity.filename_fields:
+            cols[fname] = [fixed[fname]] * len(data)
+        labels = [f"{where} row {rowno}" for rowno, _ in data]
+        arrays, bad = coerce(entity, cols, labels, where)
+        bad_rows = {b["key"] for b in bad}
+        kept = [rowno for (rowno, _), label in zip(data, labels) if label not in bad_rows]
+        arrays["_source_file"] = pa.array([path.name] * len(kept), pa.string())
+        arrays["_source_sheet"] = pa.array([sheet] * len(kept), pa.string())
+        arrays["_source_row"] = pa.array(kept, pa.int64())
+        return pa.table(arrays), bad, len(data)
+
+    def _empty(self, entity: EntitySpec) -> pa.Table:
+        schema = {n: ARROW_TYPES[entity.fields[n].type] for n in entity.fields}
+        schema |= {n: pa.string() for n in entity.filename_fields}
+        schema |= {"_source_file": pa.string(), "_source_sheet": pa.string(), "_source_row": pa.int64()}
+        return pa.table({n: pa.array([], type=t) for n, t in schema.items()})

@@ -31,6 +31,7 @@ class FieldSpec:
     required: bool = False
     pii: str | None = None
     codes: str | None = None  # national code table the value must belong to (after translation)
+    aliases: tuple[str, ...] = ()  # other header names the column goes by in file drops
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,10 @@ class EntitySpec:
     table: str | None = None  # sql sources: the vendor table
     files: str | None = None  # file sources: a glob below the source folder
     sheet: str | int = 0
-    header_row: int = 1  # 1-based row holding the column headers
+    header_row: int | None = (
+        None  # 1-based row of the column headers (the first, when there are several); None: find it
+    )
+    header_rows: int = 1  # header rows; a merged parent cell names the columns under it: 在校生数/一年级
     change_column: str | None = None  # column that marks changes (updated-at), if the source has one
     filename_fields: dict[str, str] = field(default_factory=dict)  # field -> regex with one group
     translate: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> source value -> code
@@ -73,6 +77,7 @@ class SourceSpec:
 
 _SOURCE_KEYS = {"system", "department", "title", "source", "entities"}
 _ENTITY_KEYS = {
+    "header_rows",
     "table",
     "files",
     "sheet",
@@ -84,7 +89,7 @@ _ENTITY_KEYS = {
     "translate",
     "description",
 }
-_FIELD_KEYS = {"column", "type", "required", "pii", "codes"}
+_FIELD_KEYS = {"column", "type", "required", "pii", "codes", "aliases"}
 
 
 def _fail(path: Path, where: str, msg: str) -> MappingError:
@@ -124,6 +129,7 @@ def _field(path, where, name, raw) -> FieldSpec:
         required=bool(raw.get("required", False)),
         pii=pii,
         codes=codes,
+        aliases=tuple(str(a) for a in (raw.get("aliases") or ())),
     )
 
 
@@ -167,9 +173,11 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     change = raw.get("change_column")
     if change is not None and change not in columns:
         raise _fail(path, f"{where}.change_column", f"{change!r} is not one of the mapped source columns")
-    header_row = raw.get("header_row", 1)
-    if not isinstance(header_row, int) or header_row < 1:
+    header_row, header_rows = raw.get("header_row"), raw.get("header_rows", 1)
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise _fail(path, f"{where}.header_row", "expected a row number starting at 1")
+    if not isinstance(header_rows, int) or not 1 <= header_rows <= 5:
+        raise _fail(path, f"{where}.header_rows", "expected the number of header rows, 1 to 5")
     return EntitySpec(
         name=name,
         fields=fields,
@@ -178,6 +186,7 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
         files=raw.get("files"),
         sheet=raw.get("sheet", 0),
         header_row=header_row,
+        header_rows=header_rows,
         change_column=change,
         filename_fields=filename_fields,
         translate=translate,

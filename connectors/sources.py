@@ -5,8 +5,9 @@ from connectors.mapping import SourceSpec
 from connectors.sql import SqlSource
 
 
-def open_source(spec: SourceSpec, location: str) -> SqlSource | FileSource:
-    """``location`` is the SQLAlchemy URL (sql) or the drop folder (files), already resolved."""
+def open_source(spec: SourceSpec, location: str, settle_seconds: float = 0) -> SqlSource | FileSource:
+    """``location`` is the SQLAlchemy URL (sql) or the drop folder (files), already resolved;
+    ``settle_seconds``: file drops changed more recently than this wait for the next run."""
     if spec.kind == "sql":
         return SqlSource(spec, location)
-    return FileSource(spec, location)
+    return FileSource(spec, location, settle_seconds=settle_seconds)

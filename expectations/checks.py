@@ -1,7 +1,8 @@
 """Asset checks of the walking skeleton, built from two small catalogues (no copy-paste per table).
 
 * load accounting (every raw asset): rows read = rows inserted + unchanged + quarantined for the
-  entity's latest batch; a quarantined row is a WARN with example keys, a broken balance an ERROR;
+  entity's latest batch; a quarantined row is a WARN with example keys; a broken balance, or a whole
+  file set aside (unreadable, wrong header …), an ERROR;
 * key uniqueness (every national table of the template pack): one row per key per academic year.
 
 Each result carries evidence: counts, the tolerance, and up to 10 example keys (masked where
@@ -38,7 +39,7 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
             for s, e in entities:
                 row = con.execute(
                     """
-                    select batch_id, rows_read, rows_inserted, rows_unchanged, rows_quarantined
+                    select batch_id, rows_read, rows_inserted, rows_unchanged, rows_quarantined, files_rejected
                     from audit.load_log where system = ? and entity = ? order by batch_id desc limit 1
                 """,
                     [s.system, e.name],
@@ -52,25 +53,27 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
                         metadata={"reason": "no batch loaded yet"},
                     )
                     continue
-                batch, read, ins, unch, quar = row
+                batch, read, ins, unch, quar, files = row
                 examples = con.execute(
                     """
-                    select row_key, reason from audit.quarantine
-                    where batch_id = ? and system = ? and entity = ? limit ?
+                    select coalesce(row_key, source), reason from audit.quarantine
+                    where batch_id = ? and system = ? and entity = ? order by row_key nulls first limit ?
                 """,
                     [batch, s.system, e.name, EXAMPLES],
                 ).fetchall()
                 balanced = read == ins + unch + quar
+                # a broken balance, or a whole file set aside, loses data: ERROR; quarantined rows: WARN
                 yield dg.AssetCheckResult(
                     asset_key=asset,
                     check_name="load_accounting",
-                    passed=balanced and quar == 0,
-                    severity=dg.AssetCheckSeverity.ERROR if not balanced else dg.AssetCheckSeverity.WARN,
+                    passed=balanced and quar == 0 and files == 0,
+                    severity=dg.AssetCheckSeverity.ERROR if not balanced or files else dg.AssetCheckSeverity.WARN,
                     metadata={
                         "batch_id": batch,
                         "rows_read": read,
                         "rows_loaded": ins + unch,
                         "rows_quarantined": quar,
+                        "files_rejected": files,
                         "tolerance": 0,
                         "examples": dg.MetadataValue.json([{"row": k, "reason": r} for k, r in examples]),
                     },

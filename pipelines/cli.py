@@ -120,6 +120,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
 
     settings = get_settings()
     steps, rows, checks, errors, retries = {}, {}, [], [], {}
+    accounting = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "files_rejected"), 0)
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
             steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
@@ -127,6 +128,12 @@ def _summary(result, year: str, elapsed: float) -> dict:
             m = e.event_specific_data.materialization
             if "dagster/row_count" in m.metadata:
                 rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
+            if "rows_read" in m.metadata:  # a raw asset: this run's load accounting
+                md = {k: v.value for k, v in m.metadata.items()}
+                accounting["rows_read"] += md["rows_read"]
+                accounting["rows_loaded"] += md["rows_inserted"] + md["rows_unchanged"]
+                accounting["rows_quarantined"] += md["rows_quarantined"]
+                accounting["files_rejected"] += md["files_rejected"]
         elif e.event_type_value == "STEP_UP_FOR_RETRY":
             retries[e.step_key] = retries.get(e.step_key, 0) + 1
         elif e.event_type_value == "STEP_FAILURE":
@@ -166,6 +173,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
         "output_folder": str(Path(files[0]["path"]).parent) if files else None,
         "files": files,
         "row_counts": rows,
+        "accounting": accounting,
         "checks": {
             "evaluated": len(checks),
             "passed": len(checks) - len(failed),
@@ -287,6 +295,11 @@ def _print_summary(s: dict) -> None:
     click.echo(f"\nNational base tables for {s['academic_year']} written to:\n  {s['output_folder']}")
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
+    a = s["accounting"]
+    click.echo(
+        f"\nSources: {a['rows_read']:,} rows read = {a['rows_loaded']:,} loaded + {a['rows_quarantined']:,} "
+        f"quarantined (reasons in audit.quarantine); {a['files_rejected']} files set aside"
+    )
     c = s["checks"]
     click.echo(
         f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "

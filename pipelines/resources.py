@@ -8,7 +8,7 @@ import dagster as dg
 
 from connectors.mapping import SourceSpec
 from connectors.sources import open_source
-from pipelines.settings import Settings, get_settings, source_location
+from pipelines.settings import Settings, file_settle_seconds, get_settings, source_location
 from warehouse import db
 
 
@@ -22,7 +22,7 @@ class StatedataResource(dg.ConfigurableResource):
         return replace(s, home=Path(self.home).resolve()) if self.home else s
 
     def source(self, spec: SourceSpec):
-        return open_source(spec, source_location(spec, self.settings()))
+        return open_source(spec, source_location(spec, self.settings()), settle_seconds=file_settle_seconds())
 
     @contextmanager
     def warehouse(self):

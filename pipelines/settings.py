@@ -6,6 +6,7 @@ STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping f
 STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
 STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the connection (default 3)
 STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
+STATEDATA_FILE_SETTLE_SECONDS  leave dropped files changed more recently than this for the next run (default 0)
 STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
 
 A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
@@ -48,6 +49,12 @@ class Settings:
     @property
     def backups_dir(self) -> Path:
         return self.home / "backups"
+
+
+def file_settle_seconds() -> float:
+    """STATEDATA_FILE_SETTLE_SECONDS: a dropped file changed more recently than this is left for the next
+    run, as it may still be being copied in (default 0: off; 120 is sensible on a shared folder)."""
+    return float(os.environ.get("STATEDATA_FILE_SETTLE_SECONDS", 0))
 
 
 def backup_keep() -> int:

@@ -46,6 +46,7 @@ class LoadStats:
     rows_unchanged: int
     rows_closed: int
     rows_quarantined: int
+    files_rejected: int
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -143,10 +144,11 @@ def load_entity(
         rows_inserted=inserted,
         rows_unchanged=extract.table.num_rows - inserted,
         rows_closed=closed,
-        rows_quarantined=len(extract.quarantined),
+        rows_quarantined=extract.rows_quarantined,
+        files_rejected=extract.files_rejected,
     )
     con.execute(
-        "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             batch_id,
             spec.system,
@@ -156,6 +158,7 @@ def load_entity(
             stats.rows_unchanged,
             stats.rows_closed,
             stats.rows_quarantined,
+            stats.files_rejected,
         ],
     )
     if extract.quarantined:

@@ -1,6 +1,7 @@
 """Real Dagster runs of the nightly job on the small demo, in a temporary STATEDATA_HOME."""
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -166,3 +167,25 @@ def test_a_dropped_source_is_retried_and_the_run_completes(home, monkeypatch):
     assert code == 0, output
     assert summary["retries"] == {"extract_academic": 1} and calls["n"] == 2
     assert "retrying (academic: reading XJ_XSJBXX failed: server closed the connection)" in output
+
+
+def test_a_bad_file_in_a_drop_is_set_aside_and_the_rest_loads(home):
+    """A password-protected enrolment plan lands in the admissions folder next to the good ones."""
+    corpus = Path(__file__).resolve().parents[1] / "fixtures" / "bad_drops"
+    shutil.copy(corpus / "plan_12_password.xlsx", home / "demo" / "admissions" / "2023年分专业招生计划执行情况.xlsx")
+    code, summary, output = run()
+    assert code == 0, output
+    a = summary["accounting"]
+    assert a["rows_read"] == a["rows_loaded"] + a["rows_quarantined"] and a["files_rejected"] == 1
+    assert summary["row_counts"]["raw.admissions__enrolment_plan"] == 48  # the three good files
+    assert {
+        "asset": "raw.admissions__enrolment_plan",
+        "check": "load_accounting",
+        "passed": False,
+        "severity": "ERROR",
+    } in summary["checks"]["failures"]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        [(source, reason)] = con.execute(
+            "select source, reason from audit.quarantine where entity = 'enrolment_plan'"
+        ).fetchall()
+    assert source == "2023年分专业招生计划执行情况.xlsx" and "password-protected" in reason

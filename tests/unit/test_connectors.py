@@ -196,22 +196,21 @@ def test_xlsx_with_title_row_and_xls(tmp_path):
     assert set(x.table.column("_source_file").to_pylist()) == {"plan2026.xlsx", "plan2025.xls"}
 
 
-def test_missing_header_column_names_file_and_found_headers(tmp_path):
+def test_an_unusable_file_is_set_aside_with_one_message_and_the_others_load(tmp_path):
     spec = drop_spec(tmp_path)
     folder = tmp_path / "in"
     folder.mkdir()
-    with (folder / "plan.csv").open("w", encoding="utf-8", newline="") as f:
+    with (folder / "plan_a.csv").open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["专业代码", "名称", "计划数"], ["510203", "软件技术", 1]])
-    with pytest.raises(SourceError) as err:
-        FileSource(spec, folder).extract(spec.entities["plan"])
-    assert "plan.csv" in str(err.value) and "column(s) 专业名称 not found in header row 1" in str(err.value)
-    assert "found: 专业代码, 名称, 计划数" in str(err.value)
-
-
-def test_not_a_spreadsheet(tmp_path):
-    spec = drop_spec(tmp_path)
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "plan.xlsx").write_bytes(b"this is not a zip file")
-    with pytest.raises(SourceError, match="plan.xlsx: cannot be read as a spreadsheet"):
-        FileSource(spec, folder).extract(spec.entities["plan"])
+    (folder / "plan_b.xlsx").write_bytes(b"this is not a zip file")
+    with (folder / "plan_c.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(ROWS[:2])
+    x = FileSource(spec, folder).extract(spec.entities["plan"])
+    assert x.table.column("code").to_pylist() == ["510203"] and x.rows_read == 1
+    reasons = {q["source"]: q["reason"] for q in x.quarantined}
+    assert (
+        reasons["plan_a.csv"]
+        == "plan_a.csv: column(s) 专业名称 not found in header row 1; found: 专业代码, 名称, 计划数"
+    )
+    assert reasons["plan_b.xlsx"].startswith("plan_b.xlsx: cannot be read as a spreadsheet")
+    assert all(q["key"] is None for q in x.quarantined)  # file-level: no row to point at

@@ -31,6 +31,7 @@ create table if not exists audit.load_log (
     rows_unchanged bigint not null,
     rows_closed bigint not null,      -- versions that ended: changed or deleted at the source
     rows_quarantined bigint not null,
+    files_rejected bigint not null,   -- whole files that could not be used (each with a message in audit.quarantine)
     primary key (batch_id, entity)
 );
 
@@ -40,7 +41,7 @@ create table if not exists audit.quarantine (
     system varchar not null,
     entity varchar not null,
     source varchar not null,
-    row_key varchar,
+    row_key varchar,                  -- null: the whole file named in `source` was set aside
     source_column varchar,
     raw_value varchar,
     reason varchar not null
