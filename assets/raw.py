@@ -57,9 +57,20 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
     def _extract(context: dg.AssetExecutionContext, statedata: StatedataResource):
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
+        since: dict[str, str | None] = dict.fromkeys(spec.entities)
+        if spec.kind == "sql" and not statedata.full_refresh:  # incremental where the source marks changes
+            with statedata.warehouse() as con:
+                since = {n: raw.watermark(con, spec, e) if e.change_column else None for n, e in spec.entities.items()}
         source = statedata.source(spec)
+        keys = {}
         try:
-            extracts = {e.name: source.extract(e) for e in spec.entities.values()}
+            extracts = {}
+            for e in spec.entities.values():
+                if since[e.name] is None:
+                    extracts[e.name] = source.extract(e)
+                else:
+                    extracts[e.name] = source.extract(e, since=since[e.name])
+                    keys[e.name] = source.extract_keys(e).table
         except SourceError as err:  # retried by the policy only when the source may come back
             raise dg.Failure(description=str(err), allow_retries=err.transient) from None
         finally:
@@ -70,7 +81,7 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
             con.execute("begin")
             try:
                 stats = {
-                    name: raw.load_entity(con, spec, spec.entities[name], x, batch, started)
+                    name: raw.load_entity(con, spec, spec.entities[name], x, batch, started, keys=keys.get(name))
                     for name, x in extracts.items()
                 }
                 con.execute(
@@ -81,9 +92,13 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
             except SchemaDriftError as err:
                 con.execute("rollback")
                 raise dg.Failure(description=str(err), allow_retries=False) from None
-            except Exception:
+            except Exception as err:  # nothing of this batch is kept; not retried (the policy is for sources)
                 con.execute("rollback")
-                raise
+                raise dg.Failure(
+                    description=f"{spec.system}: loading batch {batch} failed, nothing of it was kept: "
+                    f"{type(err).__name__}: {err}",
+                    allow_retries=False,
+                ) from err
             t_load = time.perf_counter() - t0 - t_extract
             staging.load_translations(con, spec)
             for name, e in spec.entities.items():
@@ -103,6 +118,7 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
                         "rows_quarantined": s.rows_quarantined,
                         "files_rejected": s.files_rejected,
                         "source": extracts[name].source,
+                        "extraction": f"changed since {since[name]}" if since[name] else "full",
                     },
                 )
                 n = staging.build_staging(con, spec, e)

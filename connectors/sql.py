@@ -7,6 +7,7 @@ when ConnectorX cannot read a table, or a value does not fit its declared type, 
 again through SQLAlchemy Core in chunks, where each bad value is quarantined with its row key.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -117,10 +118,24 @@ class SqlSource:
                 )
 
     # -- extraction ------------------------------------------------------------------------------
-    def extract(self, entity: EntitySpec) -> Extract:
+    def extract(self, entity: EntitySpec, since: str | None = None) -> Extract:
+        """All rows, or with ``since`` only those whose change column is at or after it (incremental)."""
         self.check_schema(entity)
-        fast = self._extract_connectorx(entity)
-        return fast if fast is not None else self._extract_sqlalchemy(entity)
+        fast = self._extract_connectorx(entity, since)
+        return fast if fast is not None else self._extract_sqlalchemy(entity, since)
+
+    def extract_keys(self, entity: EntitySpec) -> Extract:
+        """Only the primary-key columns of every row: what an incremental load needs to see deletions."""
+        keys = {k: entity.fields[k] for k in entity.primary_key}
+        return self.extract(replace(entity, fields=keys, translate={}, change_column=None))
+
+    def _select(self, entity: EntitySpec, since: str | None, labels: bool) -> sa.Select:
+        t = self.table(entity)
+        cols = [t.c[entity.fields[n].column] for n in entity.fields]
+        stmt = sa.select(*[c.label(n) for c, n in zip(cols, entity.fields)] if labels else cols)
+        if since is not None and entity.change_column:
+            stmt = stmt.where(t.c[entity.change_column] >= since)  # >=: rows written in the same second again
+        return stmt
 
     def _connectorx_url(self) -> str | None:
         url = make_url(self.url)
@@ -131,7 +146,7 @@ class SqlSource:
             return f"sqlite://{Path(url.database).resolve()}"
         return url.set(drivername=scheme).render_as_string(hide_password=False)
 
-    def _extract_connectorx(self, entity: EntitySpec) -> Extract | None:
+    def _extract_connectorx(self, entity: EntitySpec, since: str | None = None) -> Extract | None:
         """Arrow straight from the database; None when this path cannot give an exact answer."""
         try:
             import connectorx as cx
@@ -140,9 +155,8 @@ class SqlSource:
         url = self._connectorx_url()
         if url is None:
             return None
-        t = self.table(entity)
         names = list(entity.fields)
-        stmt = sa.select(*[t.c[entity.fields[n].column].label(n) for n in names])
+        stmt = self._select(entity, since, labels=True)
         query = str(stmt.compile(self.engine(), compile_kwargs={"literal_binds": True}))
         try:
             table = cx.read_sql(url, query, return_type="arrow")
@@ -177,10 +191,9 @@ class SqlSource:
             source=f"{self.safe_url} {entity.table}",
         )
 
-    def _extract_sqlalchemy(self, entity: EntitySpec) -> Extract:
-        t = self.table(entity)
+    def _extract_sqlalchemy(self, entity: EntitySpec, since: str | None = None) -> Extract:
         names = list(entity.fields)
-        stmt = sa.select(*[t.c[entity.fields[n].column] for n in names])
+        stmt = self._select(entity, since, labels=False)
         where = f"{self.spec.system}.{entity.table}"
         pk_pos = [names.index(k) for k in entity.primary_key]
         batches, quarantined, rows_read = [], [], 0

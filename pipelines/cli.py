@@ -212,7 +212,12 @@ def _truth_lines(summary: dict) -> list[str]:
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--wait", is_flag=True, help="If another statedata process is using the folder, wait for it.")
-def run(academic_year, as_json, home, quiet, wait):
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Read every source table whole, also those extracted incrementally by their change column.",
+)
+def run(academic_year, as_json, home, quiet, wait, full_refresh):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
     _use_home(home)
     year = academic_year or current_academic_year()
@@ -253,7 +258,10 @@ def run(academic_year, as_json, home, quiet, wait):
                     instance=instance,
                     raise_on_error=False,
                     tags={CLI_TAG: "run"},
-                    run_config={"loggers": {"progress": {}} if not quiet else {}},
+                    run_config={
+                        "loggers": {"progress": {}} if not quiet else {},
+                        "resources": {"statedata": {"config": {"full_refresh": full_refresh}}},
+                    },
                 )
             summary = _summary(result, year, time.perf_counter() - t)
     except (Busy, WarehouseError) as e:

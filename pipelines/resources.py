@@ -16,6 +16,7 @@ class StatedataResource(dg.ConfigurableResource):
     """The working folder (warehouse, outputs, demo sources). Empty means STATEDATA_HOME or ./data."""
 
     home: str = ""
+    full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
 
     def settings(self) -> Settings:
         s = get_settings()

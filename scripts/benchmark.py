@@ -5,6 +5,8 @@ Not a test: it measures and reports, it does not assert. Usage:
 
     python scripts/benchmark.py --scale large            # generates the demo first if needed
     python scripts/benchmark.py --scale large --runs 2   # second run shows the no-change nightly cost
+    python scripts/benchmark.py --scale default --runs 3 --change-percent 1
+        # run 1 full, run 2 with no source changes, run 3 after changing 1% of the rows of every SQL source table
 """
 
 import argparse
@@ -24,6 +26,12 @@ def main() -> None:
     ap.add_argument("--home", default=None, help="working folder (default: a new temporary folder)")
     ap.add_argument("--year", default="2026-2027")
     ap.add_argument("--runs", type=int, default=1, help="consecutive runs on the same warehouse")
+    ap.add_argument(
+        "--change-percent",
+        type=float,
+        default=0,
+        help="before the last run, change this share of the rows of every SQL source table",
+    )
     args = ap.parse_args()
     home = Path(args.home or tempfile.mkdtemp(prefix=f"statedata-bench-{args.scale}-")).resolve()
     env = {**os.environ, "STATEDATA_HOME": str(home), "DAGSTER_HOME": ""}
@@ -34,6 +42,9 @@ def main() -> None:
         subprocess.run([*exe, "demo", "--scale", args.scale, "--year", args.year[:4]], env=env, check=True)
         print(f"demo generation ({args.scale}): {time.perf_counter() - t:.1f}s (not part of the pipeline)\n")
     for i in range(args.runs):
+        if args.change_percent and i == args.runs - 1 and i > 0:
+            changed = change_sources(home / "demo", args.change_percent)
+            print(f"changed {changed:,} source rows ({args.change_percent}% of each SQL source table)\n")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
         res = subprocess.run(
@@ -46,6 +57,37 @@ def main() -> None:
             sys.exit(res.returncode)
         summary = json.loads(res.stdout)
         report(summary, wall, peak_mb if peak_mb > before / 1024 else before / 1024, f"run {i + 1}", home)
+
+
+def change_sources(demo: Path, percent: float) -> int:
+    """Edit a mapped text column of every n-th row of each SQL source table, stamping its change column."""
+    import sqlite3
+
+    from connectors.mapping import load_mappings
+    from pipelines.settings import get_settings
+
+    every = max(1, round(100 / percent))
+    total = 0
+    for spec in load_mappings(get_settings().mappings_dir).values():
+        if spec.kind != "sql":
+            continue
+        with sqlite3.connect(demo / f"{spec.system}.sqlite") as con:
+            for e in spec.entities.values():
+                pk = {e.fields[k].column for k in e.primary_key}
+                text = [
+                    f.column
+                    for f in e.fields.values()
+                    if f.type == "string" and f.column not in pk and f.column != e.change_column
+                ]
+                if not text:
+                    continue
+                stamp = f", \"{e.change_column}\" = '2099-01-01 00:00:00'" if e.change_column else ""
+                cur = con.execute(
+                    f'update "{e.table}" set "{text[-1]}" = coalesce("{text[-1]}", \'\') || \'*\''
+                    f"{stamp} where rowid % {every} = 0"
+                )
+                total += cur.rowcount
+    return total
 
 
 def report(s: dict, wall: float, peak_mb: float, label: str, home: Path) -> None:
@@ -61,6 +103,7 @@ def report(s: dict, wall: float, peak_mb: float, label: str, home: Path) -> None
             layer = step.split("__")[0]
             table = step.split("__", 1)[1]
             stage_rows[layer] = stage_rows.get(layer, 0) + rows.get(f"{layer}.{table}", 0)
+    stage_rows["extract+load+staging"] = s["accounting"]["rows_read"]  # rows read this run (incremental: fewer)
     stage_time = {"extract+load+staging": 0.0}
     for step, sec in steps.items():
         if step.startswith("extract_"):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from connectors.base import Extract
 from connectors.mapping import EntitySpec, SourceSpec
@@ -49,6 +50,18 @@ class LoadStats:
     files_rejected: int
 
 
+def watermark(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> str | None:
+    """The newest change-column value among the current rows: where an incremental extraction starts."""
+    field = next((f.name for f in entity.fields.values() if f.column == entity.change_column), None)
+    if field is None or not _columns(con, "raw", spec.table_name(entity.name)):
+        return None
+    rows = con.execute(
+        f"select max({quote(field)}) from {qualified('raw', spec.table_name(entity.name))} "
+        "where _valid_to_batch is null"
+    ).fetchall()
+    return None if rows[0][0] is None else str(rows[0][0])
+
+
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(batch_id), 0) + 1 from audit.batch").fetchone()[0]
 
@@ -69,8 +82,14 @@ def load_entity(
     extract: Extract,
     batch_id: int,
     extracted_at: datetime,
+    keys: pa.Table | None = None,
 ) -> LoadStats:
-    """Merge one extracted entity into its raw table. Call inside an open transaction."""
+    """Merge one extracted entity into its raw table. Call inside an open transaction.
+
+    Without ``keys`` the extract is the whole source table: versions it no longer has are closed.
+    With ``keys`` (every primary key the source has now) the extract is only the rows changed since
+    the last watermark: versions of those keys are replaced, and keys missing from ``keys`` closed.
+    """
     name = ident(spec.table_name(entity.name))
     target = qualified("raw", name)
     fields = [quote(f) for f in entity.all_fields()]
@@ -125,13 +144,22 @@ def load_entity(
                 f"{spec.system}.{entity.source_name}: raw.{name} has column(s) {sorted(missing)} "
                 f"that the mapping no longer yields (mapping {spec.path})"
             )
+        if keys is None:
+            gone = "_raw_id not in (select _raw_id from _versions)"
+        else:
+            con.register("_keys", keys)
+            con.execute(f"create or replace temp table _current_keys as select concat_ws('|', {key}) as k from _keys")
+            con.unregister("_keys")
+            gone = (
+                "(_source_key in (select _source_key from _versions)"
+                " and _raw_id not in (select _raw_id from _versions))"
+                " or _source_key not in (select k from _current_keys)"
+            )
         closed = con.execute(
-            f"""
-            update {target} set _valid_to_batch = ?
-            where _valid_to_batch is null and _raw_id not in (select _raw_id from _versions)
-        """,
-            [batch_id],
+            f"update {target} set _valid_to_batch = ? where _valid_to_batch is null and ({gone})", [batch_id]
         ).fetchone()[0]
+        if keys is not None:
+            con.execute("drop table _current_keys")
         inserted = con.execute(f"""
             insert into {target} by name
             select * from _versions

@@ -122,10 +122,10 @@ def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
 
     real = assets.raw.raw.load_entity
 
-    def failing(con, spec, entity, *args):
+    def failing(con, spec, entity, *args, **kwargs):
         if spec.system == "hr" and entity.name == "staff":
             raise RuntimeError("disk full (simulated)")
-        return real(con, spec, entity, *args)
+        return real(con, spec, entity, *args, **kwargs)
 
     def snapshot():
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
@@ -143,7 +143,11 @@ def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
     code, summary, output = run()
     assert code == 1 and not summary["success"]
     [error] = summary["errors"]
-    assert error["step"] == "extract_hr" and error["error"].startswith("RuntimeError: disk full (simulated)"), error
+    assert error["step"] == "extract_hr", error
+    assert error["error"].startswith("hr: loading batch") and error["error"].endswith(
+        "RuntimeError: disk full (simulated)"
+    )
+    assert summary["retries"] == {}
     assert snapshot() == before
 
 
