@@ -5,8 +5,9 @@ guessed at. Its row is quarantined with the reason (source, key or row, column, 
 type) and every other row is loaded, so rows read = rows extracted + rows quarantined.
 """
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
@@ -86,19 +87,43 @@ def _to_float(v):
     raise _Invalid
 
 
-def _to_date_text(v):
+FULLWIDTH = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},
+    **{0xFF21 + i: 0x41 + i for i in range(26)},
+    **{0xFF41 + i: 0x61 + i for i in range(26)},
+    0x3000: 0x20,
+    0xFF0E: 0x2E,
+    0xFF0D: 0x2D,
+}
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)$")
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def normalise_text(v) -> str:
+    """Full-width digits, letters and spaces as ASCII, surrounding spaces removed (form, not meaning)."""
+    return str(v).translate(FULLWIDTH).strip()
+
+
+def date_text(v) -> str:
+    """A date value as ISO text: date objects, Excel serial numbers, and text such as 2023年9月1日,
+    2023/9/1, 2023.09.01, 20230901. Anything else is returned as written (staging will judge it)."""
     if isinstance(v, datetime):
         return v.date().isoformat()
     if isinstance(v, date):
         return v.isoformat()
-    if isinstance(v, str):
-        return v.strip()
-    if isinstance(v, (int, float)):  # Excel serial dates are handled by the file client; anything else is odd
-        raise _Invalid
-    raise _Invalid
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 2958466:
+        return (EXCEL_EPOCH + timedelta(days=int(v))).isoformat()
+    s = normalise_text(v)
+    if re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    m = _DATE_TEXT.match(s)
+    if m:
+        y, mo, d = m.groups()
+        return f"{y}-{int(mo):02d}-{int(d):02d}" if d else f"{y}-{int(mo):02d}"
+    return s
 
 
-_CONVERT = {"string": _to_string, "integer": _to_int, "decimal": _to_float, "date": _to_date_text}
+_CONVERT = {"string": _to_string, "integer": _to_int, "decimal": _to_float, "date": date_text}
 
 
 def coerce(

@@ -12,29 +12,18 @@ import csv
 import io
 import re
 import time
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook, PasswordError
 
-from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
+from connectors.base import ARROW_TYPES, Extract, SourceError, coerce, date_text, normalise_text
 from connectors.mapping import EntitySpec, SourceSpec
 
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also the container of encrypted .xlsx files
 _ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
-_FULLWIDTH = {
-    **{0xFF10 + i: 0x30 + i for i in range(10)},
-    **{0xFF21 + i: 0x41 + i for i in range(26)},
-    **{0xFF41 + i: 0x61 + i for i in range(26)},
-    0x3000: 0x20,
-    0xFF0E: 0x2E,
-    0xFF0D: 0x2D,
-}
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)$")
-EXCEL_EPOCH = date(1899, 12, 30)
 
 
 class FileProblem(SourceError):
@@ -87,12 +76,8 @@ def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
     return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def _text(v) -> str:
-    return str(v).translate(_FULLWIDTH).strip()
-
-
 def _clean_header(v) -> str:
-    return re.sub(r"\s+", "", _text(v if v is not None else ""))
+    return re.sub(r"\s+", "", normalise_text(v if v is not None else ""))
 
 
 def _headers(rows: list[list], first: int, depth: int) -> list[str]:
@@ -112,31 +97,13 @@ def _headers(rows: list[list], first: int, depth: int) -> list[str]:
     return names
 
 
-def _date_text(v):
-    """Excel serial numbers and Chinese text dates as ISO text; anything else unchanged (staging will judge)."""
-    if isinstance(v, datetime):
-        return v.date().isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 2958466:
-        return (EXCEL_EPOCH + timedelta(days=int(v))).isoformat()
-    s = _text(v)
-    if re.fullmatch(r"\d{8}", s):
-        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    m = _DATE_TEXT.match(s)
-    if m:
-        y, mo, d = m.groups()
-        return f"{y}-{int(mo):02d}-{int(d):02d}" if d else f"{y}-{int(mo):02d}"
-    return s
-
-
 def _cell(v, ftype: str):
     if v is None or v == "":
         return None
     if ftype == "date":
-        return _date_text(v)
+        return date_text(v)
     if isinstance(v, str):
-        s = _text(v)
+        s = normalise_text(v)
         if ftype in ("integer", "decimal"):
             s = s.replace(",", "")
         return s or None
