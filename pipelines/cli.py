@@ -14,7 +14,15 @@ from pathlib import Path
 
 import click
 
-from pipelines.settings import current_academic_year, get_settings, uses_demo_sources
+from connectors.mapping import MappingError, load_mappings
+from pipelines.runlock import Busy, run_lock
+from pipelines.settings import backup_keep, current_academic_year, get_settings, uses_demo_sources
+from warehouse import db
+from warehouse.backup import backup as backup_warehouse
+from warehouse.backup import backups, check_usable
+from warehouse.backup import restore as restore_warehouse
+from warehouse.db import WarehouseError
+from warehouse.templates import TemplateError, parse_year
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
@@ -115,8 +123,7 @@ def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missi
 
 
 def _summary(result, year: str, elapsed: float) -> dict:
-    from pipelines.progress import step_error
-    from warehouse import db
+    from pipelines.progress import step_error  # imports dagster: only once a run has happened
 
     settings = get_settings()
     steps, rows, checks, errors, retries = {}, {}, [], [], {}
@@ -187,8 +194,6 @@ def _summary(result, year: str, elapsed: float) -> dict:
 
 def _truth_lines(summary: dict) -> list[str]:
     """When the sources are the demo campus, compare with the generator's true counts."""
-    from connectors.mapping import load_mappings
-
     settings = get_settings()
     manifest = settings.demo_dir / "manifest.json"
     if not manifest.exists() or not uses_demo_sources(load_mappings(settings.mappings_dir)):
@@ -221,17 +226,12 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
     _use_home(home)
     year = academic_year or current_academic_year()
-    from warehouse.templates import parse_year
-
     try:
         parse_year(year)
     except ValueError as e:
         _fail(str(e), 2)
     _dagster_home()
     import dagster as dg
-
-    from connectors.mapping import MappingError
-    from warehouse.templates import TemplateError
 
     try:
         from pipelines.definitions import academic_year_partitions, defs
@@ -241,10 +241,6 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
     if year not in academic_year_partitions.get_partition_keys():
         _fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     settings = get_settings()
-    from pipelines.runlock import Busy, run_lock
-    from warehouse.backup import check_usable
-    from warehouse.db import WarehouseError
-
     try:
         with run_lock(settings.home, f"run {year}", wait=wait):
             check_usable(settings.warehouse, settings.backups_dir)
@@ -329,17 +325,11 @@ def _print_summary(s: dict) -> None:
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 def backup(keep, home):
     """Copy the warehouse to STATEDATA_HOME/backups (the nightly job does this after every run)."""
-    from pipelines.runlock import Busy, run_lock
-    from pipelines.settings import backup_keep
-    from warehouse.backup import backup as make_backup
-    from warehouse.backup import backups
-    from warehouse.db import WarehouseError
-
     _use_home(home)
     settings = get_settings()
     try:
         with run_lock(settings.home, "backup"):
-            path = make_backup(
+            path = backup_warehouse(
                 settings.warehouse, settings.backups_dir, keep=keep if keep is not None else backup_keep()
             )
     except (Busy, WarehouseError) as e:
@@ -354,15 +344,11 @@ def backup(keep, home):
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 def restore(home):
     """Put the newest readable backup in place of the warehouse (a damaged file is kept aside)."""
-    from pipelines.runlock import Busy, run_lock
-    from warehouse.backup import restore as restore_backup
-    from warehouse.db import WarehouseError
-
     _use_home(home)
     settings = get_settings()
     try:
         with run_lock(settings.home, "restore"):
-            used = restore_backup(settings.warehouse, settings.backups_dir)
+            used = restore_warehouse(settings.warehouse, settings.backups_dir)
     except (Busy, WarehouseError) as e:
         _fail(str(e))
     click.echo(f"Restored {settings.warehouse} from {used}.")
