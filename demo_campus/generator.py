@@ -16,7 +16,7 @@ The same ``GeneratorConfig`` always produces byte-identical databases and files.
 import csv
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -788,9 +788,3 @@ def generate(cfg: GeneratorConfig) -> dict:
     }
     (out / "manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return summary
-
-
-def config_dict(cfg: GeneratorConfig) -> dict:
-    d = asdict(cfg)
-    d["out_dir"] = str(cfg.out_dir)
-    return d
