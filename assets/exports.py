@@ -25,14 +25,14 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
 
     @dg.asset(
         key=EXPORT_KEY,
-        deps=[key("platform", t) for t in platform],
+        deps=[key("platform", t) for t in platform] + [key("platform", "core_indicator")],
         group_name="exports",
         owners=["team:质量管理办公室"],
         kinds={"excel"},
         pool=WAREHOUSE_POOL,
         partitions_def=partitions,
-        description="The national base tables (数据源表) as .xlsx files with the platform's Chinese headers, "
-        "one folder per school and academic year, replaced only when every file is written.",
+        description="The national tables as .xlsx files with the platform's Chinese headers, and the "
+        "核心数据复核清单, one folder per school and academic year, replaced only when every file is written.",
     )
     def base_tables(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         year = context.partition_key

@@ -8,8 +8,9 @@ import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key, owner
 from pipelines.resources import StatedataResource
-from warehouse import db
-from warehouse.templates import TemplatePack, pack_for_year, year_params
+from pipelines.settings import school_type, template_overrides
+from warehouse import db, indicators
+from warehouse.templates import TableTemplate, TemplatePack, pack_for_year, year_params
 
 CORE_OWNERS = {  # department answerable for each conformed entity
     "org_unit": "人事处",
@@ -22,6 +23,20 @@ CORE_OWNERS = {  # department answerable for each conformed entity
     "teaching_task": "教务处",
     "student": "学生工作处",
     "school": "党政办公室",
+    "leader": "人事处",
+    "equipment": "资产管理处",
+    "building": "资产管理处",
+    "land": "资产管理处",
+    "practice_base": "资产管理处",
+    "library_item": "图书馆",
+    "ledger_entry": "财务处",
+    "graduate": "招生就业处",
+    "enrolment_plan": "招生就业处",
+}
+PERIOD_TEXT = {
+    "stock": "stock figures on the template's stock date (1 September)",
+    "academic_year": "the academic year (1 Sep – 31 Aug)",
+    "calendar_year": "the calendar year the academic year starts in",
 }
 
 
@@ -51,38 +66,78 @@ def _core_asset(name: str) -> dg.AssetsDefinition:
     )
     def _core(statedata: StatedataResource) -> dg.MaterializeResult:
         with statedata.warehouse() as con:
-            n = db.rebuild(con, "core", name)
+            n = db.rebuild(con, "core", name, {"finance_items": str(statedata.settings().finance_items)})
         return dg.MaterializeResult(metadata={"dagster/row_count": n})
 
     return _core
 
 
 def platform_assets(packs: list[TemplatePack], partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    owners: dict[str, str] = {}
+    """One asset per platform table the packs name (a form table gets generated SQL), plus the
+    helper tables the SQL files read (indicator_input) and the core indicators."""
+    tables: dict[str, TableTemplate] = {}
     for pack in packs:
         for t in pack.tables:
-            owners.setdefault(t.source_table, t.owner)
-    return [_platform_asset(name, owners[name], partitions) for name in sorted(owners)]
+            tables.setdefault(t.source_table, t)
+    out = [_platform_asset(name, t, partitions) for name, t in sorted(tables.items())]
+    out.append(_platform_asset("indicator_input", None, partitions))
+    out.append(_indicator_asset(partitions))
+    return out
 
 
-def _platform_asset(name: str, department: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def _platform_asset(name: str, t: TableTemplate | None, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    sql = t.form_sql() if t is not None and t.form else None
+    department = t.owner if t is not None else "质量管理办公室"
+    what = f"The {t.form} department form for the year." if sql else _first_comment("platform", name)
+    period = PERIOD_TEXT[t.period if t is not None else "stock"]
+
     @dg.asset(
         key=key("platform", name),
-        deps=[key(*r) for r in db.references("platform", name)],
+        deps=[key(*r) for r in db.references("platform", name, sql)],
         group_name="platform",
         owners=[owner(department)],
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         partitions_def=partitions,
-        metadata={"sql": f"warehouse/sql/platform/{name}.sql"},
-        description=f"{_first_comment('platform', name)} Period: one academic year (1 Sep – 31 Aug); "
-        f"stock figures on the template's stock date. Owner: {department}.",
+        metadata={"sql": f"generated from form {t.form}" if sql else f"warehouse/sql/platform/{name}.sql"},
+        description=f"{what} Period: {period}. Owner: {department}.",
     )
     def _platform(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         year = context.partition_key
-        params = year_params(year, pack_for_year(year))
+        params = year_params(year, pack_for_year(year), template_overrides())
         with statedata.warehouse() as con:
-            n = db.rebuild_partition(con, "platform", name, year, params)
+            n = db.rebuild_partition(con, "platform", name, year, params, sql)
         return dg.MaterializeResult(metadata={"dagster/row_count": n, "stock_date": str(params["stock_date"])})
 
     return _platform
+
+
+def _indicator_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    defs = indicators.load_definitions()
+
+    @dg.asset(
+        key=key("platform", "core_indicator"),
+        deps=[key("platform", "indicator_input")],
+        group_name="platform",
+        owners=[owner("质量管理办公室")],
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        partitions_def=partitions,
+        metadata={"definitions": f"warehouse/indicators/{defs['path'].name}"},
+        description=f"Core indicators of {defs['document']} and the 双师素质 share, with their inputs, "
+        "thresholds for the school type and verdicts. Period: stock on the stock date, flows over the "
+        "academic year. Owner: 质量管理办公室.",
+    )
+    def core_indicator(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
+        with statedata.warehouse() as con:
+            n = indicators.build(con, context.partition_key, school_type(), defs)
+            failing = con.execute(
+                "select name from platform.core_indicator where academic_year = ? and pass_result = '不合格' "
+                "order by seq",
+                [context.partition_key],
+            ).fetchall()
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": n, "below threshold": ", ".join(r[0] for r in failing) or "none"}
+        )
+
+    return core_indicator

@@ -97,6 +97,18 @@ def _headers(rows: list[list], first: int, depth: int) -> list[str]:
     return names
 
 
+def _labelled_value(rows: list[list], label: str) -> str | None:
+    """The cell just right of ``label`` in the rows above the header (a form's 填报人, 填报日期)."""
+    want = _clean_header(label).rstrip(":：")
+    for r in rows:
+        cells = [_clean_header(v).rstrip(":：") if isinstance(v, str) else v for v in r]
+        if want in cells:
+            i = cells.index(want) + 1
+            text = date_text(r[i]) if i < len(r) and r[i] is not None else ""
+            return text or None
+    return None
+
+
 def _cell(v, ftype: str):
     if v is None or v == "":
         return None
@@ -196,6 +208,10 @@ class FileSource:
             if not m:
                 raise FileProblem(f"{path.name}: file name does not match {rx!r} (needed for field {fname})")
             fixed[fname] = m.group(1)
+        for fname, label in entity.cell_fields.items():
+            fixed[fname] = _labelled_value(rows[:first], label)
+            if fixed[fname] is None:
+                raise FileProblem(f"{where}: {label} is not filled in (above the header, to the right of '{label}')")
         data = [
             (i + 1, r)
             for i, r in enumerate(rows[first + depth :], start=first + depth)
@@ -204,7 +220,7 @@ class FileSource:
         cols = {
             n: [_cell(r[p] if p < len(r) else None, entity.fields[n].type) for _, r in data] for n, p in zip(names, pos)
         }
-        for fname in entity.filename_fields:
+        for fname in [*entity.filename_fields, *entity.cell_fields]:
             cols[fname] = [fixed[fname]] * len(data)
         labels = [f"{where} row {rowno}" for rowno, _ in data]
         arrays, bad = coerce(entity, cols, labels, where)
@@ -217,6 +233,6 @@ class FileSource:
 
     def _empty(self, entity: EntitySpec) -> pa.Table:
         schema = {n: ARROW_TYPES[entity.fields[n].type] for n in entity.fields}
-        schema |= {n: pa.string() for n in entity.filename_fields}
+        schema |= {n: pa.string() for n in [*entity.filename_fields, *entity.cell_fields]}
         schema |= {"_source_file": pa.string(), "_source_sheet": pa.string(), "_source_row": pa.int64()}
         return pa.table({n: pa.array([], type=t) for n, t in schema.items()})

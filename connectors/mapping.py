@@ -48,6 +48,8 @@ class EntitySpec:
     header_rows: int = 1  # header rows; a merged parent cell names the columns under it: 在校生数/一年级
     change_column: str | None = None  # column that marks changes (updated-at), if the source has one
     filename_fields: dict[str, str] = field(default_factory=dict)  # field -> regex with one group
+    cell_fields: dict[str, str] = field(default_factory=dict)  # field -> label above the header (填报人: value)
+    department: str | None = None  # the department that fills a form (file sources); default: the system's
     translate: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> source value -> code
     description: str = ""
 
@@ -56,7 +58,7 @@ class EntitySpec:
         return self.table or self.files or self.name
 
     def all_fields(self) -> list[str]:
-        return list(self.fields) + list(self.filename_fields)
+        return list(self.fields) + list(self.filename_fields) + list(self.cell_fields)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ _ENTITY_KEYS = {
     "change_column",
     "fields",
     "filename_fields",
+    "cell_fields",
+    "department",
     "translate",
     "description",
 }
@@ -156,6 +160,10 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
                 raise _fail(path, f"{where}.filename_fields.{fname}", "the regex must have exactly one group")
         except re.error as e:
             raise _fail(path, f"{where}.filename_fields.{fname}", f"invalid regex: {e}") from None
+    cell_fields = {str(k): str(v) for k, v in (raw.get("cell_fields") or {}).items()}
+    for fname in cell_fields:
+        if not NAME_RE.match(fname) or fname in fields or fname in filename_fields:
+            raise _fail(path, f"{where}.cell_fields.{fname}", "expected a new field name (lowercase letters, digits, _)")
     pk = raw["primary_key"]
     pk = (pk,) if isinstance(pk, str) else tuple(pk)
     for k in pk:
@@ -189,6 +197,8 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
         header_rows=header_rows,
         change_column=change,
         filename_fields=filename_fields,
+        cell_fields=cell_fields,
+        department=raw.get("department"),
         translate=translate,
         description=raw.get("description", ""),
     )

@@ -27,11 +27,14 @@ import xlsxwriter
 from faker import Faker
 from stdnum.cn import ric, uscc
 
+from connectors.forms import form_department, form_file_name, write_form
+from connectors.mapping import load_mapping
 from demo_campus import model as m
 from demo_campus.defects import inject_defects
 from warehouse.codes import code_names, load_code_table
 
 SYSTEMS = ("academic", "hr", "finance", "assets", "library")
+MAPPINGS_DIR = Path(__file__).parents[1] / "connectors" / "mappings"
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Campus:
 
     tables: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     files: dict[str, pd.DataFrame] = field(default_factory=dict)  # relative path -> frame
+    forms: list[tuple] = field(default_factory=list)  # (entity, academic year, rows, filled_by, filled_on)
     truth: dict = field(default_factory=dict)
 
     def put(self, system: str, table: str, frame: pd.DataFrame) -> None:
@@ -128,6 +132,7 @@ class _Builder:
         self.library()
         self.files()
         self.truth()
+        self.extras()
         return self.campus
 
     def majors(self):
@@ -677,6 +682,168 @@ class _Builder:
                 }
             )
 
+    def extras(self):
+        """Sources of the full national table set: leaders, major leaders, practice bases, finance
+        detail subjects, a new building, and the department forms. They draw from a random stream of
+        their own, so everything generated before them stays exactly as it was."""
+        rng = np.random.default_rng(self.cfg.seed + 7)
+        Y, staff = self.Y, self.staff_df
+        first, last = date(self.years[0], 9, 1), date(Y, 9, 1)
+        steady = staff[staff.JGH.isin(self._active(staff, "LXRQ", "LZRQ", first).JGH)]
+        steady = steady[steady.JGH.isin(self._active(staff, "LXRQ", "LZRQ", last).JGH)]
+        admins = steady[steady.GWLB == "XZ"].sort_values(["CSRQ", "JGH"])
+        self.campus.put(
+            "hr",
+            "RS_LDXX",
+            pd.DataFrame(
+                [
+                    dict(JGH=sid, ZWMC=post, RZRQ=_d(date(int(rng.integers(Y - 9, Y - 2)), 7, 1)), MZRQ=None, FGGZ=duties)
+                    for (post, duties), sid in zip(m.LEADERS, admins.JGH)
+                ]
+            ),
+        )
+        zr = steady[steady.GWLB == "ZR"].sort_values("JGH")
+        leader, head = [], []
+        for dept in self.major_df.SSXBDM:
+            pool = zr[zr.SZBMDM == dept]
+            senior = pool[pool.ZCM.isin(["011", "012"])]
+            leader.append(str(rng.choice((senior if len(senior) else pool).JGH.to_numpy())))
+            head.append(str(rng.choice(pool.JGH.to_numpy())))
+        self.major_df["ZYDTRGH"] = leader
+        self.major_df["ZYFZRGH"] = head
+        # practice bases: each teaching department's, housed in a lab building; teaching equipment belongs to one
+        buildings = self.campus.tables["assets"]["ZC_FWXX"]
+        labs = buildings[buildings.FWYTDM == "03"].FWBH.to_list()
+        bases = []
+        for dept, items in m.PRACTICE_BASES.items():
+            for k, (name, stations, projects) in enumerate(items):
+                bases.append(
+                    dict(
+                        JDBH=f"JD{dept}{k + 1:02d}",
+                        JDMC=name,
+                        SSBMDM=dept,
+                        FWBH=labs[len(bases) % len(labs)],
+                        JZMJ=round(stations * float(rng.uniform(4.5, 7.5)), 2),
+                        PZRQ=_d(date(2008 + len(bases) % 12, 6, 1)),
+                        GWS=stations,
+                        SXXMS=projects,
+                    )
+                )
+        self.campus.put("assets", "ZC_SXJD", pd.DataFrame(bases))
+        eq = self.campus.tables["assets"]["ZC_SBTZ"]
+        by_dept = {d: [b["JDBH"] for b in bases if b["SSBMDM"] == d] for d in m.PRACTICE_BASES}
+        eq["SXJDBH"] = [
+            str(rng.choice(by_dept[d])) if u == "1" and d in by_dept and rng.random() < 0.8 else None
+            for u, d in zip(eq.SYFX, eq.SYBMDM)
+        ]
+        new = dict(FWBH=f"FW{len(buildings) + 1:04d}", FWMC="新建实训楼", FWYTDM="03", CQXS="1")
+        new |= dict(JZMJ=round(self.sizes["intake"] * 1.6, 2), JCRQ=_d(date(Y, 3, 1)), GXSJ=f"{Y}-03-01 12:00:00")
+        self.campus.put("assets", "ZC_FWXX", pd.concat([buildings, pd.DataFrame([new])], ignore_index=True))
+        # finance: detail subjects below the vendor's first-level ones
+        ledger = self.campus.tables["finance"]["CW_PZMX"]
+        codes, names = ledger.KMDM.to_list(), ledger.KMMC.to_list()
+        for i, code in enumerate(codes):
+            detail = m.SUBJECT_DETAIL.get(code)
+            if detail:
+                suffix, name, _ = detail[rng.choice(len(detail), p=[d[2] for d in detail])]
+                codes[i], names[i] = code + suffix, name
+        ledger["KMDM"], ledger["KMMC"] = codes, names
+        # off-campus internship bases, two to four per major
+        ext = []
+        for zydm in self.major_df.ZYDM:
+            for _ in range(int(rng.integers(2, 5))):
+                company = self.fake.company()
+                ext.append(
+                    dict(
+                        JDBH=f"XW{len(ext) + 1:04d}",
+                        JDMC=f"{company}实习基地",
+                        YTDWMC=company,
+                        TYSHXYDM=self._credit_code(),
+                        JLRQ=_d(date(int(rng.integers(2012, Y - 1)), 5, 1)),
+                        ZYDM=zydm,
+                        KJNXSS=int(rng.integers(10, 80)),
+                        SFYZS=str(rng.choice(["是", "否"])),
+                        TYRQ=None,
+                    )
+                )
+        self.campus.put("academic", "JW_XWSXJD", pd.DataFrame(ext))
+        for a in self.years:
+            self._forms(a, rng)
+
+    def _forms(self, a: int, rng):
+        """One filled workbook per department form for academic year a."""
+        year = f"{a}-{a + 1}"
+        intake = self.sizes["intake"]
+        in_year = (date(a, 9, 1), date(a + 1, 8, 31))
+        majors = self.major_df
+        grads = self.student_df[(self.student_df.NJ == a - 2) & (self.student_df.XJZTM == "04")]
+        per_major = grads.groupby("ZYDM").size()
+        when = lambda n: self.dates_between(in_year[0], min(in_year[1], date(self.Y, 10, 31)), n)  # noqa: E731
+        rooms = int(3 * intake / 45 * 1.15)
+        forms = {
+            "it_facility": [
+                dict(
+                    classrooms=rooms,
+                    multimedia_rooms=int(rooms * (0.78 + 0.04 * (a - self.Y + 2))),
+                    multimedia_seats=int(rooms * 0.8) * 56,
+                    language_lab_seats=60 * max(2, intake // 600),
+                    reading_seats=int(3 * intake * 0.12),
+                    internet_mbps=2000 + 1000 * (a - self.years[0]),
+                    backbone_mbps=10000,
+                    info_points=int(3 * intake * 1.6),
+                    wireless="全覆盖",
+                )
+            ],
+            "skill_centre": [
+                dict(centre_name="职业技能等级认定中心", certificate=c, level="四级/中级工", approved_by="河南省人力资源和社会保障厅",
+                     assessed=n, certified=int(n * 0.86))
+                for c, n in (("电工", int(rng.integers(80, 200))), ("计算机程序设计员", int(rng.integers(60, 150))))
+            ],
+            "certificate": [
+                dict(catalog_code=gj, major_name=name, certificate=f"{name}{m.CERTIFICATES[k % 3]}", level="中级",
+                     issuer="教育部职业技能等级证书试点机构", holders=int(per_major.get(zydm, 0) * float(rng.uniform(0.4, 0.8))))
+                for k, (zydm, gj, name) in enumerate(majors[["ZYDM", "GJZYDM", "ZYMC"]].itertuples(index=False))
+            ],
+            "cooperation": [
+                dict(catalog_code=gj, company=self.fake.company(), credit_code=self._credit_code(),
+                     since=f"{int(rng.integers(2014, a + 1))}-09", order_students=int(rng.integers(0, 45)),
+                     joint_courses=int(rng.integers(0, 4)), joint_textbooks=int(rng.integers(0, 3)),
+                     interns=int(rng.integers(5, 40)), hires=int(rng.integers(0, 15)))
+                for gj in majors.GJZYDM for _ in range(2)
+            ],
+            "regulation": [
+                dict(title=t, doc_no=f"示职院〔{a}〕{k + 11}号", issued_on=when(1)[0], kind=kind)
+                for k, (kind, t) in enumerate(m.REGULATIONS)
+            ],
+            "scholarship": [
+                dict(scheme=s, kind=kind, funder=funder, recipients=n, amount_10k=round(n * float(rng.uniform(0.05, 0.8)), 2))
+                for (s, kind, funder), n in zip(m.SCHOLARSHIPS, rng.integers(10, intake // 3, len(m.SCHOLARSHIPS)))
+            ],
+            "innovation": [
+                dict(title=m.INNOVATIONS[(a + i) % len(m.INNOVATIONS)], started_on=when(1)[0],
+                     summary="制定实施办法并全校推行", effect="相关指标较上年明显改善")
+                for i in range(2)
+            ],
+            "donation": [
+                dict(donor=self.fake.company(), donated_on=d, kind=str(rng.choice(["资金", "设备"])),
+                     amount_10k=round(float(rng.uniform(2, 60)), 2), purpose="实训条件建设")
+                for d in when(3)
+            ],
+            "quality_project": [
+                dict(project=f"{majors.ZYMC.iloc[k % len(majors)]}{kind}", kind=kind, level=level,
+                     leader=self.fake.name(), approved_on=when(1)[0], funding_10k=round(float(rng.uniform(5, 80)), 1))
+                for k, (kind, level) in enumerate(m.QUALITY_PROJECTS)
+            ],
+            "award": [
+                dict(kind=kind, award=f"{award}{'（团体）' if kind == '学生获奖' else ''}", level=level,
+                     winner=self.cfg.school_name if kind == "学校获奖" else self.fake.name(), grantor="教育厅",
+                     awarded_on=when(1)[0])
+                for kind, award, level in m.AWARD_NAMES
+            ],
+        }
+        for entity, rows in forms.items():
+            self.campus.forms.append((entity, year, rows, min(date(a + 1, 9, 20), date(self.Y, 11, 1))))
+
     def _credit_code(self) -> str:
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
         body = (
@@ -761,6 +928,13 @@ def generate(cfg: GeneratorConfig) -> dict:
     (out / "admissions").mkdir(parents=True, exist_ok=True)
     (out / "office").mkdir(parents=True, exist_ok=True)
     counts = {}
+    forms = load_mapping(MAPPINGS_DIR / "forms.yaml")
+    for entity, year, rows, filled_on in campus.forms:
+        e = forms.entities[entity]
+        rel = f"forms/{form_file_name(e, year)}"
+        filler = m.FORM_FILLERS[form_department(forms, e)]
+        write_form(out / rel, forms, e, year, cfg.school_name, rows, filled_by=filler, filled_on=filled_on)
+        counts[rel] = len(rows)
     for system in SYSTEMS:
         for table, n in _write_sqlite(out / f"{system}.sqlite", campus.tables[system]).items():
             counts[f"{system}.{table}"] = n

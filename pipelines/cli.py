@@ -354,6 +354,84 @@ def restore(home):
     click.echo(f"Restored {settings.warehouse} from {used}.")
 
 
+def _previous_year(year: str) -> str:
+    start = parse_year(year)
+    return f"{start - 1}-{start}"
+
+
+@main.command()
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the last completed one].")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/packages].")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def package(academic_year, out, home):
+    """Write the submission package: every national table, the review list and a manifest, plus a zip."""
+    from warehouse import db
+    from warehouse.package import PackageError, build_package
+    from warehouse.templates import pack_for_year
+
+    _use_home(home)
+    settings = get_settings()
+    year = academic_year or _previous_year(current_academic_year())
+    try:
+        parse_year(year)
+        pack = pack_for_year(year)
+        with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
+            db.init(con)
+            result = build_package(con, pack, year, Path(out) if out else settings.out_dir / "packages")
+    except (ValueError, TemplateError, Busy, WarehouseError, PackageError) as e:
+        _fail(str(e))
+    m = result.manifest
+    click.echo(f"Submission package for {m['school_name']} ({m['school_code']}), {year}:")
+    for f in m["files"]:
+        click.echo(f"  {f['rows']:>8,}  {f['file']}")
+    click.echo(
+        f"Template pack {m['template_pack']['pack']} {m['template_pack']['version']}, code lists "
+        f"{m['code_lists_version']}, warehouse snapshot {m['warehouse_snapshot']}.\n"
+        f"Folder: {result.folder}\nZip:    {result.zip_path}"
+    )
+
+
+@main.command()
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the current one].")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/forms/<year>].")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def forms(academic_year, out, home):
+    """Write the blank department forms (tables no campus system holds), one folder per department."""
+    from connectors.forms import form_department, form_file_name, write_form
+    from connectors.mapping import load_mapping
+
+    _use_home(home)
+    settings = get_settings()
+    year = academic_year or current_academic_year()
+    try:
+        parse_year(year)
+        spec = load_mapping(settings.mappings_dir / "forms.yaml")
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+    folder = Path(out) if out else settings.out_dir / "forms" / year
+    school = _school_name(settings)
+    for e in spec.entities.values():
+        dept = form_department(spec, e)
+        path = write_form(folder / dept / form_file_name(e, year), spec, e, year, school)
+        click.echo(f"  {dept}: {path.relative_to(folder)}")
+    click.echo(
+        f"Blank forms for {year} written to {folder}.\nFilled forms go into the forms drop folder "
+        f"(STATEDATA_FORMS_DIR); the next run loads them and records 填报人 and 填报日期."
+    )
+
+
+def _school_name(settings) -> str:
+    """The school's name from the warehouse, if it has been loaded; forms are usable without it."""
+    from warehouse import db
+
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            rows = con.execute("select school_name from core.school").fetchall()
+        return rows[0][0] if rows else ""
+    except Exception:  # no warehouse yet: a form without the name in its title is still correct
+        return ""
+
+
 @main.command()
 @click.option("--port", default=3000, show_default=True)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")

@@ -8,6 +8,8 @@ STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the conn
 STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
 STATEDATA_FILE_SETTLE_SECONDS  leave dropped files changed more recently than this for the next run (default 0)
 STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
+STATEDATA_EQUIPMENT_MIN_UNIT_PRICE  元: overrides the template pack's equipment_min_unit_price
+STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
 
 A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
 Values are read when used, never at import time.
@@ -49,6 +51,21 @@ class Settings:
     @property
     def backups_dir(self) -> Path:
         return self.home / "backups"
+
+    @property
+    def finance_items(self) -> Path:
+        """The finance office's accounting subject → platform item mapping (finance_items.csv)."""
+        return self.mappings_dir / "finance_items.csv"
+
+
+def template_overrides() -> dict:
+    """Template-pack parameters set from the environment."""
+    price = os.environ.get("STATEDATA_EQUIPMENT_MIN_UNIT_PRICE")
+    return {"equipment_min_unit_price": float(price)} if price else {}
+
+
+def school_type() -> str | None:
+    return os.environ.get("STATEDATA_SCHOOL_TYPE") or None
 
 
 def file_settle_seconds() -> float:

@@ -121,10 +121,10 @@ def sql_text(layer: str, name: str) -> str:
     return sql_path(layer, name).read_text(encoding="utf-8")
 
 
-def references(layer: str, name: str) -> list[tuple[str, str]]:
-    """The tables a SQL file reads, as (layer, table), in order of first mention."""
+def references(layer: str, name: str, sql: str | None = None) -> list[tuple[str, str]]:
+    """The tables a SQL file (or the given SQL text) reads, as (layer, table), in order of first mention."""
     seen = []
-    for ref in _REF.findall(re.sub(r"--[^\n]*", "", sql_text(layer, name))):
+    for ref in _REF.findall(re.sub(r"--[^\n]*", "", sql if sql is not None else sql_text(layer, name))):
         if ref not in seen and ref != (layer, name) and ref not in INIT_TABLES:
             seen.append(ref)
     return seen
@@ -142,9 +142,12 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict 
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 
 
-def rebuild_partition(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, params: dict) -> int:
-    """Replace one academic year of ``layer.name`` (created on first use), in one transaction."""
-    sql = sql_text(layer, name)
+def rebuild_partition(
+    con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, params: dict, sql: str | None = None
+) -> int:
+    """Replace one academic year of ``layer.name`` (created on first use), in one transaction; the SQL is
+    the table's file unless given (form tables generate theirs)."""
+    sql = sql if sql is not None else sql_text(layer, name)
     target = qualified(layer, name)
     bound = _params_used(sql, params)
     con.execute("begin")

@@ -51,20 +51,47 @@ def write_table(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year:
         ) from None
     wb = xlsxwriter.Workbook(
         str(path),
-        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        # constant_memory writes row by row; a two-row header goes back to row 0, so those (small) tables don't use it
+        {"constant_memory": t.header_depth == 1, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
     )
     wb.set_properties({"created": FIXED_TIME, "author": "statedata", "title": f"{t.number} {t.name}"})
     ws = wb.add_worksheet(t.number[:31])
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    ws.write_row(0, 0, [c.header for c in t.columns], head)
-    ws.freeze_panes(1, 0)
+    depth = write_header(wb, ws, t)
     n = 0
     for batch in reader:
         for row in zip(*(col.to_pylist() for col in batch.columns)):
+            ws.write_row(depth + n, 0, row)
             n += 1
-            ws.write_row(n, 0, row)
     wb.close()
     return n
+
+
+def write_header(wb: xlsxwriter.Workbook, ws, t: TableTemplate) -> int:
+    """The table's header: one row, or two when columns share a group (the group cell merged above them,
+    a column without a group merged over both rows). Returns the number of header rows."""
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter"})
+    depth = t.header_depth
+    if depth == 1:
+        ws.write_row(0, 0, [c.header for c in t.columns], head)
+    else:
+        i = 0
+        while i < len(t.columns):
+            c = t.columns[i]
+            if not c.group:
+                ws.merge_range(0, i, 1, i, c.header, head)
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(t.columns) and t.columns[j + 1].group == c.group:
+                j += 1
+            if j > i:
+                ws.merge_range(0, i, 0, j, c.group, head)
+            else:
+                ws.write(0, i, c.group, head)
+            ws.write_row(1, i, [x.header for x in t.columns[i : j + 1]], head)
+            i = j + 1
+    ws.freeze_panes(depth, 0)
+    return depth
 
 
 def sha256(path: Path) -> str:
@@ -86,9 +113,13 @@ def export_year(
     tmp.mkdir()
     out = []
     try:
-        for t in pack.tables:
+        for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
+        from warehouse.review_list import FILE_NAME, write_review_list  # it imports FIXED_TIME from here
+
+        n = write_review_list(con, academic_year, tmp / FILE_NAME)
+        out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         if folder.exists():
             folder.rename(old)

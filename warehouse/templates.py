@@ -13,6 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from warehouse.codes import code_table_names
+from warehouse.db import ident
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
 
@@ -21,11 +24,16 @@ class TemplateError(ValueError):
     pass
 
 
+PERIODS = ("stock", "academic_year", "calendar_year")
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     field: str
     source: str
+    group: str = ""  # upper header cell shared by adjacent columns (two-row headers)
+    codes: str = ""  # national code table the values come from
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,24 @@ class TableTemplate:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     where: tuple[tuple[str, str], ...] = ()
+    period: str = "stock"
+    form: str = ""  # <system>.<entity> of a department form: the platform table is that form's rows
 
     @property
     def file_name(self) -> str:
         return f"{self.number}_{self.name}.xlsx"
+
+    @property
+    def header_depth(self) -> int:
+        return 2 if any(c.group for c in self.columns) else 1
+
+    def form_sql(self) -> str:
+        """The platform SQL of a form table: the year's rows of the form, with who filled it and when."""
+        system, entity = self.form.split(".")
+        return (
+            "select $academic_year as academic_year, * exclude (academic_year, _raw_id, _source_key, _batch_id), "
+            f"[_raw_id] as _raw_ids from staging.{ident(system)}__{ident(entity)} where academic_year = $academic_year"
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,8 @@ class TemplatePack:
     stock_month_day: tuple[int, int]
     tables: tuple[TableTemplate, ...]
     path: Path
+    parameters: tuple[tuple[str, object], ...] = ()
+    extends: str = ""
 
     def table(self, table_id: str) -> TableTemplate:
         for t in self.tables:
@@ -63,6 +87,13 @@ class TemplatePack:
     def platform_tables(self) -> list[str]:
         return sorted({t.source_table for t in self.tables})
 
+    def ordered_tables(self) -> list[TableTemplate]:
+        """Tables in the platform's numbering order (A1, A1-6, A2, A3-1 … A10-1, A12-3)."""
+        def order(t: TableTemplate):
+            return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.findall(r"\d+|\D+", t.number)]
+
+        return sorted(self.tables, key=order)
+
 
 def parse_year(academic_year: str) -> int:
     """'2026-2027' -> 2026, with a clear error for anything else."""
@@ -72,8 +103,9 @@ def parse_year(academic_year: str) -> int:
     return int(m.group(1))
 
 
-def year_params(academic_year: str, pack: "TemplatePack") -> dict:
-    """The bound parameters every platform SQL file may use."""
+def year_params(academic_year: str, pack: "TemplatePack", overrides: dict | None = None) -> dict:
+    """The bound parameters every platform SQL file may use: the periods and the pack's parameters
+    (``overrides``, from the environment, win over the pack's values)."""
     start = parse_year(academic_year)
     month, day = pack.stock_month_day
     return {
@@ -81,14 +113,57 @@ def year_params(academic_year: str, pack: "TemplatePack") -> dict:
         "stock_date": date(start, month, day),
         "year_start": date(start, 9, 1),
         "year_end": date(start + 1, 8, 31),
+        "fiscal_year": start,  # the calendar year the academic year starts in: closed when data are collected
+        **dict(pack.parameters),
+        **{k: v for k, v in (overrides or {}).items() if k in dict(pack.parameters)},
     }
 
 
-def load_pack(path: Path) -> TemplatePack:
+def _read(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise TemplateError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{path}: expected a mapping at the top level")
+    return raw
+
+
+def _merge(base: dict, child: dict, path: Path) -> dict:
+    """A pack that ``extends`` another: its keys replace the base's, and its ``changes`` edit tables
+    by id (number, name, owner, period, and ``headers``: field -> new header); ``drop`` removes tables
+    and ``tables`` appends new ones."""
+    merged = {k: v for k, v in base.items() if k != "tables"} | {
+        k: v for k, v in child.items() if k not in ("changes", "drop", "tables")
+    }
+    tables = {t["id"]: dict(t) for t in base["tables"]}
+    for table_id in child.get("drop") or []:
+        if tables.pop(table_id, None) is None:
+            raise TemplateError(f"{path}: drop: no table {table_id!r} in {child['extends']}")
+    for table_id, change in (child.get("changes") or {}).items():
+        if table_id not in tables:
+            raise TemplateError(f"{path}: changes: no table {table_id!r} in {child['extends']}")
+        t = tables[table_id]
+        headers = dict(change.get("headers") or {})
+        unknown = set(headers) - {c["field"] for c in t["columns"]}
+        if unknown:
+            raise TemplateError(f"{path}: changes.{table_id}.headers: no column(s) {sorted(unknown)}")
+        t["columns"] = [c | ({"header": headers[c["field"]]} if c["field"] in headers else {}) for c in t["columns"]]
+        t.update({k: v for k, v in change.items() if k != "headers"})
+    merged["tables"] = list(tables.values()) + list(child.get("tables") or [])
+    return merged
+
+
+def load_pack(path: Path) -> TemplatePack:
+    raw = _read(path)
+    if raw.get("extends"):
+        base_path = path.with_name(f"{raw['extends']}.yaml")
+        if not base_path.exists():
+            raise TemplateError(f"{path}: extends {raw['extends']!r}, but {base_path} does not exist")
+        base = _read(base_path)
+        if base.get("extends"):
+            raise TemplateError(f"{path}: {base_path.name} extends another pack itself; extend a full pack")
+        raw = _merge(base, raw, path)
     try:
         md = raw["stock_date"].split("-")
         parse_year(raw["applies_from"])
@@ -96,16 +171,34 @@ def load_pack(path: Path) -> TemplatePack:
         ids = set()
         for i, t in enumerate(raw["tables"]):
             where = f"{path}: tables[{i}] ({t.get('id', '?')})"
-            schema, _, table = t["from"].partition(".")
+            form = t.get("form", "")
+            if form:
+                if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", form):
+                    raise TemplateError(f"{where}: `form` must name a form entity, e.g. forms.award")
+                schema, table = "platform", form.split(".")[1]
+            else:
+                schema, _, table = t["from"].partition(".")
             if schema != "platform" or not table:
                 raise TemplateError(f"{where}: `from` must name a platform table, e.g. platform.student")
+            period = t.get("period", "stock")
+            if period not in PERIODS:
+                raise TemplateError(f"{where}: period {period!r} is not one of {', '.join(PERIODS)}")
             if t["id"] in ids:
                 raise TemplateError(f"{where}: duplicate table id")
             ids.add(t["id"])
             cols = tuple(
-                Column(header=str(c["header"]), field=str(c["field"]), source=str(c.get("source", "")))
+                Column(
+                    header=str(c["header"]),
+                    field=str(c["field"]),
+                    source=str(c.get("source", "")),
+                    group=str(c.get("group", "")),
+                    codes=str(c.get("codes", "")),
+                )
                 for c in t["columns"]
             )
+            for c in cols:
+                if c.codes and c.codes not in code_table_names():
+                    raise TemplateError(f"{where}: column {c.field}: codes {c.codes!r} is not a national code table")
             fields = {c.field for c in cols}
             for k in t["key"]:
                 if k not in fields:
@@ -120,6 +213,8 @@ def load_pack(path: Path) -> TemplatePack:
                     key=tuple(t["key"]),
                     columns=cols,
                     where=tuple((t.get("where") or {}).items()),
+                    period=period,
+                    form=form,
                 )
             )
         return TemplatePack(
@@ -130,6 +225,8 @@ def load_pack(path: Path) -> TemplatePack:
             stock_month_day=(int(md[0]), int(md[1])),
             tables=tuple(tables),
             path=path,
+            parameters=tuple((raw.get("parameters") or {}).items()),
+            extends=raw.get("extends", ""),
         )
     except KeyError as e:
         raise TemplateError(f"{path}: missing key {e}") from None

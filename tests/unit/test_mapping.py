@@ -33,7 +33,7 @@ def write(tmp_path, text, name="hr.yaml"):
 
 def test_demo_mappings_load():
     specs = load_mappings(get_settings().mappings_dir)
-    assert {"academic", "hr", "finance", "assets", "library", "admissions", "office"} == set(specs)
+    assert {"academic", "hr", "finance", "assets", "library", "admissions", "office", "forms"} == set(specs)
     student = specs["academic"].entities["student"]
     assert student.primary_key == ("student_id",)
     assert student.fields["gender"].column == "XBM" and student.fields["gender"].codes == "gender"

@@ -26,6 +26,8 @@ final as (
         m.approved_on,
         m.first_intake_on,
         m.status,
+        m.leader_id,
+        m.head_id,
         list_filter([m._raw_id, d._raw_id], lambda x: x is not null) as _raw_ids
     from majors as m
     left join directions as d on d.major_id = m.major_id

@@ -17,6 +17,8 @@ by_grade as (
         count(*) filter (where grade = year($stock_date) - 1) as students_year2,
         count(*) filter (where grade = year($stock_date) - 2) as students_year3,
         count(*) as students_total,
+        count(*) filter (where origin_type = '普通高中') as students_from_high_school,
+        count(*) filter (where origin_type = '中职') as students_from_vocational,
         count(distinct class_id) as classes
     from enrolled
     group by major_id, direction_code
@@ -41,6 +43,8 @@ final as (
         coalesce(g.students_year2, 0) as students_year2,
         coalesce(g.students_year3, 0) as students_year3,
         coalesce(g.students_total, 0) as students_total,
+        coalesce(g.students_from_high_school, 0) as students_from_high_school,
+        coalesce(g.students_from_vocational, 0) as students_from_vocational,
         coalesce(g.classes, 0) as classes,
         m._raw_ids
     from majors as m

@@ -16,7 +16,10 @@ counts as (
     select
         count(*) as students_enrolled,
         count(distinct major_id) as majors_with_students,
-        count(distinct major_id) filter (where grade = year($stock_date)) as majors_enrolling
+        count(distinct major_id) filter (where grade = year($stock_date)) as majors_enrolling,
+        count(*) filter (where grade = year($stock_date)) as new_students,
+        count(*) filter (where grade = year($stock_date) and origin_type = '普通高中') as new_from_high_school,
+        count(*) filter (where grade = year($stock_date) and origin_type = '中职') as new_from_vocational
     from enrolled
 ),
 
@@ -39,6 +42,10 @@ final as (
         (select count(distinct major_id) from majors) as majors_total,
         c.majors_enrolling,
         c.students_enrolled,
+        c.new_students,
+        c.new_from_high_school,
+        c.new_from_vocational,
+        c.new_students - c.new_from_high_school - c.new_from_vocational as new_from_other,
         [s._raw_id] as _raw_ids
     from school as s
     cross join counts as c

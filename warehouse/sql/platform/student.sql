@@ -29,6 +29,7 @@ final as (
         s.origin_type,
         case when s.rural_hukou then '是' else '否' end as rural_hukou,
         s.grade,
+        s.grade = year($stock_date) as is_new,
         s.years_of_study,
         strftime(s.enrolled_on, '%Y-%m') as enrolled_month,
         u.unit_name as dept_name,

@@ -1,0 +1,79 @@
+"""Department forms: the blank workbook a department fills for a national table no system holds.
+
+The layout is the one the forms mapping (``connectors/mappings/forms.yaml``) reads back:
+
+* row 1: the school, the table and the academic year;
+* row 2: 填报部门 <department> | 填报人 <to fill> | 填报日期 <to fill>;
+* row 3: the column headers (required columns in red), data from row 4;
+* a second sheet, 填写说明, explains every column (type, required, code table).
+
+The demo generator fills the same workbook, so the demo exercises exactly what departments get.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import xlsxwriter
+
+from connectors.mapping import EntitySpec, SourceSpec
+from warehouse.export import FIXED_TIME  # workbook metadata is fixed: the same form gives the same bytes
+TYPE_HELP = {"string": "文本", "integer": "整数", "decimal": "数值（可带小数）", "date": "日期（如 2026-09-01）"}
+
+
+def form_file_name(entity: EntitySpec, academic_year: str) -> str:
+    """``2025-2026_重大制度创新.xlsx``: matches the entity's ``files`` glob and ``academic_year`` regex."""
+    return f"{academic_year}_{entity.description}.xlsx"
+
+
+def form_department(spec: SourceSpec, entity: EntitySpec) -> str:
+    return entity.department or spec.department
+
+
+def write_form(
+    path: Path,
+    spec: SourceSpec,
+    entity: EntitySpec,
+    academic_year: str,
+    school_name: str,
+    rows: list[dict] | None = None,
+    filled_by: str | None = None,
+    filled_on: date | None = None,
+) -> Path:
+    """Write the form for one academic year; ``rows`` (field -> value) pre-fill it (the demo does)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = list(entity.fields.values())
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({"created": FIXED_TIME, "author": "statedata", "title": entity.description})
+    title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
+    label = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    blank = wb.add_format({"border": 1, "bg_color": "#FFF2CC"})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    head_required = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"})
+    ws = wb.add_worksheet(entity.description[:31])
+    ws.merge_range(0, 0, 0, max(len(fields) - 1, 5), f"{school_name} {entity.description}（{academic_year}学年）", title)
+    for col, text in ((0, "填报部门"), (2, "填报人"), (4, "填报日期")):
+        ws.write(1, col, text, label)
+    ws.write(1, 1, form_department(spec, entity))
+    ws.write(1, 3, filled_by or "", blank)
+    ws.write(1, 5, filled_on.isoformat() if filled_on else "", blank)
+    for i, f in enumerate(fields):
+        ws.write(2, i, f.column, head_required if f.required else head)
+        ws.set_column(i, i, max(10, min(30, 2 * len(f.column))))
+    ws.freeze_panes(3, 0)
+    for r, row in enumerate(rows or [], start=3):
+        ws.write_row(r, 0, [_value(row.get(f.name)) for f in fields])
+    notes = wb.add_worksheet("填写说明")
+    notes.write_row(0, 0, ["列名", "类型", "是否必填", "代码表"], head)
+    for i, f in enumerate(fields, start=1):
+        notes.write_row(i, 0, [f.column, TYPE_HELP[f.type], "必填" if f.required else "", f.codes or ""])
+    notes.write(len(fields) + 2, 0, "填写后请保留第1–3行；填报人、填报日期必填，否则文件不予导入。")
+    notes.set_column(0, 0, 30)
+    wb.close()
+    return path
+
+
+def _value(v):
+    if isinstance(v, date):
+        return v.isoformat()
+    return v

@@ -1,0 +1,222 @@
+"""The full national table set on the small demo, for the last completed academic year (2025-2026):
+every table produced, golden contents, indicators recomputed independently, the submission package."""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from python_calamine import CalamineWorkbook
+
+from demo_campus.generator import GeneratorConfig, generate
+from pipelines.cli import main
+from tests.conftest import YEAR
+from warehouse import db
+from warehouse.export import export_year
+from warehouse.templates import load_pack, pack_for_year, TEMPLATES_DIR
+
+pytestmark = pytest.mark.asset
+PACKAGED = f"{YEAR - 1}-{YEAR}"  # the last completed academic year: what `statedata package` builds by default
+GOLDEN = Path(__file__).parents[1] / "golden" / f"small-{PACKAGED}"
+ENV = {"STATEDATA_MAPPINGS": None, "DAGSTER_HOME": None} | {
+    f"STATEDATA_{s}_{k}": None
+    for s, k in [("ACADEMIC", "URL"), ("HR", "URL"), ("FINANCE", "URL"), ("ASSETS", "URL"), ("LIBRARY", "URL"),
+                 ("ADMISSIONS", "DIR"), ("OFFICE", "DIR"), ("FORMS", "DIR")]
+}
+
+
+def cli(home: Path, *args):
+    res = CliRunner().invoke(main, list(args), env=ENV | {"STATEDATA_HOME": str(home)})
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A home with the small demo, run for the packaged year, and its package built."""
+    home = tmp_path_factory.mktemp("full")
+    generate(GeneratorConfig(out_dir=home / "demo", scale="small", year=YEAR))
+    cli(home, "run", "--year", PACKAGED, "--quiet")
+    cli(home, "package", "--year", PACKAGED)
+    return home
+
+
+def sheet_rows(path: Path) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+
+
+def as_csv(rows: list[list]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(["" if v is None else v for v in r] for r in rows)
+    return buf.getvalue()
+
+
+def package_folder(home: Path) -> Path:
+    return home / "out" / "packages" / f"4141099999_{PACKAGED}"
+
+
+def test_every_table_of_the_pack_is_in_the_package_and_not_empty(built):
+    pack = pack_for_year(PACKAGED)
+    manifest = json.loads((package_folder(built) / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["file"]: f for f in manifest["files"]}
+    assert set(listed) == {t.file_name for t in pack.tables} | {"核心数据复核清单.xlsx"}
+    for t in pack.tables:
+        f = listed[t.file_name]
+        rows = sheet_rows(package_folder(built) / t.file_name)
+        for i, c in enumerate(t.columns):  # grouped columns have their header in the second row
+            assert rows[1 if c.group else 0][i] == c.header, (t.file_name, c.header)
+        assert len(rows) - t.header_depth == f["rows"] > 0, t.file_name
+    assert manifest["template_pack"] == {"pack": pack.pack, "version": pack.version, "title": pack.title}
+    assert manifest["warehouse_snapshot"].startswith("b") and len(manifest["code_lists_version"]) == 12
+
+
+@pytest.mark.parametrize("table_id", [t.id for t in pack_for_year(PACKAGED).tables])
+def test_golden_table(built, table_id):
+    """Each table's cells equal the committed golden copy (STATEDATA_UPDATE_GOLDEN=1 rewrites it)."""
+    t = pack_for_year(PACKAGED).table(table_id)
+    got = as_csv(sheet_rows(package_folder(built) / t.file_name))
+    golden = GOLDEN / f"{t.number}_{t.id}.csv"
+    if os.environ.get("STATEDATA_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(got, encoding="utf-8")
+    assert got == golden.read_text(encoding="utf-8"), f"{t.number} {t.name} differs from {golden}"
+
+
+def test_package_rebuilt_from_the_same_snapshot_is_byte_identical(built, tmp_path):
+    folder = package_folder(built)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    zip_before = folder.with_suffix(".zip").read_bytes()
+    cli(built, "package", "--year", PACKAGED, "--out", str(tmp_path))
+    assert {p.name: p.read_bytes() for p in (tmp_path / folder.name).iterdir()} == before
+    assert (tmp_path / f"{folder.name}.zip").read_bytes() == zip_before
+    with zipfile.ZipFile(folder.with_suffix(".zip")) as z:
+        assert sorted(z.namelist()) == sorted(f"{folder.name}/{n}" for n in before)
+    manifest = json.loads(before["manifest.json"])
+    for f in manifest["files"]:
+        assert hashlib.sha256(before[f["file"]]).hexdigest() == f["sha256"]
+
+
+def test_package_refuses_a_year_the_warehouse_does_not_hold(built):
+    res = CliRunner().invoke(main, ["package", "--year", "2022-2023"], env=ENV | {"STATEDATA_HOME": str(built)})
+    assert res.exit_code == 1
+    assert "no national tables for 2022-2023" in res.output and "statedata run --year 2022-2023" in res.output
+
+
+def test_a_renumbered_pack_needs_no_code_change(built, tmp_path):
+    """The 2027 pack renumbers tables and renames headers; exporting the same data with it just works."""
+    pack = load_pack(TEMPLATES_DIR / "national-2027.yaml")
+    assert pack_for_year("2027-2028").pack == "national-2027" and pack_for_year("2026-2027").pack == "national-2024"
+    with db.connect(built / "warehouse.duckdb", read_only=True) as con:
+        files = export_year(con, pack, PACKAGED, tmp_path / "out")
+    names = {f.path.name for f in files}
+    assert "6.1_校内专任教师基本信息表.xlsx" in names and "A6-1-1_校内专任教师基本情况表.xlsx" not in names
+    assert "A8-9_重大制度创新表.xlsx" not in names and len(files) == len(pack.tables) + 1
+    header = sheet_rows(tmp_path / "out" / "6.1_校内专任教师基本信息表.xlsx")[0]
+    assert "工号" in header and "是否双师型教师" in header and "教工号" not in header
+    old = sheet_rows(package_folder(built) / "A6-1-1_校内专任教师基本情况表.xlsx")
+    assert sheet_rows(tmp_path / "out" / "6.1_校内专任教师基本信息表.xlsx")[1:] == old[1:]
+
+
+# -- the core indicators, recomputed in plain Python from the demo's source rows -----------------------
+
+
+def _date(v) -> date | None:
+    try:
+        return date.fromisoformat(str(v)[:10]) if v else None
+    except ValueError:
+        return None
+
+
+def _first(rows, key=0):
+    """Rows with a key, the first of each key (the warehouse keeps the first version it read)."""
+    seen = set()
+    for r in rows:
+        if r[key] is not None and r[key] not in seen:
+            seen.add(r[key])
+            yield r
+
+
+def independent_indicators(src: Path, start: int) -> dict[str, float]:
+    stock, y0, y1 = date(start, 9, 1), date(start, 9, 1), date(start + 1, 8, 31)
+
+    def q(system, sql):
+        with sqlite3.connect(src / f"{system}.sqlite") as c:
+            return list(_first(c.execute(sql).fetchall()))
+
+    def on_stock(begin, end):
+        b, e = _date(begin), _date(end)
+        return b is not None and b <= stock and (e is None or e > stock)
+
+    students = sum(on_stock(r[1], r[2]) for r in q("academic", "select XH, RXRQ, LXRQ from XJ_XSJBXX order by rowid"))
+    staff = [r for r in q("hr", "select JGH, LXRQ, LZRQ, GWLB, XWM, ZCM, SFSSXJS from RS_JZGJBXX order by rowid")
+             if r[3] == "ZR" and on_stock(r[1], r[2])]
+    with open(Path(db.__file__).parent / "codes" / "title.csv", encoding="utf-8") as f:
+        senior_codes = {r["code"] for r in csv.DictReader(f) if r["level"] in ("正高级", "副高级")}
+    external = [r for r in q("hr", "select WPJSBH, PRKSRQ, PRJSRQ from RS_WPJS order by rowid")
+                if _date(r[1]) and _date(r[1]) <= y1 and (_date(r[2]) is None or _date(r[2]) >= y0)]
+    buildings = [r for r in q("assets", "select FWBH, FWYTDM, JZMJ, JCRQ from ZC_FWXX order by rowid")
+                 if _date(r[3]) is None or _date(r[3]) <= stock]
+    land = sum(r[1] * 10000 / 15 for r in q("assets", "select TDBH, MJ, QDRQ from ZC_TDXX order by rowid")
+               if _date(r[2]) is None or _date(r[2]) <= stock)
+    cards = q("assets", "select ZCBH, DJ, coalesce(SL, 1), SYFX, GZRQ, BFRQ, FLDM from ZC_SBTZ order by rowid")
+    counted = [r for r in cards if r[3] in ("1", "2") and r[1] is not None and r[1] >= 1000]
+    equipment = sum(r[1] * r[2] for r in counted if on_stock(r[4], r[5]))
+    added = sum(r[1] * r[2] for r in counted if _date(r[4]) and y0 <= _date(r[4]) <= y1)
+    computers = sum(1 for r in cards if r[6] in ("05010105", "05010106") and r[3] == "1" and on_stock(r[4], r[5]))
+    items = q("library", "select TSTM, RCRQ, ZXRQ from LIB_GCMX order by rowid")
+    books = sum(on_stock(r[1], r[2]) for r in items)
+    books_added = sum(1 for r in items if _date(r[1]) and y0 <= _date(r[1]) <= y1)
+    form = sheet_rows(src / "forms" / f"{start}-{start + 1}_校园网与教室情况.xlsx")
+    header, values = form[2], form[3]
+    seats = values[header.index("多媒体教室座位数")] + values[header.index("语音实验室座位数")]
+
+    area = lambda codes: sum(float(r[2]) for r in buildings if r[1] in codes)  # noqa: E731
+    teachers = len(staff)
+    total_teachers = teachers + len(external) * 0.5
+    return {
+        "生师比": students / total_teachers,
+        "具有研究生学位教师占专任教师的比例": 100 * sum(1 for r in staff if r[4] in ("2", "3")) / teachers,
+        "生均教学行政用房": area({"01", "02", "03", "04", "05", "06", "07"}) / students,
+        "生均教学科研仪器设备值": equipment / students,
+        "生均图书": books / students,
+        "具有高级职务教师占专任教师的比例": 100 * sum(1 for r in staff if r[5] in senior_codes) / teachers,
+        "生均占地面积": land / students,
+        "生均宿舍面积": area({"08"}) / students,
+        "百名学生配教学用计算机台数": 100 * computers / students,
+        "百名学生配多媒体教室和语音实验室座位数": 100 * seats / students,
+        "新增教学科研仪器设备所占比例": 100 * added / equipment,
+        "生均年进书量": books_added / students,
+        "双师素质教师比例": 100 * sum(1 for r in staff if r[6] == "是") / teachers,
+    }
+
+
+def test_indicators_equal_an_independent_computation(built):
+    expected = independent_indicators(built / "demo", YEAR - 1)
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
+        got = dict(con.execute(
+            "select name, value from platform.core_indicator where academic_year = ?", [PACKAGED]
+        ).fetchall())
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, abs=0.006), name
+    truth = json.loads((built / "demo" / "manifest.json").read_text(encoding="utf-8"))["truth"][PACKAGED]
+    # the student count behind them is the generator's truth
+    assert expected["生均图书"] > 0 and truth["enrolled_students"] > 0
+
+
+def test_review_list_shows_each_indicator_with_threshold_and_verdict(built):
+    rows = sheet_rows(package_folder(built) / "核心数据复核清单.xlsx")
+    assert "核心数据复核清单" in rows[0][0] and rows[3][:3] == ["序号", "指标类别", "指标"]
+    body = [r for r in rows[4:] if isinstance(r[0], (int, float)) and r[0]]
+    assert [r[2] for r in body][:2] == ["生师比", "具有研究生学位教师占专任教师的比例"] and len(body) == 13
+    ratio = body[0]
+    assert ratio[7] == "≤ 18" and ratio[8] in ("合格", "不合格") and "折合在校生数" in ratio[4]
+    assert any("学校负责人（签字）" in str(c) for r in rows for c in r)

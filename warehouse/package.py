@@ -1,0 +1,130 @@
+"""The submission package: one folder (and a zip of it) with every national table of the year's
+template pack, the 核心数据复核清单 and a manifest.
+
+The manifest lists each file with its row count and SHA-256, the template pack and its version, the
+version of the national code lists, the software version and the warehouse snapshot the files were
+built from. Nothing in the package depends on the clock: building it twice from the same snapshot
+gives byte-identical files and zip.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import duckdb
+
+from warehouse.codes import CODES_DIR, code_table_names
+from warehouse.export import sha256, write_table
+from warehouse.review_list import FILE_NAME as REVIEW_FILE
+from warehouse.review_list import write_review_list
+from warehouse.templates import TemplatePack
+
+MANIFEST = "manifest.json"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class PackageError(RuntimeError):
+    pass
+
+
+@dataclass
+class Package:
+    folder: Path
+    zip_path: Path
+    manifest: dict
+
+
+def code_lists_version() -> str:
+    h = hashlib.sha256()
+    for t in code_table_names():
+        h.update(t.encode() + b"\0" + (CODES_DIR / f"{t}.csv").read_bytes())
+    return h.hexdigest()[:12]
+
+
+def software_version() -> str:
+    try:
+        return version("statedata")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        return "unknown"
+
+
+def snapshot_id(con: duckdb.DuckDBPyConnection) -> str:
+    """The warehouse state the tables were built from: the latest committed batch of every system.
+    ``b<newest batch>-<hash of all systems' latest batches>``; unchanged sources keep it unchanged."""
+    rows = con.execute(
+        "select system, max(batch_id) from audit.batch where status = 'committed' group by system order by system"
+    ).fetchall()
+    if not rows:
+        raise PackageError("the warehouse has no committed extraction batch: run `statedata run` first")
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
+    return f"b{max(b for _, b in rows)}-{digest}"
+
+
+def build_package(
+    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, out_dir: Path
+) -> Package:
+    school = con.execute(
+        "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
+    ).fetchall()
+    if not school:
+        raise PackageError(
+            f"the warehouse holds no national tables for {academic_year}: run `statedata run --year {academic_year}` first"
+        )
+    code, name = school[0]
+    stem = f"{code}_{academic_year}"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{stem}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        files = []
+        for t in pack.ordered_tables():
+            rows = write_table(con, t, academic_year, tmp / t.file_name)
+            files.append(
+                dict(file=t.file_name, number=t.number, name=t.name, owner=t.owner, period=t.period, rows=rows,
+                     sha256=sha256(tmp / t.file_name))
+            )
+        rows = write_review_list(con, academic_year, tmp / REVIEW_FILE)
+        files.append(dict(file=REVIEW_FILE, number="", name="核心数据复核清单", owner="质量管理办公室",
+                          period="stock", rows=rows, sha256=sha256(tmp / REVIEW_FILE)))
+        manifest = dict(
+            school_code=code,
+            school_name=name,
+            academic_year=academic_year,
+            template_pack=dict(pack=pack.pack, version=pack.version, title=pack.title),
+            code_lists_version=code_lists_version(),
+            software=dict(name="statedata", version=software_version()),
+            warehouse_snapshot=snapshot_id(con),
+            files=files,
+        )
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        zip_tmp = out_dir / f".{stem}.zip.tmp-{os.getpid()}"
+        _zip(tmp, zip_tmp, stem)
+        folder = out_dir / stem
+        old = out_dir / f".{stem}.old-{os.getpid()}"
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        zip_tmp.replace(out_dir / f"{stem}.zip")
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        (out_dir / f".{stem}.zip.tmp-{os.getpid()}").unlink(missing_ok=True)
+    return Package(folder, out_dir / f"{stem}.zip", manifest)
+
+
+def _zip(folder: Path, path: Path, prefix: str) -> None:
+    """A zip with fixed entry times and permissions, entries in name order: the same files, the same bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            info = zipfile.ZipInfo(f"{prefix}/{f.name}", date_time=ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.flag_bits |= 0x800  # UTF-8 names (Chinese file names)
+            z.writestr(info, f.read_bytes())

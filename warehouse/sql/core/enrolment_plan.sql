@@ -1,0 +1,20 @@
+-- core.enrolment_plan: the admissions office's plan and registration figures per intake year and major.
+with plans as (
+    select * from staging.admissions__enrolment_plan
+),
+
+final as (
+    select
+        cast(intake_year as integer) as intake_year,
+        catalog_code,
+        major_name,
+        planned,
+        admitted,
+        registered,
+        in_province,
+        _raw_id
+    from plans
+    qualify row_number() over (partition by intake_year, catalog_code order by _raw_id) = 1
+)
+
+select * from final

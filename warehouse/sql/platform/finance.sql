@@ -1,0 +1,49 @@
+-- platform.finance (经费收入 / 经费支出): the calendar year's income and expenditure by the platform's
+-- items, in 万元; each direction starts with its total (item_no 0), the items follow by name.
+with lines as (
+    select
+        *,
+        case when direction = '支出' then -net_credit else net_credit end as amount
+    from core.ledger_entry
+    where fiscal_year = $fiscal_year and direction in ('收入', '支出')
+),
+
+items as (
+    select direction, item, sum(amount) as amount, list(_raw_id) as raw_ids
+    from lines
+    group by direction, item
+),
+
+totals as (
+    select
+        direction,
+        case direction when '收入' then '学校总收入' else '学校总支出' end as item,
+        sum(amount) as amount,
+        flatten(list(raw_ids)) as raw_ids
+    from items
+    group by direction
+),
+
+final as (
+    select
+        $academic_year as academic_year,
+        $fiscal_year as fiscal_year,
+        direction,
+        0 as item_no,
+        item,
+        round(amount / 10000, 4) as amount_10k,
+        raw_ids as _raw_ids
+    from totals
+    union all
+    select
+        $academic_year,
+        $fiscal_year,
+        direction,
+        row_number() over (partition by direction order by item) as item_no,
+        item,
+        round(amount / 10000, 4),
+        raw_ids
+    from items
+)
+
+select * from final

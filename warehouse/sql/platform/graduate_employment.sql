@@ -1,0 +1,48 @@
+-- platform.graduate_employment (毕业生就业): per major, this year's graduates (应届: graduated in the
+-- academic year) and last year's (上届), with their destinations; 就业 follows the destination code list.
+with cohorts as (
+    select '应届' as cohort, year($year_end) as graduation_year
+    union all
+    select '上届', year($year_end) - 1
+),
+
+graduates as (
+    select c.cohort, s.*
+    from core.student as s
+    inner join cohorts as c on year(s.left_on) = c.graduation_year
+    where s.status = '04'
+),
+
+destinations as (
+    select
+        g.*,
+        core.code_name('graduate_destination.employed', g.destination_code) = '1' as employed
+    from core.graduate as g
+),
+
+majors as (
+    select major_id, any_value(catalog_code) as catalog_code, any_value(major_name) as major_name
+    from core.major
+    group by major_id
+),
+
+final as (
+    select
+        $academic_year as academic_year,
+        s.cohort,
+        m.catalog_code,
+        m.major_name,
+        count(*) as graduates,
+        count(*) filter (where d.employed) as employed,
+        count(*) filter (where d.destination_code = '80') as further_study,
+        count(*) filter (where d.destination_code = '75') as entrepreneurs,
+        count(*) filter (where d.student_id is null) as not_reported,
+        round(100.0 * count(*) filter (where d.employed) / count(*), 2) as employment_rate,
+        list_filter(list_concat(list(s._raw_id), list(d._raw_id)), lambda x: x is not null) as _raw_ids
+    from graduates as s
+    inner join majors as m on m.major_id = s.major_id
+    left join destinations as d on d.student_id = s.student_id and d.graduation_year = year(s.left_on)
+    group by s.cohort, m.catalog_code, m.major_name
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- platform.internship (顶岗实习): per major, the students whose teaching plan puts a placement
+-- internship course (name matching $internship_course_pattern) in a term of this academic year,
+-- counted among the students enrolled on the stock date, with the off-campus bases serving the major.
+with internship_terms as (
+    select p.grade, p.major_id, p.course_id, c.course_name, c.total_hours
+    from core.teaching_plan as p
+    inner join core.course as c on c.course_id = p.course_id
+    where regexp_matches(c.course_name, $internship_course_pattern)
+      and p.grade + (p.term_no - 1) // 2 = year($year_start)
+),
+
+students as (
+    select s.*, t.total_hours
+    from core.student as s
+    inner join internship_terms as t on t.grade = s.grade and t.major_id = s.major_id
+    where s.enrolled_on <= $stock_date and (s.left_on is null or s.left_on > $stock_date)
+),
+
+bases as (
+    select major_id, count(*) as bases, list(_raw_id) as raw_ids
+    from core.practice_base
+    where location = '校外' and established_on <= $year_end and (closed_on is null or closed_on >= $year_start)
+    group by major_id
+),
+
+majors as (
+    select major_id, any_value(catalog_code) as catalog_code, any_value(major_name) as major_name
+    from core.major
+    group by major_id
+),
+
+final as (
+    select
+        $academic_year as academic_year,
+        m.catalog_code,
+        m.major_name,
+        count(*) as interns,
+        max(s.total_hours) as internship_hours,
+        coalesce(any_value(b.bases), 0) as external_bases,
+        list_concat(list(s._raw_id), coalesce(any_value(b.raw_ids), [])) as _raw_ids
+    from students as s
+    inner join majors as m on m.major_id = s.major_id
+    left join bases as b on b.major_id = s.major_id
+    group by m.catalog_code, m.major_name
+)
+
+select * from final

@@ -1,0 +1,67 @@
+-- platform.practice_base (实践教学基地): on-campus bases with the equipment booked to them, and
+-- off-campus internship bases with their partner; the template splits them by `location`.
+with bases as (
+    select * from core.practice_base
+    where (established_on is null or established_on <= $year_end)
+      and (closed_on is null or closed_on >= $year_start)
+),
+
+equipment as (
+    select
+        base_id,
+        round(sum(value_yuan) filter (where disposed_on is null or disposed_on > $stock_date) / 10000, 4) as equipment_10k,
+        count(*) filter (where disposed_on is null or disposed_on > $stock_date) as equipment_count,
+        round(coalesce(sum(value_yuan) filter (where acquired_on between $year_start and $year_end), 0) / 10000, 4)
+            as equipment_added_10k,
+        list(_raw_id) as raw_ids
+    from core.equipment
+    where base_id is not null and acquired_on <= $year_end
+    group by base_id
+),
+
+majors as (
+    select major_id, dept_code, any_value(major_name) as major_name, any_value(catalog_code) as catalog_code
+    from core.major
+    group by major_id, dept_code
+),
+
+served as (
+    select dept_code, count(*) as majors_served, string_agg(major_name, '、' order by catalog_code) as major_names
+    from majors
+    group by dept_code
+),
+
+units as (
+    select * from core.org_unit
+),
+
+final as (
+    select
+        $academic_year as academic_year,
+        b.location,
+        b.base_id,
+        b.base_name,
+        coalesce(u.unit_name, mu.unit_name) as dept_name,
+        case when b.location = '校内' then s.majors_served else 1 end as majors_served,
+        case when b.location = '校内' then s.major_names else m.major_name end as major_names,
+        strftime(b.established_on, '%Y-%m') as established_month,
+        b.floor_area_m2,
+        coalesce(e.equipment_10k, 0) as equipment_10k,
+        coalesce(e.equipment_added_10k, 0) as equipment_added_10k,
+        coalesce(e.equipment_count, 0) as equipment_count,
+        b.workstations,
+        b.projects,
+        b.partner,
+        b.partner_credit_code,
+        b.capacity,
+        b.lodging,
+        list_concat([b._raw_id], coalesce(e.raw_ids, [])) as _raw_ids
+    from bases as b
+    left join equipment as e on e.base_id = b.base_id
+    left join served as s on s.dept_code = b.dept_code
+    left join majors as m on m.major_id = b.major_id
+    left join units as u on u.unit_code = b.dept_code
+    left join units as mu on mu.unit_code = m.dept_code
+)
+
+select * from final
