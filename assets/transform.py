@@ -32,6 +32,7 @@ CORE_OWNERS = {  # department answerable for each conformed entity
     "ledger_entry": "财务处",
     "graduate": "招生就业处",
     "enrolment_plan": "招生就业处",
+    "major_code": "教务处",
 }
 PERIOD_TEXT = {
     "stock": "stock figures on the template's stock date (1 September)",

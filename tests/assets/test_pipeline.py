@@ -74,7 +74,7 @@ def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(fi
         inserted, closed = con.execute(  # the second run's batches come after the first run's
             "select sum(rows_inserted), sum(rows_closed) from audit.load_log where batch_id > ?", [systems]
         ).fetchone()
-    assert systems == 7 and batches == 14 and (inserted, closed) == (0, 0)
+    assert systems == 8 and batches == 16 and (inserted, closed) == (0, 0)
 
 
 def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, home):

@@ -67,23 +67,23 @@ def test_major_counts_by_grade(con):
         ('1003', '', null, '护理', '520201', '护理', '101', 3, date '2027-06-01', null, '1', ['m3']))
         t(major_id, direction_code, direction_name, major_name, catalog_code, catalog_name, dept_code, years_of_study,
           approved_on, first_intake_on, status, _raw_ids)""")
-    students = [  # id, major, direction, grade, enrolled, left, class
-        ("s1", "1001", "", 2026, "2026-09-01", None, "c1"),
-        ("s2", "1001", "", 2025, "2025-09-01", None, "c2"),
-        ("s3", "1001", "", 2024, "2024-09-01", None, "c3"),
-        ("s4", "1001", "", 2023, "2023-09-01", "2026-06-30", "c4"),
-        ("s5", "1002", "01", 2026, "2026-09-01", None, "c5"),
-        ("s6", "1002", "01", 2026, "2026-09-01", None, "c5"),
-        ("s7", "1002", "02", 2025, "2025-09-01", "2026-03-01", "c6"),
-        ("s8", "1002", "02", 2027, "2027-09-01", None, "c7"),
+    students = [  # id, major, direction, grade, enrolled, left, class, origin
+        ("s1", "1001", "", 2026, "2026-09-01", None, "c1", "普通高中"),
+        ("s2", "1001", "", 2025, "2025-09-01", None, "c2", "中职"),
+        ("s3", "1001", "", 2024, "2024-09-01", None, "c3", None),
+        ("s4", "1001", "", 2023, "2023-09-01", "2026-06-30", "c4", "中职"),
+        ("s5", "1002", "01", 2026, "2026-09-01", None, "c5", "普通高中"),
+        ("s6", "1002", "01", 2026, "2026-09-01", None, "c5", "中职"),
+        ("s7", "1002", "02", 2025, "2025-09-01", "2026-03-01", "c6", "普通高中"),
+        ("s8", "1002", "02", 2027, "2027-09-01", None, "c7", "普通高中"),
     ]
     con.execute("""create table core.student (student_id varchar, major_id varchar, direction_code varchar,
-                   grade integer, enrolled_on date, left_on date, class_id varchar)""")
+                   grade integer, enrolled_on date, left_on date, class_id varchar, origin_type varchar)""")
     con.executemany(
-        "insert into core.student values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into core.student values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c)
-            for s, m, d, g, e, lv, c in students
+            (s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c, o)
+            for s, m, d, g, e, lv, c, o in students
         ],
     )
     rows = platform_rows(con, "major")
@@ -103,6 +103,8 @@ def test_major_counts_by_grade(con):
             0,
             2,
             1,
+            1,
+            1,
             ["m2", "d1"],
         ),
         (
@@ -119,7 +121,9 @@ def test_major_counts_by_grade(con):
             0,
             0,
             0,
+            0,
+            0,
             ["m2", "d2"],
         ),
-        ("信息工程学院", "510203", "软件技术", "", None, "2010-06", "2010-09", 3, 1, 1, 1, 3, 3, ["m1"]),
+        ("信息工程学院", "510203", "软件技术", "", None, "2010-06", "2010-09", 3, 1, 1, 1, 3, 1, 1, 3, ["m1"]),
     ]

@@ -8,10 +8,7 @@ with plans as (
 new_students as (
     select s.*, m.catalog_code, m.major_name
     from core.student as s
-    inner join (
-        select major_id, any_value(catalog_code) as catalog_code, any_value(major_name) as major_name
-        from core.major group by major_id
-    ) as m on m.major_id = s.major_id
+    inner join core.major_code as m on m.major_id = s.major_id
     where s.grade = year($stock_date) and s.enrolled_on <= $stock_date
 ),
 

@@ -1,16 +1,9 @@
 -- platform.major_leader (专业带头人 / 专业负责人): the leader and the person in charge of each major,
 -- with their HR record; the template has one table per role.
 with majors as (
-    select
-        major_id,
-        any_value(catalog_code) as catalog_code,
-        any_value(major_name) as major_name,
-        any_value(leader_id) as leader_id,
-        any_value(head_id) as head_id,
-        any_value(_raw_ids) as raw_ids
-    from core.major
+    select *, _raw_ids as raw_ids
+    from core.major_code
     where approved_on is null or approved_on <= $stock_date
-    group by major_id
 ),
 
 roles as (

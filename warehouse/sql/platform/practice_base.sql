@@ -20,9 +20,7 @@ equipment as (
 ),
 
 majors as (
-    select major_id, dept_code, any_value(major_name) as major_name, any_value(catalog_code) as catalog_code
-    from core.major
-    group by major_id, dept_code
+    select * from core.major_code
 ),
 
 served as (

@@ -26,9 +26,7 @@ classes as (
 ),
 
 majors as (
-    select major_id, any_value(catalog_code) as catalog_code, any_value(major_name) as major_name
-    from core.major
-    group by major_id
+    select * from core.major_code
 ),
 
 final as (
