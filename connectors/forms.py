@@ -17,6 +17,7 @@ import xlsxwriter
 
 from connectors.mapping import EntitySpec, SourceSpec
 from warehouse.export import FIXED_TIME  # workbook metadata is fixed: the same form gives the same bytes
+
 TYPE_HELP = {"string": "文本", "integer": "整数", "decimal": "数值（可带小数）", "date": "日期（如 2026-09-01）"}
 
 
@@ -51,7 +52,9 @@ def write_form(
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     head_required = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"})
     ws = wb.add_worksheet(entity.description[:31])
-    ws.merge_range(0, 0, 0, max(len(fields) - 1, 5), f"{school_name} {entity.description}（{academic_year}学年）", title)
+    ws.merge_range(
+        0, 0, 0, max(len(fields) - 1, 5), f"{school_name} {entity.description}（{academic_year}学年）", title
+    )
     for col, text in ((0, "填报部门"), (2, "填报人"), (4, "填报日期")):
         ws.write(1, col, text, label)
     ws.write(1, 1, form_department(spec, entity))

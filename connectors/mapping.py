@@ -163,7 +163,9 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     cell_fields = {str(k): str(v) for k, v in (raw.get("cell_fields") or {}).items()}
     for fname in cell_fields:
         if not NAME_RE.match(fname) or fname in fields or fname in filename_fields:
-            raise _fail(path, f"{where}.cell_fields.{fname}", "expected a new field name (lowercase letters, digits, _)")
+            raise _fail(
+                path, f"{where}.cell_fields.{fname}", "expected a new field name (lowercase letters, digits, _)"
+            )
     pk = raw["primary_key"]
     pk = (pk,) if isinstance(pk, str) else tuple(pk)
     for k in pk:

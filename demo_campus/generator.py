@@ -697,7 +697,9 @@ class _Builder:
             "RS_LDXX",
             pd.DataFrame(
                 [
-                    dict(JGH=sid, ZWMC=post, RZRQ=_d(date(int(rng.integers(Y - 9, Y - 2)), 7, 1)), MZRQ=None, FGGZ=duties)
+                    dict(
+                        JGH=sid, ZWMC=post, RZRQ=_d(date(int(rng.integers(Y - 9, Y - 2)), 7, 1)), MZRQ=None, FGGZ=duties
+                    )
                     for (post, duties), sid in zip(m.LEADERS, admins.JGH)
                 ]
             ),
@@ -795,49 +797,95 @@ class _Builder:
                 )
             ],
             "skill_centre": [
-                dict(centre_name="职业技能等级认定中心", certificate=c, level="四级/中级工", approved_by="河南省人力资源和社会保障厅",
-                     assessed=n, certified=int(n * 0.86))
+                dict(
+                    centre_name="职业技能等级认定中心",
+                    certificate=c,
+                    level="四级/中级工",
+                    approved_by="河南省人力资源和社会保障厅",
+                    assessed=n,
+                    certified=int(n * 0.86),
+                )
                 for c, n in (("电工", int(rng.integers(80, 200))), ("计算机程序设计员", int(rng.integers(60, 150))))
             ],
             "certificate": [
-                dict(catalog_code=gj, major_name=name, certificate=f"{name}{m.CERTIFICATES[k % 3]}", level="中级",
-                     issuer="教育部职业技能等级证书试点机构", holders=int(per_major.get(zydm, 0) * float(rng.uniform(0.4, 0.8))))
+                dict(
+                    catalog_code=gj,
+                    major_name=name,
+                    certificate=f"{name}{m.CERTIFICATES[k % 3]}",
+                    level="中级",
+                    issuer="教育部职业技能等级证书试点机构",
+                    holders=int(per_major.get(zydm, 0) * float(rng.uniform(0.4, 0.8))),
+                )
                 for k, (zydm, gj, name) in enumerate(majors[["ZYDM", "GJZYDM", "ZYMC"]].itertuples(index=False))
             ],
             "cooperation": [
-                dict(catalog_code=gj, company=self.fake.company(), credit_code=self._credit_code(),
-                     since=f"{int(rng.integers(2014, a + 1))}-09", order_students=int(rng.integers(0, 45)),
-                     joint_courses=int(rng.integers(0, 4)), joint_textbooks=int(rng.integers(0, 3)),
-                     interns=int(rng.integers(5, 40)), hires=int(rng.integers(0, 15)))
-                for gj in majors.GJZYDM for _ in range(2)
+                dict(
+                    catalog_code=gj,
+                    company=self.fake.company(),
+                    credit_code=self._credit_code(),
+                    since=f"{int(rng.integers(2014, a + 1))}-09",
+                    order_students=int(rng.integers(0, 45)),
+                    joint_courses=int(rng.integers(0, 4)),
+                    joint_textbooks=int(rng.integers(0, 3)),
+                    interns=int(rng.integers(5, 40)),
+                    hires=int(rng.integers(0, 15)),
+                )
+                for gj in majors.GJZYDM
+                for _ in range(2)
             ],
             "regulation": [
                 dict(title=t, doc_no=f"示职院〔{a}〕{k + 11}号", issued_on=when(1)[0], kind=kind)
                 for k, (kind, t) in enumerate(m.REGULATIONS)
             ],
             "scholarship": [
-                dict(scheme=s, kind=kind, funder=funder, recipients=n, amount_10k=round(n * float(rng.uniform(0.05, 0.8)), 2))
+                dict(
+                    scheme=s,
+                    kind=kind,
+                    funder=funder,
+                    recipients=n,
+                    amount_10k=round(n * float(rng.uniform(0.05, 0.8)), 2),
+                )
                 for (s, kind, funder), n in zip(m.SCHOLARSHIPS, rng.integers(10, intake // 3, len(m.SCHOLARSHIPS)))
             ],
             "innovation": [
-                dict(title=m.INNOVATIONS[(a + i) % len(m.INNOVATIONS)], started_on=when(1)[0],
-                     summary="制定实施办法并全校推行", effect="相关指标较上年明显改善")
+                dict(
+                    title=m.INNOVATIONS[(a + i) % len(m.INNOVATIONS)],
+                    started_on=when(1)[0],
+                    summary="制定实施办法并全校推行",
+                    effect="相关指标较上年明显改善",
+                )
                 for i in range(2)
             ],
             "donation": [
-                dict(donor=self.fake.company(), donated_on=d, kind=str(rng.choice(["资金", "设备"])),
-                     amount_10k=round(float(rng.uniform(2, 60)), 2), purpose="实训条件建设")
+                dict(
+                    donor=self.fake.company(),
+                    donated_on=d,
+                    kind=str(rng.choice(["资金", "设备"])),
+                    amount_10k=round(float(rng.uniform(2, 60)), 2),
+                    purpose="实训条件建设",
+                )
                 for d in when(3)
             ],
             "quality_project": [
-                dict(project=f"{majors.ZYMC.iloc[k % len(majors)]}{kind}", kind=kind, level=level,
-                     leader=self.fake.name(), approved_on=when(1)[0], funding_10k=round(float(rng.uniform(5, 80)), 1))
+                dict(
+                    project=f"{majors.ZYMC.iloc[k % len(majors)]}{kind}",
+                    kind=kind,
+                    level=level,
+                    leader=self.fake.name(),
+                    approved_on=when(1)[0],
+                    funding_10k=round(float(rng.uniform(5, 80)), 1),
+                )
                 for k, (kind, level) in enumerate(m.QUALITY_PROJECTS)
             ],
             "award": [
-                dict(kind=kind, award=f"{award}{'（团体）' if kind == '学生获奖' else ''}", level=level,
-                     winner=self.cfg.school_name if kind == "学校获奖" else self.fake.name(), grantor="教育厅",
-                     awarded_on=when(1)[0])
+                dict(
+                    kind=kind,
+                    award=f"{award}{'（团体）' if kind == '学生获奖' else ''}",
+                    level=level,
+                    winner=self.cfg.school_name if kind == "学校获奖" else self.fake.name(),
+                    grantor="教育厅",
+                    awarded_on=when(1)[0],
+                )
                 for kind, award, level in m.AWARD_NAMES
             ],
         }

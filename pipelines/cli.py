@@ -361,7 +361,9 @@ def _previous_year(year: str) -> str:
 
 @main.command()
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the last completed one].")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/packages].")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/packages]."
+)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 def package(academic_year, out, home):
     """Write the submission package: every national table, the review list and a manifest, plus a zip."""
@@ -393,7 +395,9 @@ def package(academic_year, out, home):
 
 @main.command()
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the current one].")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/forms/<year>].")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/forms/<year>]."
+)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
 def forms(academic_year, out, home):
     """Write the blank department forms (tables no campus system holds), one folder per department."""

@@ -52,7 +52,12 @@ def write_table(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year:
     wb = xlsxwriter.Workbook(
         str(path),
         # constant_memory writes row by row; a two-row header goes back to row 0, so those (small) tables don't use it
-        {"constant_memory": t.header_depth == 1, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        {
+            "constant_memory": t.header_depth == 1,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     wb.set_properties({"created": FIXED_TIME, "author": "statedata", "title": f"{t.number} {t.name}"})
     ws = wb.add_worksheet(t.number[:31])

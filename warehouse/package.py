@@ -65,15 +65,14 @@ def snapshot_id(con: duckdb.DuckDBPyConnection) -> str:
     return f"b{max(b for _, b in rows)}-{digest}"
 
 
-def build_package(
-    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, out_dir: Path
-) -> Package:
+def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, out_dir: Path) -> Package:
     school = con.execute(
         "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
     ).fetchall()
     if not school:
         raise PackageError(
-            f"the warehouse holds no national tables for {academic_year}: run `statedata run --year {academic_year}` first"
+            f"the warehouse holds no national tables for {academic_year}: "
+            f"run `statedata run --year {academic_year}` first"
         )
     code, name = school[0]
     stem = f"{code}_{academic_year}"
@@ -87,12 +86,28 @@ def build_package(
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name)
             files.append(
-                dict(file=t.file_name, number=t.number, name=t.name, owner=t.owner, period=t.period, rows=rows,
-                     sha256=sha256(tmp / t.file_name))
+                dict(
+                    file=t.file_name,
+                    number=t.number,
+                    name=t.name,
+                    owner=t.owner,
+                    period=t.period,
+                    rows=rows,
+                    sha256=sha256(tmp / t.file_name),
+                )
             )
         rows = write_review_list(con, academic_year, tmp / REVIEW_FILE)
-        files.append(dict(file=REVIEW_FILE, number="", name="核心数据复核清单", owner="质量管理办公室",
-                          period="stock", rows=rows, sha256=sha256(tmp / REVIEW_FILE)))
+        files.append(
+            dict(
+                file=REVIEW_FILE,
+                number="",
+                name="核心数据复核清单",
+                owner="质量管理办公室",
+                period="stock",
+                rows=rows,
+                sha256=sha256(tmp / REVIEW_FILE),
+            )
+        )
         manifest = dict(
             school_code=code,
             school_name=name,

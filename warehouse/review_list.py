@@ -11,8 +11,20 @@ import xlsxwriter
 from warehouse.export import FIXED_TIME
 
 FILE_NAME = "核心数据复核清单.xlsx"
-HEADERS = ["序号", "指标类别", "指标", "计算公式", "输入数据", "本校值", "单位", "合格标准", "结论", "限制招生标准",
-           "限制招生结论", "标准依据"]
+HEADERS = [
+    "序号",
+    "指标类别",
+    "指标",
+    "计算公式",
+    "输入数据",
+    "本校值",
+    "单位",
+    "合格标准",
+    "结论",
+    "限制招生标准",
+    "限制招生结论",
+    "标准依据",
+]
 
 
 def _threshold(compare: str, value) -> str:
@@ -43,14 +55,20 @@ def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: 
     last = len(HEADERS) - 1
     ws.merge_range(0, 0, 0, last, f"{name} 人才培养工作状态数据 核心数据复核清单（{academic_year}学年）", title)
     ws.merge_range(
-        1, 0, 1, last,
-        f"学校标识码：{code}    学校类型（标准适用）：{rows[0][13]}    依据：{rows[0][14]}；双师素质教师比例按质量年报口径。",
+        1,
+        0,
+        1,
+        last,
+        f"学校标识码：{code}    学校类型（标准适用）：{rows[0][13]}    "
+        f"依据：{rows[0][14]}；双师素质教师比例按质量年报口径。",
         note,
     )
     ws.write_row(3, 0, HEADERS, head)
     for i, r in enumerate(rows, start=4):
         seq, group, ind, formula, inputs, value, unit, compare, passing, verdict, limit, limit_verdict, src = r[:13]
-        given = "；".join(f"{k} = {v:,.2f}".rstrip("0").rstrip(".") for k, v in json.loads(inputs).items() if v is not None)
+        given = "；".join(
+            f"{k} = {v:,.2f}".rstrip("0").rstrip(".") for k, v in json.loads(inputs).items() if v is not None
+        )
         ws.write_row(i, 0, [seq, group, ind, formula, given], cell)
         ws.write(i, 5, value, cell)
         ws.write_row(i, 6, [unit, _threshold(compare, passing)], cell)
@@ -60,7 +78,14 @@ def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: 
         ws.set_column(col, col, width)
     end = len(rows) + 6
     ws.write(end, 0, "复核意见：", note)
-    for k, who in enumerate(["填表人（签字）：", "质量管理部门审核（签字）：", "学校负责人（签字）：", "（学校公章）    日期：    年  月  日"]):
+    for k, who in enumerate(
+        [
+            "填表人（签字）：",
+            "质量管理部门审核（签字）：",
+            "学校负责人（签字）：",
+            "（学校公章）    日期：    年  月  日",
+        ]
+    ):
         ws.write(end + 2 + k * 2, 0 if k < 3 else 6, who, note)
     ws.fit_to_pages(1, 0)
     ws.set_landscape()

@@ -89,6 +89,7 @@ class TemplatePack:
 
     def ordered_tables(self) -> list[TableTemplate]:
         """Tables in the platform's numbering order (A1, A1-6, A2, A3-1 … A10-1, A12-3)."""
+
         def order(t: TableTemplate):
             return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.findall(r"\d+|\D+", t.number)]
 

@@ -21,15 +21,23 @@ from pipelines.cli import main
 from tests.conftest import YEAR
 from warehouse import db
 from warehouse.export import export_year
-from warehouse.templates import load_pack, pack_for_year, TEMPLATES_DIR
+from warehouse.templates import TEMPLATES_DIR, load_pack, pack_for_year
 
 pytestmark = pytest.mark.asset
 PACKAGED = f"{YEAR - 1}-{YEAR}"  # the last completed academic year: what `statedata package` builds by default
 GOLDEN = Path(__file__).parents[1] / "golden" / f"small-{PACKAGED}"
 ENV = {"STATEDATA_MAPPINGS": None, "DAGSTER_HOME": None} | {
     f"STATEDATA_{s}_{k}": None
-    for s, k in [("ACADEMIC", "URL"), ("HR", "URL"), ("FINANCE", "URL"), ("ASSETS", "URL"), ("LIBRARY", "URL"),
-                 ("ADMISSIONS", "DIR"), ("OFFICE", "DIR"), ("FORMS", "DIR")]
+    for s, k in [
+        ("ACADEMIC", "URL"),
+        ("HR", "URL"),
+        ("FINANCE", "URL"),
+        ("ASSETS", "URL"),
+        ("LIBRARY", "URL"),
+        ("ADMISSIONS", "DIR"),
+        ("OFFICE", "DIR"),
+        ("FORMS", "DIR"),
+    ]
 }
 
 
@@ -156,16 +164,28 @@ def independent_indicators(src: Path, start: int) -> dict[str, float]:
         return b is not None and b <= stock and (e is None or e > stock)
 
     students = sum(on_stock(r[1], r[2]) for r in q("academic", "select XH, RXRQ, LXRQ from XJ_XSJBXX order by rowid"))
-    staff = [r for r in q("hr", "select JGH, LXRQ, LZRQ, GWLB, XWM, ZCM, SFSSXJS from RS_JZGJBXX order by rowid")
-             if r[3] == "ZR" and on_stock(r[1], r[2])]
+    staff = [
+        r
+        for r in q("hr", "select JGH, LXRQ, LZRQ, GWLB, XWM, ZCM, SFSSXJS from RS_JZGJBXX order by rowid")
+        if r[3] == "ZR" and on_stock(r[1], r[2])
+    ]
     with open(Path(db.__file__).parent / "codes" / "title.csv", encoding="utf-8") as f:
         senior_codes = {r["code"] for r in csv.DictReader(f) if r["level"] in ("正高级", "副高级")}
-    external = [r for r in q("hr", "select WPJSBH, PRKSRQ, PRJSRQ from RS_WPJS order by rowid")
-                if _date(r[1]) and _date(r[1]) <= y1 and (_date(r[2]) is None or _date(r[2]) >= y0)]
-    buildings = [r for r in q("assets", "select FWBH, FWYTDM, JZMJ, JCRQ from ZC_FWXX order by rowid")
-                 if _date(r[3]) is None or _date(r[3]) <= stock]
-    land = sum(r[1] * 10000 / 15 for r in q("assets", "select TDBH, MJ, QDRQ from ZC_TDXX order by rowid")
-               if _date(r[2]) is None or _date(r[2]) <= stock)
+    external = [
+        r
+        for r in q("hr", "select WPJSBH, PRKSRQ, PRJSRQ from RS_WPJS order by rowid")
+        if _date(r[1]) and _date(r[1]) <= y1 and (_date(r[2]) is None or _date(r[2]) >= y0)
+    ]
+    buildings = [
+        r
+        for r in q("assets", "select FWBH, FWYTDM, JZMJ, JCRQ from ZC_FWXX order by rowid")
+        if _date(r[3]) is None or _date(r[3]) <= stock
+    ]
+    land = sum(
+        r[1] * 10000 / 15
+        for r in q("assets", "select TDBH, MJ, QDRQ from ZC_TDXX order by rowid")
+        if _date(r[2]) is None or _date(r[2]) <= stock
+    )
     cards = q("assets", "select ZCBH, DJ, coalesce(SL, 1), SYFX, GZRQ, BFRQ, FLDM from ZC_SBTZ order by rowid")
     counted = [r for r in cards if r[3] in ("1", "2") and r[1] is not None and r[1] >= 1000]
     equipment = sum(r[1] * r[2] for r in counted if on_stock(r[4], r[5]))
@@ -201,9 +221,11 @@ def independent_indicators(src: Path, start: int) -> dict[str, float]:
 def test_indicators_equal_an_independent_computation(built):
     expected = independent_indicators(built / "demo", YEAR - 1)
     with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
-        got = dict(con.execute(
-            "select name, value from platform.core_indicator where academic_year = ?", [PACKAGED]
-        ).fetchall())
+        got = dict(
+            con.execute(
+                "select name, value from platform.core_indicator where academic_year = ?", [PACKAGED]
+            ).fetchall()
+        )
     assert set(got) == set(expected)
     for name, value in expected.items():
         assert got[name] == pytest.approx(value, abs=0.006), name

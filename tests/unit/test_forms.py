@@ -47,7 +47,9 @@ def test_a_filled_form_loads_with_who_filled_it_and_when(tmp_path, spec):
 def test_a_form_without_filler_is_set_aside_with_a_message(tmp_path, spec):
     e = spec.entities["innovation"]
     row = dict(title="目标管理改革", started_on=date(2025, 10, 1))
-    write_form(tmp_path / form_file_name(e, YEAR), spec, e, YEAR, "示例学院", [row], filled_by=None, filled_on=date(2026, 9, 1))
+    write_form(
+        tmp_path / form_file_name(e, YEAR), spec, e, YEAR, "示例学院", [row], filled_by=None, filled_on=date(2026, 9, 1)
+    )
     x = FileSource(spec, tmp_path).extract(e)
     assert x.table.num_rows == 0
     assert len(x.quarantined) == 1 and "填报人 is not filled in" in x.quarantined[0]["reason"]
