@@ -296,7 +296,7 @@ def _print_summary(s: dict) -> None:
             click.secho(f"  {e['step']}: {e['error']}", fg="red", err=True)
         click.secho("The last good outputs are unchanged.", err=True)
         return
-    click.echo(f"\nNational base tables for {s['academic_year']} written to:\n  {s['output_folder']}")
+    click.echo(f"\nNational tables and the review list for {s['academic_year']} written to:\n  {s['output_folder']}")
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
     a = s["accounting"]

@@ -18,6 +18,8 @@ final as (
         address,
         postcode,
         website,
+        contact_person,
+        contact_phone,
         _raw_id
     from profile
     qualify row_number() over (partition by school_code order by _raw_id) = 1

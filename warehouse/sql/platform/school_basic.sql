@@ -39,6 +39,8 @@ final as (
         s.address,
         s.postcode,
         s.website,
+        s.contact_person,
+        s.contact_phone,
         (select count(distinct major_id) from majors) as majors_total,
         c.majors_enrolling,
         c.students_enrolled,
