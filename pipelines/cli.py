@@ -155,7 +155,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
                     "severity": ev.severity.value if ev.severity else None,
                 }
             )
-    files = []
+    files, indicators = [], []
     if result.success:
         with db.connect(settings.warehouse, read_only=True) as con:
             files = [
@@ -163,6 +163,14 @@ def _summary(result, year: str, elapsed: float) -> dict:
                 for r in con.execute(
                     "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid",
                     [result.run_id],
+                ).fetchall()
+            ]
+            indicators = [
+                dict(zip(("name", "value", "unit", "compare", "threshold", "result"), r))
+                for r in con.execute(
+                    "select name, value, unit, compare, pass_threshold, pass_result from platform.core_indicator "
+                    "where academic_year = ? order by seq",
+                    [year],
                 ).fetchall()
             ]
     stage = {}
@@ -181,6 +189,7 @@ def _summary(result, year: str, elapsed: float) -> dict:
         "files": files,
         "row_counts": rows,
         "accounting": accounting,
+        "indicators": indicators,
         "checks": {
             "evaluated": len(checks),
             "passed": len(checks) - len(failed),
@@ -299,6 +308,14 @@ def _print_summary(s: dict) -> None:
     click.echo(f"\nNational tables and the review list for {s['academic_year']} written to:\n  {s['output_folder']}")
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
+    below = [i for i in s["indicators"] if i["result"] == "不合格"]
+    click.echo(
+        f"\nCore indicators: {len(s['indicators'])} computed, {sum(i['result'] == '合格' for i in s['indicators'])} "
+        f"合格, {len(below)} 不合格 (details in 核心数据复核清单.xlsx)"
+    )
+    for i in below:
+        sign = "≥" if i["compare"] == ">=" else "≤"
+        click.echo(f"  {i['name']}: {i['value']:g}{i['unit']} (standard {sign} {i['threshold']:g})")
     a = s["accounting"]
     click.echo(
         f"\nSources: {a['rows_read']:,} rows read = {a['rows_loaded']:,} loaded + {a['rows_quarantined']:,} "
