@@ -1,7 +1,8 @@
 """The submission package: one folder (and a zip of it) with every national table of the year's
 template pack, the 核心数据复核清单 and a manifest.
 
-The manifest lists each file with its row count and SHA-256, the template pack and its version, the
+The manifest lists each file with its row count and SHA-256 (and, for a department form, who filled
+it, when, in which file), the template pack and its version, the
 version of the national code lists, the software version and the warehouse snapshot the files were
 built from. Nothing in the package depends on the clock: building it twice from the same snapshot
 gives byte-identical files and zip.
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.codes import CODES_DIR, code_table_names
+from warehouse.db import qualified
 from warehouse.export import sha256, write_table
 from warehouse.review_list import FILE_NAME as REVIEW_FILE
 from warehouse.review_list import write_review_list
@@ -85,6 +87,7 @@ def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_y
         files = []
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name)
+            filled = _filled(con, t.source_table, academic_year) if t.form else None
             files.append(
                 dict(
                     file=t.file_name,
@@ -95,6 +98,7 @@ def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_y
                     rows=rows,
                     sha256=sha256(tmp / t.file_name),
                 )
+                | ({"filled": filled} if filled is not None else {})
             )
         rows = write_review_list(con, academic_year, tmp / REVIEW_FILE)
         files.append(
@@ -132,6 +136,16 @@ def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_y
         shutil.rmtree(tmp, ignore_errors=True)
         (out_dir / f".{stem}.zip.tmp-{os.getpid()}").unlink(missing_ok=True)
     return Package(folder, out_dir / f"{stem}.zip", manifest)
+
+
+def _filled(con: duckdb.DuckDBPyConnection, table: str, academic_year: str) -> list[dict]:
+    """Who filled a department form, when, and in which file (recorded with every row loaded from it)."""
+    rows = con.execute(
+        f"select distinct filled_by, filled_on, _source_file from {qualified('platform', table)} "
+        "where academic_year = ? order by all",
+        [academic_year],
+    ).fetchall()
+    return [dict(by=by, on=on, file=f) for by, on, f in rows]
 
 
 def _zip(folder: Path, path: Path, prefix: str) -> None:

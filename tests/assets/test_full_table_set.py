@@ -82,6 +82,10 @@ def test_every_table_of_the_pack_is_in_the_package_and_not_empty(built):
         for i, c in enumerate(t.columns):  # grouped columns have their header in the second row
             assert rows[1 if c.group else 0][i] == c.header, (t.file_name, c.header)
         assert len(rows) - t.header_depth == f["rows"] > 0, t.file_name
+    assert listed["A9-3_社会捐赠情况表.xlsx"]["filled"] == [
+        {"by": "陈丽华", "on": "2026-09-20", "file": f"{PACKAGED}_社会捐赠情况.xlsx"}
+    ]
+    assert "filled" not in listed["A10-1_在校生信息表.xlsx"]
     assert manifest["template_pack"] == {"pack": pack.pack, "version": pack.version, "title": pack.title}
     assert manifest["warehouse_snapshot"].startswith("b") and len(manifest["code_lists_version"]) == 12
 
