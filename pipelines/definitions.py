@@ -49,7 +49,7 @@ def build_definitions() -> dg.Definitions:
             exports_asset(packs, academic_year_partitions),
             backup_asset(),
         ],
-        asset_checks=[load_accounting_checks(specs), *key_unique_checks(packs)],
+        asset_checks=[load_accounting_checks(specs), key_unique_checks(packs)],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources={"statedata": StatedataResource()},
