@@ -77,16 +77,42 @@ def platform_assets(packs: list[TemplatePack], partitions: dg.PartitionsDefiniti
     """One asset per platform table the packs name (a form table gets generated SQL), plus the
     helper tables the SQL files read (indicator_input) and the core indicators."""
     tables: dict[str, TableTemplate] = {}
+    columns: dict[str, dict] = {}
     for pack in packs:
         for t in pack.tables:
             tables.setdefault(t.source_table, t)
-    out = [_platform_asset(name, t, partitions) for name, t in sorted(tables.items())]
-    out.append(_platform_asset("indicator_input", None, partitions))
+            for c in t.columns:
+                columns.setdefault(t.source_table, {}).setdefault(c.field, c)
+    out = [_platform_asset(name, t, partitions, columns[name]) for name, t in sorted(tables.items())]
+    out.append(_platform_asset("indicator_input", None, partitions, {}))
     out.append(_indicator_asset(partitions))
     return out
 
 
-def _platform_asset(name: str, t: TableTemplate | None, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def column_metadata(columns: dict) -> dict:
+    """The national table's columns (Chinese header as description) and where each comes from: the raw
+    source column a template names as `<system>.<entity>.<field>` (computed figures have no source column)."""
+    if not columns:
+        return {}
+    lineage = {}
+    for field, c in columns.items():
+        parts = c.source.split(".")
+        if not c.source.startswith("computed:") and len(parts) == 3:
+            lineage[field] = [dg.TableColumnDep(asset_key=key("raw", f"{parts[0]}__{parts[1]}"), column_name=parts[2])]
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(f, description=f"{c.group + '/' if c.group else ''}{c.header}")
+                for f, c in columns.items()
+            ]
+        ),
+        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=lineage),
+    }
+
+
+def _platform_asset(
+    name: str, t: TableTemplate | None, partitions: dg.PartitionsDefinition, columns: dict
+) -> dg.AssetsDefinition:
     sql = t.form_sql() if t is not None and t.form else None
     department = t.owner if t is not None else "质量管理办公室"
     what = f"The {t.form} department form for the year." if sql else _first_comment("platform", name)
@@ -100,7 +126,8 @@ def _platform_asset(name: str, t: TableTemplate | None, partitions: dg.Partition
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         partitions_def=partitions,
-        metadata={"sql": f"generated from form {t.form}" if sql else f"warehouse/sql/platform/{name}.sql"},
+        metadata={"sql": f"generated from form {t.form}" if sql else f"warehouse/sql/platform/{name}.sql"}
+        | column_metadata(columns),
         description=f"{what} Period: {period}. Owner: {department}.",
     )
     def _platform(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:

@@ -84,3 +84,20 @@ def test_job_and_nightly_schedule():
         repository_def=defs.get_repository_def(),
     )
     assert nightly_schedule(ctx).partition_key == "2025-2026"
+
+
+def test_platform_assets_describe_their_columns_and_where_they_come_from():
+    graph = defs.resolve_asset_graph()
+    node = graph.get(dg.AssetKey(["platform", "student"]))
+    lineage = node.metadata["dagster/column_lineage"]
+    assert lineage.deps_by_column["student_id"] == [
+        dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "academic__student"]), column_name="student_id")
+    ]
+    assert "students_total" not in graph.get(dg.AssetKey(["platform", "major"])).metadata[
+        "dagster/column_lineage"
+    ].deps_by_column  # computed figures have no single source column
+    schema = node.metadata["dagster/column_schema"]
+    assert {c.name: c.description for c in schema.columns}["student_id"] == "学号"
+    assert "Period: stock figures" in node.description and "Owner: 学生工作处" in node.description
+    form = graph.get(dg.AssetKey(["platform", "donation"]))
+    assert form.metadata["sql"] == "generated from form forms.donation" and "Owner: 财务处" in form.description
