@@ -93,9 +93,10 @@ def test_platform_assets_describe_their_columns_and_where_they_come_from():
     assert lineage.deps_by_column["student_id"] == [
         dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "academic__student"]), column_name="student_id")
     ]
-    assert "students_total" not in graph.get(dg.AssetKey(["platform", "major"])).metadata[
-        "dagster/column_lineage"
-    ].deps_by_column  # computed figures have no single source column
+    assert (
+        "students_total"
+        not in graph.get(dg.AssetKey(["platform", "major"])).metadata["dagster/column_lineage"].deps_by_column
+    )  # computed figures have no single source column
     schema = node.metadata["dagster/column_schema"]
     assert {c.name: c.description for c in schema.columns}["student_id"] == "学号"
     assert "Period: stock figures" in node.description and "Owner: 学生工作处" in node.description

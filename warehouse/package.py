@@ -56,15 +56,19 @@ def software_version() -> str:
 
 
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> str:
-    """The warehouse state the tables were built from: the latest committed batch of every system.
-    ``b<newest batch>-<hash of all systems' latest batches>``; unchanged sources keep it unchanged."""
+    """The warehouse state the tables were built from: the latest committed batch of every system, with
+    when it started (so two warehouses that numbered their batches alike still differ).
+    ``b<newest batch>-<hash of every system's latest batch and its start time>``."""
     rows = con.execute(
-        "select system, max(batch_id) from audit.batch where status = 'committed' group by system order by system"
+        """select system, batch_id, strftime(started_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')
+           from audit.batch where status = 'committed'
+           qualify row_number() over (partition by system order by batch_id desc) = 1
+           order by system"""
     ).fetchall()
     if not rows:
         raise PackageError("the warehouse has no committed extraction batch: run `statedata run` first")
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
-    return f"b{max(b for _, b in rows)}-{digest}"
+    return f"b{max(b for _, b, _ in rows)}-{digest}"
 
 
 def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, out_dir: Path) -> Package:

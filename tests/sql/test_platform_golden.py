@@ -157,3 +157,18 @@ def test_finance_items_follow_the_finance_offices_mapping_file(con, tmp_path):
     ]
     unmapped = con.execute("select item, direction from core.ledger_entry where voucher_id = 'V5'").fetchall()
     assert unmapped == [("未映射科目 9999", None)]  # not income or expense by its code: seen, not summed
+
+
+def test_a_new_version_of_a_tables_sql_keeps_the_other_years(con):
+    """An upgrade that adds, drops or retypes a column must not break a warehouse built by the old one."""
+    v1 = "select $academic_year as academic_year, 1 as kept, 'x' as dropped, 2 as retyped, ['r1'] as _raw_ids"
+    v2 = "select $academic_year as academic_year, 1 as kept, 'y' as added, '2' as retyped, ['r2'] as _raw_ids"
+    db.rebuild_partition(con, "platform", "evolving", "2025-2026", {"academic_year": "2025-2026"}, v1)
+    db.rebuild_partition(con, "platform", "evolving", "2026-2027", {"academic_year": "2026-2027"}, v2)
+    assert con.execute("select * from platform.evolving order by academic_year").fetchall() == [
+        ("2025-2026", 1, None, "2", ["r1"]),
+        ("2026-2027", 1, "y", "2", ["r2"]),
+    ]
+    assert [c[0] for c in con.execute("describe platform.evolving").fetchall()] == [
+        "academic_year", "kept", "added", "retyped", "_raw_ids",
+    ]  # fmt: skip
