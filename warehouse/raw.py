@@ -10,7 +10,9 @@
   at the source), null while it is current.
 
 A load with unchanged sources inserts nothing and closes nothing (idempotent). All entities of one
-system are loaded in one transaction, so a batch is visible all or nothing.
+system are loaded in one transaction, so a batch is visible all or nothing. When a mapping starts
+reading a new field, the raw table gains the column and every row is read again, so each current row
+gets a version with the new field (older versions keep it empty).
 """
 
 from dataclasses import dataclass
@@ -53,8 +55,9 @@ class LoadStats:
 def watermark(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> str | None:
     """The newest change-column value among the current rows: where an incremental extraction starts."""
     field = next((f.name for f in entity.fields.values() if f.column == entity.change_column), None)
-    if field is None or not _columns(con, "raw", spec.table_name(entity.name)):
-        return None
+    existing = _columns(con, "raw", spec.table_name(entity.name))
+    if field is None or not existing or set(entity.all_fields()) - set(existing):
+        return None  # first load, or the mapping now reads more fields: read every row once
     rows = con.execute(
         f"select max({quote(field)}) from {qualified('raw', spec.table_name(entity.name))} "
         "where _valid_to_batch is null"
@@ -138,6 +141,9 @@ def load_entity(
                     f"{spec.system}.{entity.source_name}: field {col} arrived as {typ} but raw.{name} froze it as "
                     f"{existing[col]} (mapping {spec.path}); fix the source or the mapping's declared type"
                 )
+        for col, typ in incoming.items():  # a field the mapping reads since this version: older rows lack it
+            if col not in existing:
+                con.execute(f"alter table {target} add column {quote(col)} {typ}")
         missing = set(existing) - set(incoming)
         if missing - {"_source_file", "_source_sheet", "_source_row"}:
             raise SchemaDriftError(

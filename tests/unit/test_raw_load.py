@@ -124,3 +124,27 @@ def test_incremental_load_equals_a_full_load(tmp_path, demo):
         load(con, spec, "staff", url)
         full = con.execute("select _source_key, _row_hash from raw.hr__staff order by all").fetchall()
     assert incremental == full
+
+
+def test_a_mapping_that_reads_a_new_field_upgrades_the_raw_table(tmp_path, demo):
+    """A new version's mapping adds a field: the raw table gains the column, every row is read again
+    (even where the mapping reads incrementally) and each current row gets the new field's value."""
+    import dataclasses
+
+    spec = load_mappings(get_settings().mappings_dir)["academic"]
+    new = spec.entities["major"]
+    old = dataclasses.replace(new, fields={k: v for k, v in new.fields.items() if k not in ("leader_id", "head_id")})
+    old_spec = dataclasses.replace(spec, entities=spec.entities | {"major": old})
+    url = f"sqlite:///{demo}/academic.sqlite"
+    with db.connect(tmp_path / "w.duckdb") as con:
+        db.init(con)
+        first = load(con, old_spec, "major", url)
+        assert raw.watermark(con, old_spec, old) is not None  # incremental from now on…
+        assert raw.watermark(con, spec, new) is None  # …unless the mapping reads more fields
+        second = load(con, spec, "major", url)
+        assert second.rows_inserted == second.rows_closed == first.rows_read
+        current = con.execute(
+            "select count(*), count(leader_id) from raw.academic__major where _valid_to_batch is null"
+        ).fetchone()
+        assert current == (first.rows_read, first.rows_read)
+        assert load(con, spec, "major", url).rows_inserted == 0
