@@ -66,8 +66,15 @@ def _core_asset(name: str) -> dg.AssetsDefinition:
         metadata={"sql": f"warehouse/sql/core/{name}.sql"},
     )
     def _core(statedata: StatedataResource) -> dg.MaterializeResult:
+        items = statedata.settings().finance_items
+        if "$finance_items" in db.sql_text("core", name) and not items.exists():
+            raise dg.Failure(
+                f"core.{name} maps accounting subjects with {items}, which does not exist: copy "
+                "connectors/mappings/finance_items.csv next to your mapping files and adapt it",
+                allow_retries=False,
+            )
         with statedata.warehouse() as con:
-            n = db.rebuild(con, "core", name, {"finance_items": str(statedata.settings().finance_items)})
+            n = db.rebuild(con, "core", name, {"finance_items": str(items)})
         return dg.MaterializeResult(metadata={"dagster/row_count": n})
 
     return _core

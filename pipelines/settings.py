@@ -61,7 +61,12 @@ class Settings:
 def template_overrides() -> dict:
     """Template-pack parameters set from the environment."""
     price = os.environ.get("STATEDATA_EQUIPMENT_MIN_UNIT_PRICE")
-    return {"equipment_min_unit_price": float(price)} if price else {}
+    if not price:
+        return {}
+    try:
+        return {"equipment_min_unit_price": float(price)}
+    except ValueError:
+        raise ValueError(f"STATEDATA_EQUIPMENT_MIN_UNIT_PRICE={price!r} is not a number of 元 (e.g. 1000)") from None
 
 
 def school_type() -> str | None:
