@@ -26,11 +26,14 @@ from warehouse.templates import TemplateError, parse_year
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
-# No pool limits here: the nightly job runs in one process (in-process executor), `statedata` takes a
-# lock per working folder, and DuckDB admits one writer per file. A pool limit would add a slot that a
-# killed run keeps until a Dagster daemon frees it, blocking every later run.
+# One run at a time: DuckDB admits one writer per file, so runs the schedule or the UI submit wait in
+# the queue (the nightly schedule submits two in the collection season). No pool limits: a pool slot
+# that a killed run keeps is freed only by a Dagster daemon, and would block every later CLI run.
 telemetry:
   enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 CLI_TAG = "statedata/cli"
 
@@ -49,8 +52,13 @@ def _dagster_home() -> Path:
     """A persistent DAGSTER_HOME under the working folder, so runs show up in `statedata dev`."""
     path = Path(os.environ.get("DAGSTER_HOME") or get_settings().dagster_home).resolve()
     path.mkdir(parents=True, exist_ok=True)
-    if not (path / "dagster.yaml").exists():
-        (path / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = path / "dagster.yaml"
+    # written when missing, and replaced when an older statedata wrote it (a hand-edited one is kept)
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith("# Written by statedata")
+        and config.read_text(encoding="utf-8") != DAGSTER_YAML
+    ):
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(path)
     return path
 

@@ -13,7 +13,7 @@ from connectors.mapping import load_mappings
 from expectations.checks import key_unique_checks, load_accounting_checks
 from pipelines.progress import progress_logger
 from pipelines.resources import StatedataResource
-from pipelines.settings import academic_year_of, academic_years, get_settings
+from pipelines.settings import academic_year_of, academic_years, collection_months, get_settings
 from warehouse.templates import all_packs
 
 academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
@@ -31,11 +31,18 @@ nightly_job = dg.define_asset_job(
     job=nightly_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
-    description="Every night at 02:00 (Beijing time), for the academic year the night falls in.",
+    description="Every night at 02:00 (Beijing time), for the academic year the night falls in; in the "
+    "collection season (STATEDATA_COLLECTION_MONTHS, default September to December) first for the year "
+    "just completed, whose submission is being prepared.",
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
-    year = academic_year_of(context.scheduled_execution_time)
-    return dg.RunRequest(run_key=f"{year}-{context.scheduled_execution_time:%Y%m%d}", partition_key=year)
+    when = context.scheduled_execution_time
+    year = academic_year_of(when)
+    years = [year]
+    if when.month in collection_months():
+        start = int(year[:4])
+        years.insert(0, f"{start - 1}-{start}")
+    return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
 
 
 def build_definitions() -> dg.Definitions:

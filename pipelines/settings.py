@@ -9,6 +9,7 @@ STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time
 STATEDATA_FILE_SETTLE_SECONDS  leave dropped files changed more recently than this for the next run (default 0)
 STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
 STATEDATA_EQUIPMENT_MIN_UNIT_PRICE  元: overrides the template pack's equipment_min_unit_price
+STATEDATA_COLLECTION_MONTHS  months in which the nightly schedule also refreshes the year just completed (default 9-12)
 STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
 
 A source whose variable is unset falls back to the demo campus under STATEDATA_HOME/demo.
@@ -67,6 +68,21 @@ def template_overrides() -> dict:
         return {"equipment_min_unit_price": float(price)}
     except ValueError:
         raise ValueError(f"STATEDATA_EQUIPMENT_MIN_UNIT_PRICE={price!r} is not a number of 元 (e.g. 1000)") from None
+
+
+def collection_months() -> set[int]:
+    """STATEDATA_COLLECTION_MONTHS: when the last completed year's submission is prepared ("9-12", or "9,10")."""
+    text = os.environ.get("STATEDATA_COLLECTION_MONTHS", "9-12").strip()
+    months = set()
+    try:
+        for part in filter(None, text.replace(" ", "").split(",")):
+            lo, _, hi = part.partition("-")
+            months |= set(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise ValueError(f"STATEDATA_COLLECTION_MONTHS={text!r}: expected months such as 9-12 or 9,10") from None
+    if not months <= set(range(1, 13)):
+        raise ValueError(f"STATEDATA_COLLECTION_MONTHS={text!r}: months are 1 to 12")
+    return months
 
 
 def school_type() -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 
 import assets
 import connectors
@@ -77,13 +78,18 @@ def test_job_and_nightly_schedule():
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
     when = datetime(2026, 11, 24, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
-    req = nightly_schedule(ctx)
-    assert req.partition_key == "2026-2027"
+    # November: the collection season; the year just completed first, then the current one
+    assert [r.partition_key for r in nightly_schedule(ctx)] == ["2025-2026", "2026-2027"]
     ctx = dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 8, 31, 2, tzinfo=ZoneInfo("Asia/Shanghai")),
         repository_def=defs.get_repository_def(),
     )
-    assert nightly_schedule(ctx).partition_key == "2025-2026"
+    assert [r.partition_key for r in nightly_schedule(ctx)] == ["2025-2026"]
+    ctx = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2027, 3, 1, 2, tzinfo=ZoneInfo("Asia/Shanghai")),
+        repository_def=defs.get_repository_def(),
+    )
+    assert [r.partition_key for r in nightly_schedule(ctx)] == ["2026-2027"]
 
 
 def test_platform_assets_describe_their_columns_and_where_they_come_from():
@@ -102,3 +108,14 @@ def test_platform_assets_describe_their_columns_and_where_they_come_from():
     assert "Period: stock figures" in node.description and "Owner: 学生工作处" in node.description
     form = graph.get(dg.AssetKey(["platform", "donation"]))
     assert form.metadata["sql"] == "generated from form forms.donation" and "Owner: 财务处" in form.description
+
+
+def test_collection_months_setting(monkeypatch):
+    from pipelines.settings import collection_months
+
+    assert collection_months() == {9, 10, 11, 12}
+    monkeypatch.setenv("STATEDATA_COLLECTION_MONTHS", "9, 10")
+    assert collection_months() == {9, 10}
+    monkeypatch.setenv("STATEDATA_COLLECTION_MONTHS", "10-13")
+    with pytest.raises(ValueError, match="months are 1 to 12"):
+        collection_months()
