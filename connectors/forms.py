@@ -14,8 +14,10 @@ from datetime import date
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from connectors.mapping import EntitySpec, SourceSpec
+from warehouse.codes import load_code_table
 from warehouse.export import FIXED_TIME  # workbook metadata is fixed: the same form gives the same bytes
 
 TYPE_HELP = {"string": "文本", "integer": "整数", "decimal": "数值（可带小数）", "date": "日期（如 2026-09-01）"}
@@ -66,6 +68,7 @@ def write_form(
     ws.freeze_panes(3, 0)
     for r, row in enumerate(rows or [], start=3):
         ws.write_row(r, 0, [_value(row.get(f.name)) for f in fields])
+    _code_lists(wb, ws, fields, first_row=3)
     notes = wb.add_worksheet("填写说明")
     notes.write_row(0, 0, ["列名", "类型", "是否必填", "代码表"], head)
     for i, f in enumerate(fields, start=1):
@@ -74,6 +77,29 @@ def write_form(
     notes.set_column(0, 0, 30)
     wb.close()
     return path
+
+
+def _code_lists(wb: xlsxwriter.Workbook, ws, fields: list, first_row: int) -> None:
+    """A drop-down of the national codes (code and name) on every coded column, from a hidden sheet."""
+    coded = [(i, f) for i, f in enumerate(fields) if f.codes]
+    if not coded:
+        return
+    lists = wb.add_worksheet("代码表")
+    for j, (i, f) in enumerate(coded):
+        codes = load_code_table(f.codes)
+        lists.write(0, j, f.column)
+        lists.write_column(1, j, [r["code"] for r in codes])
+        col = xl_col_to_name(j)
+        ws.data_validation(
+            first_row, i, first_row + 2000, i,
+            {
+                "validate": "list",
+                "source": f"='代码表'!${col}$2:${col}${len(codes) + 1}",
+                "error_title": f.column,
+                "error_message": f"请填写{f.codes}代码表中的代码（见“代码表”工作表）",
+            },
+        )  # fmt: skip
+    lists.hide()
 
 
 def _value(v):

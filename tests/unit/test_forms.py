@@ -31,6 +31,10 @@ def test_cli_writes_one_blank_form_per_table_in_the_departments_folders(tmp_path
     ws = load_workbook(tmp_path / "out" / "forms" / YEAR / "财务处" / f"{YEAR}_社会捐赠情况.xlsx").active
     assert [ws.cell(2, c).value for c in (1, 2, 3, 5)] == ["填报部门", "财务处", "填报人", "填报日期"]
     assert [c.value for c in ws[3] if c.value] == [f.column for f in spec.entities["donation"].fields.values()]
+    wb = load_workbook(tmp_path / "out" / "forms" / YEAR / "教务处" / f"{YEAR}_产学合作.xlsx")
+    (rule,) = wb.worksheets[0].data_validations.dataValidation  # 专业代码: a drop-down of the major catalogue
+    assert rule.type == "list" and str(rule.sqref).startswith("A4") and "代码表" in rule.formula1
+    assert wb["代码表"].sheet_state == "hidden" and wb["代码表"]["A2"].value
 
 
 def test_a_filled_form_loads_with_who_filled_it_and_when(tmp_path, spec):
