@@ -780,7 +780,10 @@ class _Builder:
         majors = self.major_df
         grads = self.student_df[(self.student_df.NJ == a - 2) & (self.student_df.XJZTM == "04")]
         per_major = grads.groupby("ZYDM").size()
-        when = lambda n: self.dates_between(in_year[0], min(in_year[1], date(self.Y, 10, 31)), n)  # noqa: E731
+
+        def when(n: int) -> list[date]:  # dates in the academic year, not after the demo's "today"
+            return self.dates_between(in_year[0], min(in_year[1], date(self.Y, 10, 31)), n)
+
         rooms = int(3 * intake / 45 * 1.15)
         forms = {
             "it_facility": [

@@ -202,7 +202,9 @@ def independent_indicators(src: Path, start: int) -> dict[str, float]:
     header, values = form[2], form[3]
     seats = values[header.index("多媒体教室座位数")] + values[header.index("语音实验室座位数")]
 
-    area = lambda codes: sum(float(r[2]) for r in buildings if r[1] in codes)  # noqa: E731
+    def area(codes):
+        return sum(float(r[2]) for r in buildings if r[1] in codes)
+
     teachers = len(staff)
     total_teachers = teachers + len(external) * 0.5
     return {
