@@ -55,7 +55,7 @@ def write_form(
     head_required = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"})
     ws = wb.add_worksheet(entity.description[:31])
     ws.merge_range(
-        0, 0, 0, max(len(fields) - 1, 5), f"{school_name} {entity.description}（{academic_year}学年）", title
+        0, 0, 0, max(len(fields) - 1, 5), f"{school_name} {entity.description}（{academic_year}学年）".strip(), title
     )
     for col, text in ((0, "填报部门"), (2, "填报人"), (4, "填报日期")):
         ws.write(1, col, text, label)
