@@ -1,9 +1,11 @@
-"""Asset checks of the walking skeleton, built from two small catalogues (no copy-paste per table).
+"""Asset checks, built from catalogues (no copy-paste per table).
 
 * load accounting (every raw asset): rows read = rows inserted + unchanged + quarantined for the
   entity's latest batch; a quarantined row is a WARN with example keys; a broken balance, or a whole
   file set aside (unreadable, wrong header …), an ERROR;
-* key uniqueness (every national table of the template pack): one row per key per academic year.
+* key uniqueness (every national table of the template pack): one row per key per academic year;
+* the rule catalogue (expectations/catalogue.yaml, evaluated by expectations/rules.py): one check per
+  rule on the table it guards, every result and failing row recorded in the audit tables.
 
 Each result carries evidence: counts, the tolerance, and up to 10 example keys (masked where
 personal). The full rule catalogue (GX suites, cross-table and year-over-year SQL rules) builds on
@@ -15,9 +17,10 @@ import dagster as dg
 from assets.common import key
 from connectors.mapping import SourceSpec
 from expectations.masking import mask
+from expectations.rules import Rule, RuleResult, evaluate, record
 from pipelines.resources import StatedataResource
 from warehouse.db import qualified, quote
-from warehouse.templates import TemplatePack, pack_for_year
+from warehouse.templates import TemplatePack, pack_for_year, year_params
 
 EXAMPLES = 10
 
@@ -137,5 +140,66 @@ def _key_unique(con, check_key: dg.AssetCheckKey, t, year: str) -> dg.AssetCheck
             "duplicate_keys": len(dups),
             "tolerance": 0,
             "examples": dg.MetadataValue.json([mask("|".join(map(str, d[:-1]))) for d in dups]),
+        },
+    )
+
+
+def rule_checks(rules: list[Rule], pii: dict[str, str]) -> dg.AssetChecksDefinition:
+    """The catalogue's rules, one asset check each on the table it guards, evaluated in one step.
+    Every evaluation and its full list of failures go to audit.rule_result / audit.rule_failure."""
+    by_key = {dg.AssetCheckKey(key(*r.asset.split(".")), r.check_name): r for r in rules}
+    specs = [
+        dg.AssetCheckSpec(k.name, asset=k.asset_key, description=f"{r.id} [{r.dimension}·{r.severity}] {r.message}")
+        for k, r in by_key.items()
+    ]
+
+    @dg.multi_asset_check(specs=specs, name="platform_rules", can_subset=True)
+    def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
+        from pipelines.settings import current_academic_year, template_overrides
+
+        year = context.partition_key if context.has_partition_key else current_academic_year()
+        params = year_params(year, pack_for_year(year), template_overrides())
+        results = []
+        with statedata.warehouse() as con:
+            for check_key in context.selected_asset_check_keys:
+                rule = by_key[check_key]
+                if not rule.applies(year):
+                    yield dg.AssetCheckResult(
+                        asset_key=check_key.asset_key,
+                        check_name=rule.check_name,
+                        passed=True,
+                        metadata={"academic_year": year, "applies": f"not in {year}"},
+                    )
+                    continue
+                result = evaluate(con, rule, year, params)
+                results.append(result)
+                yield _rule_result(check_key, result, pii)
+            record(con, context.run.run_id, results)
+
+    return _check
+
+
+def _rule_result(check_key: dg.AssetCheckKey, r: RuleResult, pii: dict[str, str]) -> dg.AssetCheckResult:
+    examples = [
+        f"{f['source_system'] or '-'}.{f['source_table'] or '-'} {f['source_key'] or '-'} "
+        f"{f['column_name']}={mask(f['value'], pii.get(f['column_name']))}"
+        for f in r.failures[:EXAMPLES]
+    ]
+    return dg.AssetCheckResult(
+        asset_key=check_key.asset_key,
+        check_name=r.rule.check_name,
+        passed=r.passed,
+        severity=dg.AssetCheckSeverity.ERROR if r.rule.severity == "error" else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rule": r.rule.id,
+            "academic_year": r.academic_year,
+            "failing": r.failing,
+            "checked": r.checked,
+            "tolerance": r.rule.tolerance,
+            "dimension": r.rule.dimension,
+            "owner": r.rule.owner,
+            "message": r.rule.message,
+            "hint": r.rule.hint,
+            "examples": dg.MetadataValue.json(examples),
         },
     )

@@ -334,8 +334,15 @@ def _print_summary(s: dict) -> None:
         f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "
         f"{c['failed_warn']} warnings"
     )
+    from expectations.rules import load_catalogue
+
+    rules = {r.check_name: r for r in load_catalogue()}
     for f in c["failures"]:
-        click.echo(f"  {f['severity']:<5} {f['check']} on {f['asset']}")
+        r = rules.get(f["check"])
+        what = f"{r.id} {r.message} ({r.owner})" if r else f["check"]
+        click.echo(f"  {f['severity']:<5} {what} on {f['asset']}")
+    if any(f["check"] in rules for f in c["failures"]):
+        click.echo("  What each department must fix, row by row: statedata failures --dept <部门>")
     lines = _truth_lines(s)
     if lines:
         click.echo("\nAgainst the demo generator's true counts:")
@@ -416,6 +423,88 @@ def package(academic_year, out, home):
         f"{m['code_lists_version']}, warehouse snapshot {m['warehouse_snapshot']}.\n"
         f"Folder: {result.folder}\nZip:    {result.zip_path}"
     )
+
+
+@main.command()
+@click.option("--dept", default=None, help="Owning department, e.g. 人事处 [default: every department].")
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one checked].")
+@click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
+@click.option("--limit", default=20, show_default=True, help="Rows shown per group (all are in audit.rule_failure).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def failures(dept, academic_year, reveal, limit, as_json, home):
+    """What each department must fix at the source: failing rules, their hints and the failing rows."""
+    from expectations.masking import mask
+    from expectations.rules import failures_report, load_catalogue
+    from warehouse import db
+
+    _use_home(home)
+    settings = get_settings()
+    rules = load_catalogue()
+    owners = sorted({r.owner for r in rules})
+    if dept and dept not in owners:
+        _fail(f"no rule is owned by {dept!r}; departments: {', '.join(owners)}", 2)
+    pii = {
+        f.name: f.pii
+        for s in load_mappings(settings.mappings_dir).values()
+        for e in s.entities.values()
+        for f in e.fields.values()
+        if f.pii
+    }
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            latest = con.execute("select academic_year from audit.rule_result order by checked_at desc limit 1")
+            years = [r[0] for r in latest.fetchall()]
+            year = academic_year or (years[0] if years else None)
+            if year is None:
+                _fail("no rule has been evaluated yet: run `statedata run` first")
+            report = failures_report(con, rules, year, dept)
+    except WarehouseError as e:
+        _fail(str(e))
+
+    def shown(column, value):
+        return value if reveal else mask(value, pii.get(column))
+
+    if as_json:
+        doc = [
+            {
+                "rule": f["rule"].id,
+                "owner": f["rule"].owner,
+                "severity": f["rule"].severity,
+                "dimension": f["rule"].dimension,
+                "message": f["rule"].message,
+                "hint": f["rule"].hint,
+                "failing": f["failing"],
+                "checked": f["checked"],
+                "tolerance": f["rule"].tolerance,
+                "run_id": f["run_id"],
+                "groups": [
+                    {**{k: g[k] for k in ("system", "table", "column")},
+                     "rows": [{"key": k, "value": shown(g["column"], v)} for k, v in g["rows"]]}
+                    for g in f["groups"]
+                ],
+            }
+            for f in report
+        ]  # fmt: skip
+        click.echo(
+            json.dumps({"academic_year": year, "department": dept, "failures": doc}, ensure_ascii=False, indent=1)
+        )
+        return
+    who = dept or "all departments"
+    if not report:
+        click.echo(f"No failing rules for {who} in {year}.")
+        return
+    click.echo(f"Failing rules for {who}, {year} (latest run {report[0]['run_id']}):")
+    for f in report:
+        r = f["rule"]
+        click.echo(f"\n{r.id}  {r.severity}  {r.dimension}  {r.owner}  {r.message}")
+        click.echo(f"  {f['failing']} of {f['checked']} rows (tolerance {r.tolerance}). How to fix: {r.hint}")
+        for g in f["groups"]:
+            click.echo(f"  {g['system'] or '-'}.{g['table'] or '-'}  {g['column']}  ({len(g['rows'])} rows)")
+            for key, value in g["rows"][:limit]:
+                click.echo(f"    {key or '-'}  {shown(g['column'], value)}")
+            if len(g["rows"]) > limit:
+                click.echo(f"    … and {len(g['rows']) - limit} more (audit.rule_failure)")
 
 
 @main.command()

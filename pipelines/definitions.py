@@ -10,7 +10,8 @@ from assets.exports import backup_asset, exports_asset
 from assets.raw import source_assets
 from assets.transform import core_assets, platform_assets
 from connectors.mapping import load_mappings
-from expectations.checks import key_unique_checks, load_accounting_checks
+from expectations.checks import key_unique_checks, load_accounting_checks, rule_checks
+from expectations.rules import load_catalogue
 from pipelines.progress import progress_logger
 from pipelines.resources import StatedataResource
 from pipelines.settings import academic_year_of, academic_years, collection_months, get_settings
@@ -45,6 +46,11 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
 
 
+def pii_fields(specs) -> dict[str, str]:
+    """Field name -> kind of personal data (name, id_card, phone), for masking check evidence."""
+    return {f.name: f.pii for s in specs.values() for e in s.entities.values() for f in e.fields.values() if f.pii}
+
+
 def build_definitions() -> dg.Definitions:
     specs = load_mappings(get_settings().mappings_dir)
     packs = all_packs()
@@ -56,7 +62,11 @@ def build_definitions() -> dg.Definitions:
             exports_asset(packs, academic_year_partitions),
             backup_asset(),
         ],
-        asset_checks=[load_accounting_checks(specs), key_unique_checks(packs)],
+        asset_checks=[
+            load_accounting_checks(specs),
+            key_unique_checks(packs),
+            rule_checks(load_catalogue(), pii_fields(specs)),
+        ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources={"statedata": StatedataResource()},

@@ -130,7 +130,7 @@ def references(layer: str, name: str, sql: str | None = None) -> list[tuple[str,
     return seen
 
 
-def _params_used(sql: str, params: dict) -> dict:
+def params_used(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
@@ -138,7 +138,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict 
     """Replace ``layer.name`` with the result of its SQL file; returns the row count."""
     sql = sql_text(layer, name)
     target = qualified(layer, name)
-    con.execute(f"create or replace table {target} as {sql}", _params_used(sql, params or {}))
+    con.execute(f"create or replace table {target} as {sql}", params_used(sql, params or {}))
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 
 
@@ -177,7 +177,7 @@ def rebuild_partition(
     the table's file unless given (form tables generate theirs)."""
     sql = sql if sql is not None else sql_text(layer, name)
     target = qualified(layer, name)
-    bound = _params_used(sql, params)
+    bound = params_used(sql, params)
     con.execute("begin")
     try:
         exists = con.execute(

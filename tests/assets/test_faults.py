@@ -114,7 +114,8 @@ def test_kill_9_during_a_run_then_the_next_run_recovers(home, tmp_path, monkeypa
     assert res.returncode == 0, res.stderr[-3000:]
     assert outputs(home) == outputs(reference)
     s = summary_of(res)
-    assert s["checks"]["failed_error"] == 0
+    # the only ERRORs are the catalogue rules catching the demo's injected defects, as in an uninterrupted run
+    assert not [f for f in s["checks"]["failures"] if f["severity"] == "ERROR" and not f["check"].startswith("R_")]
     import dagster as dg  # the killed run is recorded as failed, not as running forever
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))

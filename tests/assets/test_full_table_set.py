@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from demo_campus.generator import GeneratorConfig, generate
+from expectations.rules import load_catalogue
 from pipelines.cli import main
 from tests.conftest import YEAR
 from warehouse import db
@@ -248,3 +249,58 @@ def test_review_list_shows_each_indicator_with_threshold_and_verdict(built):
     ratio = body[0]
     assert ratio[7] == "≤ 18" and ratio[8] in ("合格", "不合格") and "折合在校生数" in ratio[4]
     assert any("学校负责人（签字）" in str(c) for r in rows for c in r)
+
+
+# -- the rule catalogue on the demo with defects ---------------------------------------------------------
+
+RULE_DEFECTS = {  # rule -> the injected defect kind it must catch (demo_campus/defects.py)
+    "R-XS-001": "student_unknown_major",
+    "R-JS-001": "task_unknown_teacher",
+    "R-KC-001": "task_unknown_course",
+    "R-KC-002": "course_practice_hours_exceed_total",
+    "R-ZY-001": "major_code_not_in_catalog",
+    "R-JY-001": "employment_unknown_student",
+    "R-JF-001": "ledger_unknown_subject",
+    "R-ZC-001": "equipment_negative_price",
+}
+
+
+def test_rules_name_the_injected_defect_rows(built):
+    defects = json.loads((built / "demo" / "manifest.json").read_text(encoding="utf-8"))["defects"]
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
+        evaluated = {r[0] for r in con.execute(
+            "select rule_id from audit.rule_result where academic_year = ?", [PACKAGED]).fetchall()}  # fmt: skip
+        failing = {}
+        for rule, key in con.execute(
+            "select rule_id, source_key from audit.rule_failure where academic_year = ? and source_key is not null",
+            [PACKAGED],
+        ).fetchall():  # keys: 2026|<学号> for a graduate destination, <voucher>|<line> for a ledger line
+            failing.setdefault(rule, set()).add(key.split("|")[-1] if rule == "R-JY-001" else key.split("|")[0])
+    assert evaluated == {r.id for r in load_catalogue()}
+    for rule, kind in RULE_DEFECTS.items():
+        injected = {str(d["key"]) for d in defects if d["kind"] == kind}
+        # every failing row is an injected defect (no false alarm), and each rule catches at least one
+        # (a defect on a row outside this academic year is not in scope for the year's tables)
+        assert failing.get(rule) and failing[rule] <= injected, (rule, failing.get(rule), injected)
+
+
+def test_failures_by_department_list_rules_hints_and_rows(built):
+    out = cli(built, "failures", "--dept", "教务处", "--year", PACKAGED)
+    assert "R-KC-001" in out and "KC9999" in out and "在教务系统中更正该教学任务的课程代码" in out
+    assert "R-XS-001" not in out  # 学生工作处's
+    doc = json.loads(cli(built, "failures", "--dept", "招生就业处", "--year", PACKAGED, "--json"))
+    (emp,) = doc["failures"]
+    assert emp["rule"] == "R-JY-001" and emp["groups"][0]["table"].endswith("届毕业生毕业去向.csv")
+    res = CliRunner().invoke(main, ["failures", "--dept", "后勤处"], env=ENV | {"STATEDATA_HOME": str(built)})
+    assert res.exit_code == 2 and "no rule is owned by '后勤处'" in res.output
+
+
+def test_no_error_rule_fires_on_a_clean_demo(tmp_path):
+    generate(GeneratorConfig(out_dir=tmp_path / "demo", scale="small", year=YEAR, clean=True))
+    out = cli(tmp_path, "run", "--year", PACKAGED, "--json")
+    summary = json.loads(out[out.index("{") :])
+    assert summary["success"] and summary["checks"]["failed_error"] == 0, summary["checks"]["failures"]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        results = con.execute("select count(*), count(*) filter (where not passed and severity = 'error') "
+                              "from audit.rule_result").fetchall()  # fmt: skip
+    assert results == [(len(load_catalogue()), 0)]

@@ -55,7 +55,10 @@ def test_run_produces_every_table_with_the_true_counts(first_run, home):
         rows = list(ws.iter_rows(values_only=True))
         assert len(rows) - t.header_depth == by_table[t.id]["rows"]
         assert rows[-1] != (None,) * len(t.columns) and (by_table[t.id]["rows"] > 0 or t.id == "graduate_employment")
-    assert s["checks"]["evaluated"] > 20 and s["checks"]["failed_error"] == 0
+    assert s["checks"]["evaluated"] > 20
+    # ERRORs come only from catalogue rules, which catch the demo's injected defects (loads and keys are fine)
+    errors = {f["check"] for f in s["checks"]["failures"] if f["severity"] == "ERROR"}
+    assert errors and all(c.startswith("R_") for c in errors)
     assert {"asset": "raw.library__item", "check": "load_accounting", "passed": False, "severity": "WARN"} in s[
         "checks"
     ]["failures"]  # the demo's keyless library items were quarantined, not lost

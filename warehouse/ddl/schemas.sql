@@ -84,3 +84,30 @@ create or replace macro staging.tr(sys, ent, fld, val) as coalesce(
 -- code_name(table, code): the national name of a code, or the code itself when it is not in the table.
 create or replace macro core.code_name(tbl, c) as coalesce(
     (select n.name from core.national_code n where n.code_table = tbl and n.code = c), c);
+
+-- Every evaluation of a catalogue rule (expectations/catalogue.yaml), kept with its history.
+create table if not exists audit.rule_result (
+    run_id varchar not null,
+    academic_year varchar not null,
+    rule_id varchar not null,
+    asset varchar not null,           -- the asset the rule guards, e.g. platform.student
+    severity varchar not null,        -- error | warning
+    passed boolean not null,
+    failing bigint not null,          -- rows that break the rule
+    checked bigint not null,          -- rows the rule looked at (the guarded table's rows of the year)
+    tolerance varchar not null,
+    checked_at timestamptz not null
+);
+
+-- The full list of failing rows of every evaluation, traced to the source row where there is one.
+create table if not exists audit.rule_failure (
+    run_id varchar not null,
+    academic_year varchar not null,
+    rule_id varchar not null,
+    source_system varchar,
+    source_table varchar,
+    source_key varchar,
+    column_name varchar,
+    value varchar,
+    raw_id varchar
+);

@@ -1,0 +1,262 @@
+"""The rule catalogue (expectations/catalogue.yaml) and its SQL rules: load, evaluate, record.
+
+A rule's SQL (expectations/sql/<name>.sql) returns one row per failure: ``_raw_id`` (the source row
+version behind it, or null), ``column_name`` and ``value``. Evaluating a rule counts the failures,
+compares them with the tolerance, and traces each failure to its source row (system, table, key)
+through the raw tables. Every evaluation and its full list of failures are kept in
+``audit.rule_result`` / ``audit.rule_failure``, with the run, the academic year and the time.
+
+Pure Python and SQL: Dagster wraps this in asset checks (expectations/checks.py).
+Run ``python -m expectations.rules`` to print docs/rules.md.
+"""
+
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from warehouse.db import ident, params_used
+from warehouse.templates import parse_year
+
+CATALOGUE = Path(__file__).parent / "catalogue.yaml"
+SQL_DIR = Path(__file__).parent / "sql"
+DIMENSIONS = ("完整性", "规范性", "唯一性", "一致性", "连续性", "即时性")
+SEVERITIES = ("error", "warning")
+_ID = re.compile(r"^R-[A-Z]{2}-\d{3}$")
+_KEYS = {"id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "message", "hint"}
+
+
+class CatalogueError(ValueError):
+    """The catalogue is invalid; the message names the rule and the key."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    asset: str  # platform.<table>
+    dimension: str
+    severity: str
+    tolerance: str  # "0" rows, or "1%"
+    owner: str
+    sql: str
+    message: str
+    hint: str
+    years: str = ""
+    until: str = ""
+
+    @property
+    def check_name(self) -> str:
+        """The Dagster check name (letters, digits and _): R-XS-001 -> R_XS_001."""
+        return self.id.replace("-", "_")
+
+    @property
+    def table(self) -> str:
+        return self.asset.split(".", 1)[1]
+
+    def sql_text(self) -> str:
+        return (SQL_DIR / f"{self.sql}.sql").read_text(encoding="utf-8")
+
+    def applies(self, academic_year: str) -> bool:
+        year = parse_year(academic_year)
+        return (not self.years or parse_year(self.years) <= year) and (not self.until or year <= parse_year(self.until))
+
+    def allowed(self, checked: int) -> int:
+        if self.tolerance.endswith("%"):
+            return math.floor(float(self.tolerance[:-1]) / 100 * checked)
+        return int(self.tolerance)
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    academic_year: str
+    failing: int
+    checked: int
+    failures: list[dict] = field(default_factory=list)  # source_system, source_table, source_key, column, value
+
+    @property
+    def passed(self) -> bool:
+        return self.failing <= self.rule.allowed(self.checked)
+
+
+def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    rules, seen = [], set()
+    for i, r in enumerate(raw.get("rules") or []):
+        where = f"{path}: rules[{i}] ({r.get('id', '?')})"
+        unknown = set(r) - _KEYS
+        missing = {"id", "asset", "dimension", "severity", "tolerance", "owner", "sql", "message", "hint"} - set(r)
+        if unknown or missing:
+            raise CatalogueError(f"{where}: unknown key(s) {sorted(unknown)}, missing key(s) {sorted(missing)}")
+        if not _ID.match(r["id"]) or r["id"] in seen:
+            raise CatalogueError(f"{where}: id must be R-<two letters>-<three digits> and unique")
+        seen.add(r["id"])
+        layer, _, table = str(r["asset"]).partition(".")
+        if layer != "platform" or not table:
+            raise CatalogueError(f"{where}: asset must be a platform table, e.g. platform.student")
+        ident(table)
+        if r["dimension"] not in DIMENSIONS:
+            raise CatalogueError(f"{where}: dimension {r['dimension']!r} is not one of {', '.join(DIMENSIONS)}")
+        if r["severity"] not in SEVERITIES:
+            raise CatalogueError(f"{where}: severity must be error or warning")
+        tolerance = str(r["tolerance"])
+        if not re.fullmatch(r"\d+|\d+(\.\d+)?%", tolerance):
+            raise CatalogueError(f"{where}: tolerance is a row count (0) or a share (1%)")
+        if not (SQL_DIR / f"{ident(r['sql'])}.sql").exists():
+            raise CatalogueError(f"{where}: sql {r['sql']!r}: expected {SQL_DIR / (r['sql'] + '.sql')}")
+        for key in ("years", "until"):
+            if r.get(key):
+                parse_year(str(r[key]))
+        rules.append(
+            Rule(
+                id=r["id"],
+                asset=r["asset"],
+                dimension=r["dimension"],
+                severity=r["severity"],
+                tolerance=tolerance,
+                owner=r["owner"],
+                sql=r["sql"],
+                message=r["message"],
+                hint=r["hint"],
+                years=str(r.get("years") or ""),
+                until=str(r.get("until") or ""),
+            )
+        )
+    return rules
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, academic_year: str, params: dict) -> RuleResult:
+    sql = rule.sql_text()
+    rows = con.execute(f"select _raw_id, column_name, value from ({sql})", params_used(sql, params)).fetchall()
+    checked = con.execute(
+        f"select count(*) from platform.{ident(rule.table)} where academic_year = ?", [academic_year]
+    ).fetchall()[0][0]
+    sources = _sources(con, [r[0] for r in rows if r[0] is not None])
+    failures = [
+        dict(zip(("source_system", "source_table", "source_key"), sources.get(raw_id, (None, None, None))))
+        | {"column_name": column, "value": None if value is None else str(value), "raw_id": raw_id}
+        for raw_id, column, value in rows
+    ]
+    return RuleResult(rule, academic_year, len(rows), checked, failures)
+
+
+def _sources(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, tuple]:
+    """raw id -> (system, source table, source key), looked up in every raw table (only when rules fail)."""
+    if not raw_ids:
+        return {}
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
+        ).fetchall()
+    ]
+    files = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'raw' and column_name = '_source_file'"
+        ).fetchall()
+    }
+    out = {}
+    for t in tables:
+        table = "_source_file" if t in files else "_source_table"  # a file drop: the very file, not the glob
+        for raw_id, system, source, key in con.execute(
+            f"select _raw_id, _source_system, {table}, _source_key from raw.{ident(t)} "
+            "where _raw_id in (select unnest(?::varchar[]))",
+            [raw_ids],
+        ).fetchall():
+            out[raw_id] = (system, source, key)
+    return out
+
+
+def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult]) -> None:
+    """Keep the evaluations and every failure, with the run and the time (history across years)."""
+    now = datetime.now(timezone.utc)
+    con.executemany(
+        "insert into audit.rule_result values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, r.academic_year, r.rule.id, r.rule.asset, r.rule.severity, r.passed, r.failing, r.checked,
+             r.rule.tolerance, now]
+            for r in results
+        ],
+    )  # fmt: skip
+    rows = [
+        [run_id, r.academic_year, r.rule.id, f["source_system"], f["source_table"], f["source_key"],
+         f["column_name"], f["value"], f["raw_id"]]
+        for r in results
+        for f in r.failures
+    ]  # fmt: skip
+    if rows:
+        con.executemany("insert into audit.rule_failure values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def latest_results(con: duckdb.DuckDBPyConnection, academic_year: str) -> dict[str, tuple[str, dict]]:
+    """rule id -> (run id, the rule's latest recorded result for the academic year)."""
+    rows = con.execute(
+        """select rule_id, run_id, passed, failing, checked, checked_at from audit.rule_result
+           where academic_year = ? qualify row_number() over (partition by rule_id order by checked_at desc) = 1""",
+        [academic_year],
+    ).fetchall()
+    return {r[0]: (r[1], dict(passed=r[2], failing=r[3], checked=r[4], checked_at=r[5])) for r in rows}
+
+
+def failures_report(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, dept: str | None = None
+) -> list[dict]:
+    """The failing rules of the year's latest evaluation (of one department, or all), each with its
+    failing source rows grouped by system, table and column: one root cause reads as one group."""
+    latest = latest_results(con, academic_year)
+    out = []
+    for rule in rules:
+        if (dept and rule.owner != dept) or rule.id not in latest or latest[rule.id][1]["passed"]:
+            continue
+        run_id, result = latest[rule.id]
+        rows = con.execute(
+            """select source_system, source_table, column_name, source_key, value from audit.rule_failure
+               where run_id = ? and academic_year = ? and rule_id = ? order by all""",
+            [run_id, academic_year, rule.id],
+        ).fetchall()
+        groups: dict[tuple, list] = {}
+        for system, table, column, key, value in rows:
+            groups.setdefault((system, table, column), []).append((key, value))
+        out.append(
+            dict(
+                rule=rule,
+                run_id=run_id,
+                failing=result["failing"],
+                checked=result["checked"],
+                checked_at=result["checked_at"],
+                groups=[dict(system=s, table=t, column=c, rows=r) for (s, t, c), r in groups.items()],
+            )
+        )
+    return out
+
+
+def docs_markdown(rules: list[Rule]) -> str:
+    lines = [
+        "# Rules",
+        "",
+        "Generated from `expectations/catalogue.yaml` by `python -m expectations.rules`; do not edit by hand.",
+        "Each rule is an asset check on the table it guards. A failing `error` rule fails its check with severity",
+        "ERROR, a `warning` rule with WARN (it needs an explanation). Tolerance: failing rows allowed (a count, or a",
+        "share of the table's rows). `statedata failures --dept <部门>` lists what each department must fix.",
+        "",
+        "| id | table | dimension | severity | tolerance | owner | years | message | how to fix |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rules:
+        years = f"{r.years or '…'} – {r.until or ''}".strip()
+        lines.append(
+            f"| {r.id} | `{r.asset}` | {r.dimension} | {r.severity} | {r.tolerance} | {r.owner} | {years} "
+            f"| {r.message} | {r.hint} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(docs_markdown(load_catalogue()))
