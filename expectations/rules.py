@@ -205,6 +205,19 @@ def latest_results(con: duckdb.DuckDBPyConnection, academic_year: str) -> dict[s
     return {r[0]: (r[1], dict(passed=r[2], failing=r[3], checked=r[4], checked_at=r[5])) for r in rows}
 
 
+def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, int]]:
+    """The error rules whose latest evaluation for the year failed, with their failing row counts.
+    A year whose rules have never been evaluated is refused too: nothing says its data are sound."""
+    latest = latest_results(con, academic_year)
+    if not latest:
+        raise ValueError(f"no rule has been evaluated for {academic_year}: run `statedata run --year {academic_year}`")
+    return [
+        (r, latest[r.id][1]["failing"])
+        for r in rules
+        if r.severity == "error" and r.id in latest and not latest[r.id][1]["passed"]
+    ]
+
+
 def failures_report(
     con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, dept: str | None = None
 ) -> list[dict]:
@@ -243,8 +256,9 @@ def docs_markdown(rules: list[Rule]) -> str:
         "",
         "Generated from `expectations/catalogue.yaml` by `python -m expectations.rules`; do not edit by hand.",
         "Each rule is an asset check on the table it guards. A failing `error` rule fails its check with severity",
-        "ERROR, a `warning` rule with WARN (it needs an explanation). Tolerance: failing rows allowed (a count, or a",
-        "share of the table's rows). `statedata failures --dept <部门>` lists what each department must fix.",
+        "ERROR and blocks `statedata package` for the year (`--draft` builds a marked draft); a `warning` rule",
+        "fails with WARN and needs an explanation. Tolerance: failing rows allowed (a count, or a share of the",
+        "table's rows). `statedata failures --dept <部门>` lists what each department must fix.",
         "",
         "| id | table | dimension | severity | tolerance | owner | years | message | how to fix |",
         "|---|---|---|---|---|---|---|---|---|",

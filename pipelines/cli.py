@@ -396,9 +396,18 @@ def _previous_year(year: str) -> str:
 @click.option(
     "--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/packages]."
 )
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Build it even while error rules fail, as <code>_<year>_draft, marked as a draft (for reviewers).",
+)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def package(academic_year, out, home):
-    """Write the submission package: every national table, the review list and a manifest, plus a zip."""
+def package(academic_year, out, draft, home):
+    """Write the submission package: every national table, the review list and a manifest, plus a zip.
+
+    It is refused while an error rule of the catalogue fails for the year (see `statedata failures`);
+    --draft builds a marked draft beside the last good package instead."""
+    from expectations.rules import blocking_rules, load_catalogue
     from warehouse import db
     from warehouse.package import PackageError, build_package
     from warehouse.templates import pack_for_year
@@ -411,10 +420,26 @@ def package(academic_year, out, home):
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
             db.init(con)
-            result = build_package(con, pack, year, Path(out) if out else settings.out_dir / "packages")
+            blocking = blocking_rules(con, load_catalogue(), year)
+            if blocking and not draft:
+                lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {n} rows" for r, n in blocking)
+                raise PackageError(
+                    f"the {year} package is refused: {len(blocking)} error rule(s) fail\n{lines}\n"
+                    "Fix them at the source (statedata failures --dept <部门>) and run again; the last good "
+                    "package is unchanged. --draft builds a marked draft for reviewers."
+                )
+            result = build_package(
+                con,
+                pack,
+                year,
+                Path(out) if out else settings.out_dir / "packages",
+                blocking=[r.id for r, _ in blocking] if draft else None,
+            )
     except (ValueError, TemplateError, Busy, WarehouseError, PackageError) as e:
         _fail(str(e))
     m = result.manifest
+    if m.get("draft"):
+        click.secho(f"DRAFT: error rules fail ({', '.join(m['blocking_rules'])}); not for submission.", fg="yellow")
     click.echo(f"Submission package for {m['school_name']} ({m['school_code']}), {year}:")
     for f in m["files"]:
         click.echo(f"  {f['rows']:>8,}  {f['file']}")

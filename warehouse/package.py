@@ -71,7 +71,15 @@ def snapshot_id(con: duckdb.DuckDBPyConnection) -> str:
     return f"b{max(b for _, b, _ in rows)}-{digest}"
 
 
-def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, out_dir: Path) -> Package:
+def build_package(
+    con: duckdb.DuckDBPyConnection,
+    pack: TemplatePack,
+    academic_year: str,
+    out_dir: Path,
+    blocking: list[str] | None = None,
+) -> Package:
+    """``blocking``: the failing error rules a draft is built despite; the draft is named ``…_draft``
+    and its manifest says so, so that it never replaces or passes for the last good package."""
     school = con.execute(
         "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
     ).fetchall()
@@ -81,7 +89,7 @@ def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_y
             f"run `statedata run --year {academic_year}` first"
         )
     code, name = school[0]
-    stem = f"{code}_{academic_year}"
+    stem = f"{code}_{academic_year}" + ("_draft" if blocking else "")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".{stem}.tmp-{os.getpid()}"
@@ -116,7 +124,7 @@ def build_package(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_y
                 sha256=sha256(tmp / REVIEW_FILE),
             )
         )
-        manifest = dict(
+        manifest = ({"draft": True, "blocking_rules": blocking} if blocking else {}) | dict(
             school_code=code,
             school_name=name,
             academic_year=academic_year,

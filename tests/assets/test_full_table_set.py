@@ -54,7 +54,7 @@ def built(tmp_path_factory):
     home = tmp_path_factory.mktemp("full")
     generate(GeneratorConfig(out_dir=home / "demo", scale="small", year=YEAR))
     cli(home, "run", "--year", PACKAGED, "--quiet")
-    cli(home, "package", "--year", PACKAGED)
+    cli(home, "package", "--year", PACKAGED, "--draft")  # the demo's injected defects fail error rules
     return home
 
 
@@ -68,8 +68,8 @@ def as_csv(rows: list[list]) -> str:
     return buf.getvalue()
 
 
-def package_folder(home: Path) -> Path:
-    return home / "out" / "packages" / f"4141099999_{PACKAGED}"
+def package_folder(home: Path, draft: bool = True) -> Path:
+    return home / "out" / "packages" / f"4141099999_{PACKAGED}{'_draft' if draft else ''}"
 
 
 def test_every_table_of_the_pack_is_in_the_package_and_not_empty(built):
@@ -107,7 +107,7 @@ def test_package_rebuilt_from_the_same_snapshot_is_byte_identical(built, tmp_pat
     folder = package_folder(built)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     zip_before = folder.with_suffix(".zip").read_bytes()
-    cli(built, "package", "--year", PACKAGED, "--out", str(tmp_path))
+    cli(built, "package", "--year", PACKAGED, "--out", str(tmp_path), "--draft")
     assert {p.name: p.read_bytes() for p in (tmp_path / folder.name).iterdir()} == before
     assert (tmp_path / f"{folder.name}.zip").read_bytes() == zip_before
     with zipfile.ZipFile(folder.with_suffix(".zip")) as z:
@@ -119,8 +119,16 @@ def test_package_rebuilt_from_the_same_snapshot_is_byte_identical(built, tmp_pat
 
 def test_package_refuses_a_year_the_warehouse_does_not_hold(built):
     res = CliRunner().invoke(main, ["package", "--year", "2022-2023"], env=ENV | {"STATEDATA_HOME": str(built)})
-    assert res.exit_code == 1
-    assert "no national tables for 2022-2023" in res.output and "statedata run --year 2022-2023" in res.output
+    assert res.exit_code == 1 and "statedata run --year 2022-2023" in res.output
+
+
+def test_package_is_refused_while_error_rules_fail_and_a_draft_says_so(built):
+    res = CliRunner().invoke(main, ["package", "--year", PACKAGED], env=ENV | {"STATEDATA_HOME": str(built)})
+    assert res.exit_code == 1 and f"the {PACKAGED} package is refused" in res.output
+    assert "R-KC-001 (教务处)" in res.output and "statedata failures" in res.output
+    assert not package_folder(built, draft=False).exists()  # nothing written in place of a good package
+    manifest = json.loads((package_folder(built) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["draft"] is True and "R-KC-001" in manifest["blocking_rules"]
 
 
 def test_a_renumbered_pack_needs_no_code_change(built, tmp_path):
@@ -295,7 +303,7 @@ def test_failures_by_department_list_rules_hints_and_rows(built):
     assert res.exit_code == 2 and "no rule is owned by '后勤处'" in res.output
 
 
-def test_no_error_rule_fires_on_a_clean_demo(tmp_path):
+def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
     generate(GeneratorConfig(out_dir=tmp_path / "demo", scale="small", year=YEAR, clean=True))
     out = cli(tmp_path, "run", "--year", PACKAGED, "--json")
     summary = json.loads(out[out.index("{") :])
@@ -304,3 +312,6 @@ def test_no_error_rule_fires_on_a_clean_demo(tmp_path):
         results = con.execute("select count(*), count(*) filter (where not passed and severity = 'error') "
                               "from audit.rule_result").fetchall()  # fmt: skip
     assert results == [(len(load_catalogue()), 0)]
+    cli(tmp_path, "package", "--year", PACKAGED)  # clean data: the real package
+    manifest = json.loads((package_folder(tmp_path, draft=False) / "manifest.json").read_text(encoding="utf-8"))
+    assert "draft" not in manifest and len(manifest["files"]) == len(pack_for_year(PACKAGED).tables) + 1
