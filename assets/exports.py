@@ -6,18 +6,15 @@ from assets.common import WAREHOUSE_POOL, key
 from pipelines.resources import StatedataResource
 from pipelines.settings import backup_keep
 from warehouse.backup import backup, backups
-from warehouse.export import export_year
+from warehouse.export import export_year, school_of
 from warehouse.templates import TemplatePack, pack_for_year
 
 EXPORT_KEY = key("exports", "base_tables")
 
 
 def export_folder_name(con, academic_year: str) -> str:
-    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the next con.sql()
-    rows = con.execute(
-        "select school_code from platform.school_basic where academic_year = ?", [academic_year]
-    ).fetchall()
-    return f"{rows[0][0] if rows else 'school'}_{academic_year}"
+    school = school_of(con, academic_year)
+    return f"{school[0] if school else 'school'}_{academic_year}"
 
 
 def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

@@ -55,6 +55,8 @@ def core_assets() -> list[dg.AssetsDefinition]:
 
 
 def _core_asset(name: str) -> dg.AssetsDefinition:
+    reads_items = "$finance_items" in db.sql_text("core", name)  # decided once, not on every materialization
+
     @dg.asset(
         key=key("core", name),
         deps=[key(*r) for r in db.references("core", name)],
@@ -67,7 +69,7 @@ def _core_asset(name: str) -> dg.AssetsDefinition:
     )
     def _core(statedata: StatedataResource) -> dg.MaterializeResult:
         items = statedata.settings().finance_items
-        if "$finance_items" in db.sql_text("core", name) and not items.exists():
+        if reads_items and not items.exists():
             raise dg.Failure(
                 f"core.{name} maps accounting subjects with {items}, which does not exist: copy "
                 "connectors/mappings/finance_items.csv next to your mapping files and adapt it",

@@ -206,6 +206,11 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     )
 
 
+def pii_fields(specs: dict[str, SourceSpec]) -> dict[str, str]:
+    """Field name -> kind of personal data (name, id_card, phone), for masking evidence and reports."""
+    return {f.name: f.pii for s in specs.values() for e in s.entities.values() for f in e.fields.values() if f.pii}
+
+
 def load_mapping(path: str | Path) -> SourceSpec:
     path = Path(path)
     try:

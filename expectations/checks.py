@@ -85,6 +85,13 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
     return _check
 
 
+def _check_year(context: dg.AssetCheckExecutionContext) -> str:
+    """The run's academic year (its partition), or the current one for an unpartitioned run."""
+    from pipelines.settings import current_academic_year
+
+    return context.partition_key if context.has_partition_key else current_academic_year()
+
+
 def key_unique_checks(packs: list[TemplatePack]) -> dg.AssetChecksDefinition:
     """One check per national table: one row per key per academic year. All of them run in one step
     (a step costs about 0.2 s of Dagster overhead; 40 tiny queries do not need 40 steps)."""
@@ -107,11 +114,7 @@ def key_unique_checks(packs: list[TemplatePack]) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=specs, name="platform_key_unique", can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
-        year = context.partition_key if context.has_partition_key else None
-        if year is None:
-            from pipelines.settings import current_academic_year
-
-            year = current_academic_year()
+        year = _check_year(context)
         pack_for_year(year)  # fails clearly when no template applies
         with statedata.warehouse() as con:
             for check_key in context.selected_asset_check_keys:
@@ -155,9 +158,9 @@ def rule_checks(rules: list[Rule], pii: dict[str, str]) -> dg.AssetChecksDefinit
 
     @dg.multi_asset_check(specs=specs, name="platform_rules", can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
-        from pipelines.settings import current_academic_year, template_overrides
+        from pipelines.settings import template_overrides
 
-        year = context.partition_key if context.has_partition_key else current_academic_year()
+        year = _check_year(context)
         params = year_params(year, pack_for_year(year), template_overrides())
         results = []
         with statedata.warehouse() as con:

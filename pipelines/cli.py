@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import click
+import duckdb
 
-from connectors.mapping import MappingError, load_mappings
+from connectors.mapping import MappingError, load_mappings, pii_fields
 from pipelines.runlock import Busy, run_lock
 from pipelines.settings import backup_keep, current_academic_year, get_settings, uses_demo_sources
 from warehouse import db
@@ -469,13 +470,7 @@ def failures(dept, academic_year, reveal, limit, as_json, home):
     owners = sorted({r.owner for r in rules})
     if dept and dept not in owners:
         _fail(f"no rule is owned by {dept!r}; departments: {', '.join(owners)}", 2)
-    pii = {
-        f.name: f.pii
-        for s in load_mappings(settings.mappings_dir).values()
-        for e in s.entities.values()
-        for f in e.fields.values()
-        if f.pii
-    }
+    pii = pii_fields(load_mappings(settings.mappings_dir))
     try:
         with db.connect(settings.warehouse, read_only=True) as con:
             latest = con.execute("select academic_year from audit.rule_result order by checked_at desc limit 1")
@@ -571,7 +566,7 @@ def _school_name(settings) -> str:
         with db.connect(settings.warehouse, read_only=True) as con:
             rows = con.execute("select school_name from core.school").fetchall()
         return rows[0][0] if rows else ""
-    except Exception:  # no warehouse yet: a form without the name in its title is still correct
+    except (WarehouseError, duckdb.Error):  # no warehouse or no school yet: the form is correct without it
         return ""
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 from assets.exports import backup_asset, exports_asset
 from assets.raw import source_assets
 from assets.transform import core_assets, platform_assets
-from connectors.mapping import load_mappings
+from connectors.mapping import load_mappings, pii_fields
 from expectations.checks import key_unique_checks, load_accounting_checks, rule_checks
 from expectations.rules import load_catalogue
 from pipelines.progress import progress_logger
@@ -44,11 +44,6 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
         start = int(year[:4])
         years.insert(0, f"{start - 1}-{start}")
     return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
-
-
-def pii_fields(specs) -> dict[str, str]:
-    """Field name -> kind of personal data (name, id_card, phone), for masking check evidence."""
-    return {f.name: f.pii for s in specs.values() for e in s.entities.values() for f in e.fields.values() if f.pii}
 
 
 def build_definitions() -> dg.Definitions:

@@ -21,7 +21,7 @@ import duckdb
 
 from warehouse.codes import CODES_DIR, code_table_names
 from warehouse.db import qualified
-from warehouse.export import sha256, write_table
+from warehouse.export import school_of, sha256, write_table
 from warehouse.review_list import FILE_NAME as REVIEW_FILE
 from warehouse.review_list import write_review_list
 from warehouse.templates import TemplatePack
@@ -80,15 +80,13 @@ def build_package(
 ) -> Package:
     """``blocking``: the failing error rules a draft is built despite; the draft is named ``…_draft``
     and its manifest says so, so that it never replaces or passes for the last good package."""
-    school = con.execute(
-        "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
-    ).fetchall()
+    school = school_of(con, academic_year)
     if not school:
         raise PackageError(
             f"the warehouse holds no national tables for {academic_year}: "
             f"run `statedata run --year {academic_year}` first"
         )
-    code, name = school[0]
+    code, name = school
     stem = f"{code}_{academic_year}" + ("_draft" if blocking else "")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from warehouse.export import FIXED_TIME
+from warehouse.export import FIXED_TIME, school_of
 
 FILE_NAME = "核心数据复核清单.xlsx"
 HEADERS = [
@@ -32,10 +32,7 @@ def _threshold(compare: str, value) -> str:
 
 
 def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: Path) -> int:
-    school = con.execute(
-        "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
-    ).fetchall()
-    code, name = school[0] if school else ("", "")
+    code, name = school_of(con, academic_year) or ("", "")
     rows = con.execute(
         """select seq, indicator_group, name, formula, inputs, value, unit, compare, pass_threshold, pass_result,
                   limit_threshold, limit_result, threshold_source, school_type, document
