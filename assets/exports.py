@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
+from expectations.rules import blocking_rules, load_catalogue
 from pipelines.resources import StatedataResource
 from pipelines.settings import backup_keep
 from warehouse.backup import backup, backups
@@ -22,6 +23,7 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
 
     @dg.asset(
         key=EXPORT_KEY,
+        # the rules' step runs first (its submission_ready check is blocking), so the year's verdict is known
         deps=[key("platform", t) for t in platform] + [key("platform", "core_indicator")],
         group_name="exports",
         owners=["team:质量管理办公室"],
@@ -29,14 +31,20 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         pool=WAREHOUSE_POOL,
         partitions_def=partitions,
         description="The national tables as .xlsx files with the platform's Chinese headers, and the "
-        "核心数据复核清单, one folder per school and academic year, replaced only when every file is written.",
+        "核心数据复核清单, one folder per school and academic year, replaced only when every file is written. "
+        "While an error rule fails they are written as a draft, to <school>_<year>_draft, each workbook "
+        "marked 草稿; the last good folder stays as it was.",
     )
     def base_tables(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         year = context.partition_key
         pack = pack_for_year(year)
         with statedata.warehouse() as con:
-            folder = statedata.settings().out_dir / export_folder_name(con, year)
-            files = export_year(con, pack, year, folder)
+            try:
+                blocking = [f"{r.id} {r.message}（{n} 行）" for r, n in blocking_rules(con, load_catalogue(), year)]
+            except ValueError:  # the rules were not part of this run and never evaluated for the year
+                blocking = ["尚未对本学年执行校验规则"]
+            folder = statedata.settings().out_dir / (export_folder_name(con, year) + ("_draft" if blocking else ""))
+            files = export_year(con, pack, year, folder, blocking or None)
             con.executemany(
                 "insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
                 [[context.run.run_id, year, f.table_id, str(f.path), f.rows, f.sha256] for f in files],
@@ -48,6 +56,8 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
                 "template pack": f"{pack.pack} {pack.version}",
                 "files": dg.MetadataValue.md("| 表号 | 表名 | 行数 |\n|---|---|---|\n" + table),
                 "dagster/row_count": sum(f.rows for f in files),
+                "draft": bool(blocking),
+                "blocking_rules": dg.MetadataValue.json(blocking),
             }
         )
 

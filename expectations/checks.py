@@ -15,12 +15,12 @@ this module.
 import dagster as dg
 
 from assets.common import key
-from connectors.mapping import SourceSpec
+from connectors.mapping import SourceSpec, pii_fields
 from expectations.masking import mask
-from expectations.rules import Rule, RuleResult, evaluate, record
+from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, rule_params
 from pipelines.resources import StatedataResource
 from warehouse.db import qualified, quote
-from warehouse.templates import TemplatePack, pack_for_year, year_params
+from warehouse.templates import TemplatePack, pack_for_year
 
 EXAMPLES = 10
 
@@ -147,49 +147,89 @@ def _key_unique(con, check_key: dg.AssetCheckKey, t, year: str) -> dg.AssetCheck
     )
 
 
-def rule_checks(rules: list[Rule], pii: dict[str, str]) -> dg.AssetChecksDefinition:
-    """The catalogue's rules, one asset check each on the table it guards, evaluated in one step.
-    Every evaluation and its full list of failures go to audit.rule_result / audit.rule_failure."""
+READY_CHECK = "submission_ready"
+
+
+def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec]) -> dg.AssetChecksDefinition:
+    """The catalogue's rules, one asset check each on the table it guards (a staging table or a national
+    table), all evaluated in one step: SQL rules one by one, GX suites one per staging table. Every
+    evaluation and its full list of failures go to audit.rule_result / audit.rule_failure.
+
+    One more check, ``submission_ready`` on platform.core_indicator, sums up the error rules. It is
+    blocking, so the exports wait for this step and can mark a year whose error rules fail as a draft; it
+    fails with WARN severity only, so the draft tables are still written for the reviewers."""
+    entities = {s.table_name(e.name): e for s in specs.values() for e in s.entities.values()}
+    pii = pii_fields(specs)
     by_key = {dg.AssetCheckKey(key(*r.asset.split(".")), r.check_name): r for r in rules}
-    specs = [
-        dg.AssetCheckSpec(k.name, asset=k.asset_key, description=f"{r.id} [{r.dimension}·{r.severity}] {r.message}")
+    ready = dg.AssetCheckKey(key("platform", "core_indicator"), READY_CHECK)
+    specs_ = [
+        dg.AssetCheckSpec(
+            k.name, asset=k.asset_key, description=f"{r.id} [{r.dimension}·{r.severity}·{r.kind}] {r.message}"
+        )
         for k, r in by_key.items()
+    ] + [
+        dg.AssetCheckSpec(
+            READY_CHECK,
+            asset=ready.asset_key,
+            blocking=True,
+            description="No error-severity rule fails for the academic year: the submission package may be built.",
+        )
     ]
 
-    @dg.multi_asset_check(specs=specs, name="platform_rules", can_subset=True)
+    @dg.multi_asset_check(specs=specs_, name="rules", can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
-        from pipelines.settings import template_overrides
+        from pipelines.settings import template_overrides, timeliness_settings
 
         year = _check_year(context)
-        params = year_params(year, pack_for_year(year), template_overrides())
-        results = []
+        pack = pack_for_year(year)
+        timeliness = timeliness_settings()
+        selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
         with statedata.warehouse() as con:
-            for check_key in context.selected_asset_check_keys:
-                rule = by_key[check_key]
-                if not rule.applies(year):
+            params = rule_params(
+                con,
+                year,
+                pack,
+                template_overrides(),
+                opens=(timeliness.opens_month, timeliness.opens_day),
+                max_source_age_hours=timeliness.max_source_age_hours,
+            )
+            applying = [r for r in selected if r.applies(year)]
+            for rule in selected:
+                if rule not in applying:
                     yield dg.AssetCheckResult(
-                        asset_key=check_key.asset_key,
+                        asset_key=key(*rule.asset.split(".")),
                         check_name=rule.check_name,
                         passed=True,
                         metadata={"academic_year": year, "applies": f"not in {year}"},
                     )
-                    continue
-                result = evaluate(con, rule, year, params)
-                results.append(result)
-                yield _rule_result(check_key, result, pii)
+            results = evaluate_all(con, applying, year, params, entities)
             record(con, context.run.run_id, results)
+            for result in results:
+                yield _rule_result(key(*result.rule.asset.split(".")), result, pii)
+            if ready in context.selected_asset_check_keys:
+                blocking = blocking_rules(con, rules, year)
+                yield dg.AssetCheckResult(
+                    asset_key=ready.asset_key,
+                    check_name=READY_CHECK,
+                    passed=not blocking,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "academic_year": year,
+                        "blocking_rules": dg.MetadataValue.json([f"{r.id} {r.message} ({n})" for r, n in blocking]),
+                    },
+                )
 
     return _check
 
 
-def _rule_result(check_key: dg.AssetCheckKey, r: RuleResult, pii: dict[str, str]) -> dg.AssetCheckResult:
+def _rule_result(asset_key: dg.AssetKey, r: RuleResult, pii: dict[str, str]) -> dg.AssetCheckResult:
     examples = [
         f"{f['source_system'] or '-'}.{f['source_table'] or '-'} {f['source_key'] or '-'} "
         f"{f['column_name']}={mask(f['value'], pii.get(f['column_name']))}"
         for f in r.failures[:EXAMPLES]
     ]
     return dg.AssetCheckResult(
-        asset_key=check_key.asset_key,
+        asset_key=asset_key,
         check_name=r.rule.check_name,
         passed=r.passed,
         severity=dg.AssetCheckSeverity.ERROR if r.rule.severity == "error" else dg.AssetCheckSeverity.WARN,
@@ -200,6 +240,7 @@ def _rule_result(check_key: dg.AssetCheckKey, r: RuleResult, pii: dict[str, str]
             "checked": r.checked,
             "tolerance": r.rule.tolerance,
             "dimension": r.rule.dimension,
+            "evaluated_by": r.rule.kind,
             "owner": r.rule.owner,
             "message": r.rule.message,
             "hint": r.rule.hint,

@@ -14,21 +14,23 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import yaml
 
-from warehouse.db import ident, params_used
-from warehouse.templates import parse_year
+from expectations.suites import SuiteError, parse, run_suite
+from warehouse.db import ident, params_used, qualified, quote
+from warehouse.templates import TemplatePack, parse_year, year_params
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
 SQL_DIR = Path(__file__).parent / "sql"
 DIMENSIONS = ("完整性", "规范性", "唯一性", "一致性", "连续性", "即时性")
 SEVERITIES = ("error", "warning")
 _ID = re.compile(r"^R-[A-Z]{2}-\d{3}$")
-_KEYS = {"id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "message", "hint"}
+_KEYS = {"id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "expect", "message", "hint"}
+LAYERS = ("staging", "platform")
 
 
 class CatalogueError(ValueError):
@@ -38,14 +40,15 @@ class CatalogueError(ValueError):
 @dataclass(frozen=True)
 class Rule:
     id: str
-    asset: str  # platform.<table>
+    asset: str  # platform.<table> (per academic year) or staging.<system>__<entity> (every current row)
     dimension: str
     severity: str
     tolerance: str  # "0" rows, or "1%"
     owner: str
-    sql: str
     message: str
     hint: str
+    sql: str = ""  # expectations/sql/<sql>.sql, or
+    expect: list | None = field(default=None, compare=False, hash=False)  # a GX suite (expectations/suites.py)
     years: str = ""
     until: str = ""
 
@@ -55,8 +58,16 @@ class Rule:
         return self.id.replace("-", "_")
 
     @property
+    def layer(self) -> str:
+        return self.asset.split(".", 1)[0]
+
+    @property
     def table(self) -> str:
         return self.asset.split(".", 1)[1]
+
+    @property
+    def kind(self) -> str:
+        return "GX" if self.expect else "SQL"
 
     def sql_text(self) -> str:
         return (SQL_DIR / f"{self.sql}.sql").read_text(encoding="utf-8")
@@ -90,15 +101,19 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
     for i, r in enumerate(raw.get("rules") or []):
         where = f"{path}: rules[{i}] ({r.get('id', '?')})"
         unknown = set(r) - _KEYS
-        missing = {"id", "asset", "dimension", "severity", "tolerance", "owner", "sql", "message", "hint"} - set(r)
+        missing = {"id", "asset", "dimension", "severity", "tolerance", "owner", "message", "hint"} - set(r)
         if unknown or missing:
             raise CatalogueError(f"{where}: unknown key(s) {sorted(unknown)}, missing key(s) {sorted(missing)}")
+        if ("sql" in r) == ("expect" in r):
+            raise CatalogueError(f"{where}: a rule has either sql (a SQL file) or expect (a GX suite), not both")
         if not _ID.match(r["id"]) or r["id"] in seen:
             raise CatalogueError(f"{where}: id must be R-<two letters>-<three digits> and unique")
         seen.add(r["id"])
         layer, _, table = str(r["asset"]).partition(".")
-        if layer != "platform" or not table:
-            raise CatalogueError(f"{where}: asset must be a platform table, e.g. platform.student")
+        if layer not in LAYERS or not table:
+            raise CatalogueError(f"{where}: asset must be a platform or staging table, e.g. platform.student")
+        if "expect" in r and layer != "staging":
+            raise CatalogueError(f"{where}: GX suites (expect) guard staging tables, e.g. staging.academic__student")
         ident(table)
         if r["dimension"] not in DIMENSIONS:
             raise CatalogueError(f"{where}: dimension {r['dimension']!r} is not one of {', '.join(DIMENSIONS)}")
@@ -107,7 +122,12 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
         tolerance = str(r["tolerance"])
         if not re.fullmatch(r"\d+|\d+(\.\d+)?%", tolerance):
             raise CatalogueError(f"{where}: tolerance is a row count (0) or a share (1%)")
-        if not (SQL_DIR / f"{ident(r['sql'])}.sql").exists():
+        if "expect" in r:
+            try:
+                parse(r["id"], r["expect"])
+            except SuiteError as err:
+                raise CatalogueError(f"{where}: {err}") from None
+        elif not (SQL_DIR / f"{ident(r['sql'])}.sql").exists():
             raise CatalogueError(f"{where}: sql {r['sql']!r}: expected {SQL_DIR / (r['sql'] + '.sql')}")
         for key in ("years", "until"):
             if r.get(key):
@@ -120,7 +140,8 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
                 severity=r["severity"],
                 tolerance=tolerance,
                 owner=r["owner"],
-                sql=r["sql"],
+                sql=r.get("sql", ""),
+                expect=r.get("expect"),
                 message=r["message"],
                 hint=r["hint"],
                 years=str(r.get("years") or ""),
@@ -130,12 +151,100 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
     return rules
 
 
+def ready_by(opens: date, working_days: int = 5) -> tuple[date, bool]:
+    """The day ``working_days`` Chinese working days before ``opens`` (chinese-calendar knows the public
+    holidays and the weekend make-up days). The flag is False when the calendar does not cover the year
+    yet: plain weekdays are counted then."""
+    import chinese_calendar
+
+    day, left, exact = opens, working_days, True
+    while left:
+        day -= timedelta(days=1)
+        try:
+            work = chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            work, exact = day.weekday() < 5, False
+        left -= work
+    return day, exact
+
+
+def rule_params(
+    con: duckdb.DuckDBPyConnection,
+    academic_year: str,
+    pack: TemplatePack,
+    overrides: dict | None = None,
+    opens: tuple[int, int] = (9, 24),
+    max_source_age_hours: int = 48,
+    now: datetime | None = None,
+) -> dict:
+    """The parameters a rule's SQL may use: the platform's (year_params) and the previous year's
+    partition and stock date (continuity), the check time, the source age limit and the readiness date
+    with the national tables still empty (timeliness)."""
+    params = year_params(academic_year, pack, overrides)
+    start = parse_year(academic_year)
+    stock = params["stock_date"]
+    params |= {
+        "previous_year": f"{start - 1}-{start}",
+        "previous_stock_date": stock.replace(year=stock.year - 1, day=min(stock.day, 28) if stock.month == 2 else stock.day),
+        "checked_at": now or datetime.now(timezone.utc),
+        "max_source_age_hours": max_source_age_hours,
+        "ready_by": ready_by(date(start + 1, *opens))[0],
+        "empty_tables": empty_tables(con, pack, academic_year),
+    }
+    return params
+
+
+def empty_tables(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str) -> list[str]:
+    """The national tables of the pack with no row for the year ('A3-2 图书馆情况', …)."""
+    out = []
+    for t in pack.tables:
+        filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
+        try:
+            n = con.execute(
+                f"select count(*) from {qualified('platform', t.source_table)} where academic_year = ?{filters}",
+                [academic_year, *[v for _, v in t.where]],
+            ).fetchall()[0][0]
+        except duckdb.CatalogException:  # never built
+            n = 0
+        if not n:
+            out.append(f"{t.number} {t.name}")
+    return out
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, academic_year: str, params: dict) -> RuleResult:
+    """Evaluate one SQL rule (GX rules are evaluated a table at a time: evaluate_all)."""
     sql = rule.sql_text()
     rows = con.execute(f"select _raw_id, column_name, value from ({sql})", params_used(sql, params)).fetchall()
-    checked = con.execute(
-        f"select count(*) from platform.{ident(rule.table)} where academic_year = ?", [academic_year]
-    ).fetchall()[0][0]
+    if rule.layer == "platform":
+        checked = con.execute(
+            f"select count(*) from platform.{ident(rule.table)} where academic_year = ?", [academic_year]
+        ).fetchall()[0][0]
+    else:
+        checked = con.execute(f"select count(*) from staging.{ident(rule.table)}").fetchall()[0][0]
+    return _result(con, rule, academic_year, checked, rows)
+
+
+def evaluate_all(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, params: dict, entities: dict
+) -> list[RuleResult]:
+    """Evaluate rules: SQL rules one by one, GX rules as one suite per staging table.
+    ``entities`` maps a staging table name (<system>__<entity>) to its mapping EntitySpec."""
+    results = {r.id: evaluate(con, r, academic_year, params) for r in rules if r.sql}
+    by_table: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.expect:
+            by_table.setdefault(r.table, []).append(r)
+    for table, table_rules in by_table.items():
+        if table not in entities:
+            raise CatalogueError(f"{table_rules[0].id}: no mapping defines staging.{table}")
+        outcome = run_suite(con, table, entities[table], table_rules, params)
+        for r in table_rules:
+            checked, rows = outcome[r.id]
+            results[r.id] = _result(con, r, academic_year, checked, rows)
+    return [results[r.id] for r in rules]
+
+
+def _result(con, rule: Rule, academic_year: str, checked: int, rows: list[tuple]) -> RuleResult:
     sources = _sources(con, [r[0] for r in rows if r[0] is not None])
     failures = [
         dict(zip(("source_system", "source_table", "source_key"), sources.get(raw_id, (None, None, None))))

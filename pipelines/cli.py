@@ -528,6 +528,58 @@ def failures(dept, academic_year, reveal, limit, as_json, home):
 
 
 @main.command()
+@click.option("--demo", "demo_dir", type=click.Path(file_okay=False), default=None,
+              help="Demo campus folder with manifest.json [default: $STATEDATA_HOME/demo].")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def score(demo_dir, as_json, home):
+    """Score the rules against the demo's injected defects: recall and false positives.
+
+    Run `statedata run` on the demo first. Exits 1 when a defect is missed, or when an error rule
+    fires on a --clean demo."""
+    from expectations.rules import load_catalogue
+    from expectations.score import score as score_rules
+    from warehouse import db
+
+    _use_home(home)
+    settings = get_settings()
+    path = Path(demo_dir or settings.demo_dir) / "manifest.json"
+    if not path.exists():
+        _fail(f"{path}: no demo manifest; generate the demo with `statedata demo` and run it first")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            if not con.execute("select count(*) from audit.rule_result").fetchall()[0][0]:
+                _fail("no rule has been evaluated yet: run `statedata run` first")
+            result = score_rules(con, manifest, load_catalogue())
+    except WarehouseError as e:
+        _fail(str(e))
+    bad = bool(result["missed"]) or (result["clean"] and bool(result["error_rules_fired"]))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        sys.exit(1 if bad else 0)
+    if result["clean"]:
+        click.echo("Clean demo: no defect injected.")
+    else:
+        click.echo(f"Recall: {result['caught']} of {result['injected']} injected defects caught "
+                   f"({100 * result['recall']:.1f}%), {len(result['kinds'])} kinds")  # fmt: skip
+        for k in result["kinds"]:
+            mark = "✓" if k["caught"] == k["injected"] else "✗"
+            click.echo(f"  {mark} {k['kind']:<40} {k['caught']}/{k['injected']}  {', '.join(k['rules']) or '-'}")
+        for d in result["missed"]:
+            click.echo(f"  missed: {d['kind']} {d['system']}.{d['table']} {d['key']} {d['column']}")
+    click.echo(f"False positives: {result['false_positive_rows']} failing rows name a source row with no defect")
+    for fp in result["false_positives"][:20]:
+        click.echo(f"  {fp['rule']} ({fp['severity']}) {fp['system']}.{fp['table']} {fp['key']} {fp['column']}")
+    click.echo(f"Error rules failing: {', '.join(result['error_rules_fired']) or 'none'}")
+    click.echo(f"Warning rules failing: {', '.join(result['warning_rules_fired']) or 'none'}")
+    if result["aggregate_findings"]:
+        click.echo("Findings that name no source row (totals, indicators): "
+                   + ", ".join(f"{r} ×{n}" for r, n in result["aggregate_findings"].items()))  # fmt: skip
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the current one].")
 @click.option(
     "--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/forms/<year>]."

@@ -9,7 +9,7 @@ import dagster as dg
 from assets.exports import backup_asset, exports_asset
 from assets.raw import source_assets
 from assets.transform import core_assets, platform_assets
-from connectors.mapping import load_mappings, pii_fields
+from connectors.mapping import load_mappings
 from expectations.checks import key_unique_checks, load_accounting_checks, rule_checks
 from expectations.rules import load_catalogue
 from pipelines.progress import progress_logger
@@ -60,7 +60,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=[
             load_accounting_checks(specs),
             key_unique_checks(packs),
-            rule_checks(load_catalogue(), pii_fields(specs)),
+            rule_checks(load_catalogue(), specs),
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

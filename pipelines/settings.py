@@ -85,6 +85,30 @@ def collection_months() -> set[int]:
     return months
 
 
+@dataclass(frozen=True)
+class TimelinessSettings:
+    """When the national collection window opens (month, day of the year after the academic year's start
+    year, default 24 September), and how old a source extraction may be before R-SJ-001 warns."""
+
+    opens_month: int = 9
+    opens_day: int = 24
+    max_source_age_hours: int = 48
+
+
+def timeliness_settings() -> TimelinessSettings:
+    """STATEDATA_COLLECTION_OPENS (MM-DD, default 09-24) and STATEDATA_MAX_SOURCE_AGE_HOURS (default 48)."""
+    opens = os.environ.get("STATEDATA_COLLECTION_OPENS", "09-24").strip()
+    hours = os.environ.get("STATEDATA_MAX_SOURCE_AGE_HOURS", "48").strip()
+    try:
+        month, day = (int(x) for x in opens.split("-"))
+        date(2000, month, day)
+    except ValueError:
+        raise ValueError(f"STATEDATA_COLLECTION_OPENS={opens!r}: expected month-day, e.g. 09-24") from None
+    if not hours.isdigit():
+        raise ValueError(f"STATEDATA_MAX_SOURCE_AGE_HOURS={hours!r}: expected a whole number of hours, e.g. 48")
+    return TimelinessSettings(month, day, int(hours))
+
+
 def school_type() -> str | None:
     return os.environ.get("STATEDATA_SCHOOL_TYPE") or None
 

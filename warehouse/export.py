@@ -50,7 +50,14 @@ def table_query(t: TableTemplate) -> tuple[str, list]:
     return sql, [v for _, v in t.where]
 
 
-def write_table(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, path: Path) -> int:
+DRAFT_NOTE = "草稿：本学年数据未通过错误级校验，不得上报"
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, path: Path, draft: list[str] | None = None
+) -> int:
+    """Write one national table. ``draft``: the failing error rules; the workbook then carries a red
+    tab, a 草稿 page header and a second sheet, 草稿说明, listing them (the table sheet stays as it is)."""
     sql, params = table_query(t)
     try:
         reader = con.sql(sql, params=[academic_year, *params]).to_arrow_reader(50_000)
@@ -70,12 +77,20 @@ def write_table(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year:
     )
     wb.set_properties({"created": FIXED_TIME, "author": "statedata", "title": f"{t.number} {t.name}"})
     ws = wb.add_worksheet(t.number[:31])
+    if draft:
+        ws.set_tab_color("#C00000")
+        ws.set_header(f"&C&14&KC00000{DRAFT_NOTE}")
     depth = write_header(wb, ws, t)
     n = 0
     for batch in reader:
         for row in zip(*(col.to_pylist() for col in batch.columns)):
             ws.write_row(depth + n, 0, row)
             n += 1
+    if draft:
+        note = wb.add_worksheet("草稿说明")
+        note.set_tab_color("#C00000")
+        note.set_column(0, 0, 100)
+        note.write_column(0, 0, [DRAFT_NOTE, "未通过的错误级规则（statedata failures 列出需修正的源数据行）：", *draft])
     wb.close()
     return n
 
@@ -119,9 +134,10 @@ def sha256(path: Path) -> str:
 
 
 def export_year(
-    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path
+    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path, draft: list[str] | None = None
 ) -> list[ExportedFile]:
-    """Write every table of the pack into ``folder`` (replacing it only when all succeeded)."""
+    """Write every table of the pack into ``folder`` (replacing it only when all succeeded).
+    ``draft``: the failing error rules, which mark every workbook as a draft (write_table)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
@@ -130,7 +146,7 @@ def export_year(
     out = []
     try:
         for t in pack.ordered_tables():
-            rows = write_table(con, t, academic_year, tmp / t.file_name)
+            rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
         from warehouse.review_list import FILE_NAME, write_review_list  # it imports FIXED_TIME from here
 

@@ -1,5 +1,4 @@
--- Graduate destinations of this year's and last year's graduates whose student number is unknown.
+-- Graduate destination records whose student number is not in the student register.
 select g._raw_id, 'student_id' as column_name, g.student_id as value
-from core.graduate as g
-where g.graduation_year in (year($year_end), year($year_end) - 1)
-  and g.student_id not in (select student_id from core.student)
+from staging.admissions__graduate_destination as g
+where g.student_id not in (select s.student_id from staging.academic__student as s where s.student_id is not null)

@@ -1,6 +1,6 @@
 -- The school's full-time students against the sum of the majors' students, when they differ.
 with school as (
-    select students_enrolled, _raw_ids from platform.school_basic where academic_year = $academic_year
+    select students_enrolled from platform.school_basic where academic_year = $academic_year
 ),
 
 majors as (
@@ -8,7 +8,7 @@ majors as (
 )
 
 select
-    s._raw_ids[1] as _raw_id,
+    null as _raw_id,
     'students_enrolled' as column_name,
     format('全校 {} ≠ 各专业合计 {}', s.students_enrolled, m.students) as value
 from school as s, majors as m

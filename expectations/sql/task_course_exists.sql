@@ -1,5 +1,4 @@
--- Teaching tasks of the academic year whose course is not in the course table.
+-- Teaching tasks whose course is not in the course table.
 select k._raw_id, 'course_id' as column_name, k.course_id as value
-from core.teaching_task as k
-where k.academic_year = $academic_year
-  and k.course_id not in (select course_id from core.course)
+from staging.academic__teaching_task as k
+where k.course_id not in (select c.course_id from staging.academic__course as c where c.course_id is not null)

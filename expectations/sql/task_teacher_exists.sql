@@ -1,5 +1,8 @@
--- Teaching tasks of the academic year whose teacher is neither staff nor an external teacher.
+-- Teaching tasks whose teacher is neither staff nor an external teacher.
 select k._raw_id, 'teacher_id' as column_name, k.teacher_id as value
-from core.teaching_task as k
-where k.academic_year = $academic_year
-  and k.teacher_id not in (select staff_id from core.staff union all select teacher_id from core.external_teacher)
+from staging.academic__teaching_task as k
+where k.teacher_id not in (
+    select s.staff_id from staging.hr__staff as s where s.staff_id is not null
+    union all
+    select e.teacher_id from staging.hr__external_teacher as e where e.teacher_id is not null
+)

@@ -1,0 +1,342 @@
+"""Per-table rules as Great Expectations suites over the staging tables.
+
+A catalogue rule with ``expect:`` (instead of ``sql:``) guards one staging table. Its expectations
+are written in a short form and become GX 1.x expectations:
+
+============================  =====================================================================
+``required``                  every field the mapping marks ``required: true`` is not null
+``codes``                     every field with ``codes:`` holds a code of that national table; a
+                              translated field without ``codes:`` holds one of its translations
+``unique: [a, b]``            the columns identify a row (学号, 教工号, 课程代码 …)
+``id_card: col``              a valid 18-digit 居民身份证号 (python-stdnum: region, date, check digit)
+``id_card_birth: [id, d]``    the birth date agrees with the ID number
+``id_card_sex: [id, g]``      the gender code (1 男, 2 女) agrees with the ID number's 17th digit
+``credit_code: col``          a valid 统一社会信用代码 (python-stdnum: check digit)
+``not_negative: [cols]``      numbers ≥ 0
+``not_greater: [a, b]``       a ≤ b (实践学时 ≤ 总学时)
+``date_order: [a, b]``        b is not before a (离校 after 来校, 报废 after 购置)
+``valid_date: [cols]``        a date the source holds as text is a real date (no 2月30日)
+``age: {birth, until, min, max}``  age on ``until`` (or the stock date when it is empty) in range
+``code_prefix: {column, codes, length}``  the first ``length`` characters are a code of the table
+============================  =====================================================================
+
+Each table is read once (DuckDB → Arrow → pandas, only the columns its rules need, plus
+``_raw_id``), and all its rules run as one suite in one validation. Every unexpected row is
+reported by its ``_raw_id``, so a failure names the source row it came from. GX is imported
+only when a suite runs (about 2.5 s), with progress bars off.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import duckdb
+
+from connectors.mapping import EntitySpec
+from warehouse.codes import code_names, code_table_names
+from warehouse.db import quote
+
+KINDS = {
+    "required", "codes", "unique", "id_card", "id_card_birth", "id_card_sex", "credit_code", "not_negative",
+    "not_greater", "date_order", "valid_date", "age", "code_prefix",
+}  # fmt: skip
+
+
+class SuiteError(ValueError):
+    """An ``expect:`` entry that cannot be built (unknown kind or field); the message names the rule."""
+
+
+@dataclass
+class Expectation:
+    """One GX expectation of a rule, with the column its failures are reported under."""
+
+    rule_id: str
+    gx: object  # a great_expectations Expectation
+    report: str  # the field named in the failure
+    value_of: str  # the frame column whose value is shown
+    columns: tuple[str, ...]  # frame columns it needs
+
+
+def parse(rule_id: str, spec) -> list[tuple[str, object]]:
+    """The ``expect:`` list as (kind, argument) pairs; unknown kinds are refused."""
+    items = spec if isinstance(spec, list) else [spec]
+    out = []
+    for item in items:
+        kind, arg = (item, None) if isinstance(item, str) else next(iter(item.items()))
+        if kind not in KINDS or (isinstance(item, dict) and len(item) != 1):
+            raise SuiteError(f"rule {rule_id}: expect entry {item!r}: kind must be one of {', '.join(sorted(KINDS))}")
+        out.append((kind, arg))
+    return out
+
+
+@cache
+def _gx():
+    """Import GX and define the project's custom expectations, once per process."""
+    from typing import Literal
+
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    import pandas as pd
+    from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
+    from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
+    from great_expectations.expectations.metrics.map_metric_provider import (
+        ColumnPairMapMetricProvider,
+        column_pair_condition_partial,
+    )
+    from stdnum.cn import ric, uscc
+
+    class ColumnValuesIdCard(ColumnMapMetricProvider):
+        condition_metric_name = "column_values.statedata_id_card"
+
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column, **kwargs):
+            return column.map(ric.is_valid)
+
+    class ExpectColumnValuesToBeValidIdCard(ColumnMapExpectation):
+        """Each value is a valid 18-digit 居民身份证号码 (GB 11643: region, birth date, check digit)."""
+
+        map_metric = "column_values.statedata_id_card"
+
+    class ColumnValuesCreditCode(ColumnMapMetricProvider):
+        condition_metric_name = "column_values.statedata_credit_code"
+
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column, **kwargs):
+            return column.map(uscc.is_valid)
+
+    class ExpectColumnValuesToBeValidCreditCode(ColumnMapExpectation):
+        """Each value is a valid 统一社会信用代码 (GB 32100, check digit)."""
+
+        map_metric = "column_values.statedata_credit_code"
+
+    def _birth(id_number: str) -> str:
+        return id_number[6:14] if len(id_number) == 18 else "19" + id_number[6:12]
+
+    class PairIdBirth(ColumnPairMapMetricProvider):
+        condition_metric_name = "column_pair_values.statedata_id_birth"
+        condition_domain_keys = ("column_A", "column_B", "ignore_row_if")
+
+        @column_pair_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column_A, column_B, **kwargs):
+            return pd.Series(
+                [_birth(str(a)) == b.strftime("%Y%m%d") for a, b in zip(column_A, column_B)], index=column_A.index
+            )
+
+    class ExpectColumnPairValuesToAgreeWithIdCardBirth(ColumnPairMapExpectation):
+        """column_B (a date) is the birth date encoded in the ID number column_A."""
+
+        ignore_row_if: Literal["both_values_are_missing", "either_value_is_missing", "neither"] = (
+            "either_value_is_missing"
+        )
+        map_metric = "column_pair_values.statedata_id_birth"
+        success_keys = ("column_A", "column_B", "ignore_row_if", "mostly")
+
+    class PairIdSex(ColumnPairMapMetricProvider):
+        condition_metric_name = "column_pair_values.statedata_id_sex"
+        condition_domain_keys = ("column_A", "column_B", "ignore_row_if")
+
+        @column_pair_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column_A, column_B, **kwargs):
+            def agrees(a, b):
+                digit = a[16] if len(a) == 18 else a[-1:]
+                return digit.isdigit() and str(b) == ("1" if int(digit) % 2 else "2")
+
+            return pd.Series([agrees(str(a), b) for a, b in zip(column_A, column_B)], index=column_A.index)
+
+    class ExpectColumnPairValuesToAgreeWithIdCardSex(ColumnPairMapExpectation):
+        """column_B (GB/T 2261.1 gender code) agrees with the sex digit of the ID number column_A."""
+
+        ignore_row_if: Literal["both_values_are_missing", "either_value_is_missing", "neither"] = (
+            "either_value_is_missing"
+        )
+        map_metric = "column_pair_values.statedata_id_sex"
+        success_keys = ("column_A", "column_B", "ignore_row_if", "mostly")
+
+    return dict(
+        gx=gx,
+        gxe=gxe,
+        id_card=ExpectColumnValuesToBeValidIdCard,
+        credit_code=ExpectColumnValuesToBeValidCreditCode,
+        id_card_birth=ExpectColumnPairValuesToAgreeWithIdCardBirth,
+        id_card_sex=ExpectColumnPairValuesToAgreeWithIdCardSex,
+    )
+
+
+def _context():
+    g = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = g["gx"].get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectation], dict[str, str]]:
+    """The GX expectations of one rule on one staging table, and the derived frame columns they
+    need (name -> SQL expression over the staging table ``s`` and its raw table ``r``)."""
+    g = _gx()
+    gxe = g["gxe"]
+    fields = set(entity.all_fields())
+    out: list[Expectation] = []
+    derived: dict[str, str] = {}
+
+    def need(*cols):
+        for c in cols:
+            if c not in fields:
+                raise SuiteError(f"rule {rule_id}: {entity.name} has no field {c!r}; known: {', '.join(sorted(fields))}")
+
+    def add(exp, report, value_of=None, columns=()):
+        out.append(Expectation(rule_id, exp, report, value_of or report, tuple(columns) or (report,)))
+
+    for kind, arg in parse(rule_id, spec):
+        cols = [arg] if isinstance(arg, str) else list(arg or [])
+        if kind == "required":
+            for name, f in entity.fields.items():
+                if f.required:
+                    add(gxe.ExpectColumnValuesToNotBeNull(column=name), name)
+        elif kind == "codes":
+            for name in entity.all_fields():
+                f = entity.fields.get(name)
+                if f is not None and f.codes:
+                    allowed = sorted(code_names(f.codes))
+                elif name in entity.translate:
+                    allowed = sorted(set(entity.translate[name].values()))
+                else:
+                    continue
+                add(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=allowed), name)
+        elif kind == "unique":
+            need(*cols)
+            exp = (
+                gxe.ExpectColumnValuesToBeUnique(column=cols[0])
+                if len(cols) == 1
+                else gxe.ExpectCompoundColumnsToBeUnique(column_list=cols)
+            )
+            add(exp, cols[0], columns=cols)
+        elif kind in ("id_card", "credit_code"):
+            need(*cols)
+            add(g[kind](column=cols[0]), cols[0])
+        elif kind in ("id_card_birth", "id_card_sex"):
+            need(*cols)
+            add(g[kind](column_A=cols[0], column_B=cols[1]), cols[1], columns=cols)
+        elif kind == "not_negative":
+            need(*cols)
+            for c in cols:
+                add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0), c)
+        elif kind == "not_greater":
+            need(*cols)
+            add(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"
+                ),
+                cols[0],
+                columns=cols,
+            )
+        elif kind == "date_order":
+            need(*cols)
+            add(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"
+                ),
+                cols[1],
+                columns=cols,
+            )
+        elif kind == "valid_date":
+            need(*cols)
+            for c in cols:
+                text = f"{c}__text"
+                derived[text] = f"nullif(trim(r.{quote(c)}), '')"
+                add(
+                    gxe.ExpectColumnValuesToNotBeNull(
+                        column=c, row_condition=f"{text}.notnull()", condition_parser="pandas"
+                    ),
+                    c,
+                    value_of=text,
+                    columns=(c, text),
+                )
+        elif kind == "age":
+            birth, until = arg["birth"], arg.get("until")
+            need(birth, *([until] if until else []))
+            age = f"{birth}__age"
+            on = f"coalesce(s.{quote(until)}, $stock_date::date)" if until else "$stock_date::date"
+            derived[age] = f"date_diff('year', s.{quote(birth)}, {on}) - (strftime({on}, '%m%d') < strftime(s.{quote(birth)}, '%m%d'))::int"
+            add(
+                gxe.ExpectColumnValuesToBeBetween(column=age, min_value=arg["min"], max_value=arg["max"]),
+                birth,
+                columns=(birth, age),
+            )
+        elif kind == "code_prefix":
+            column, codes = arg["column"], arg["codes"]
+            need(column)
+            if codes not in code_table_names():
+                raise SuiteError(f"rule {rule_id}: no national code table {codes!r}")
+            alternatives = "|".join(sorted(code_names(codes)))
+            add(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=f"^(?:{alternatives})"), column)
+    return out, derived
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection, table: str, entity: EntitySpec, rules: list, params: dict
+) -> dict[str, tuple[int, list[tuple[str, str, str | None]]]]:
+    """Validate every ``expect:`` rule of one staging table in one GX run.
+    Returns rule id -> (rows checked, [(raw id, field, value)] of the failing rows)."""
+    from warehouse.db import params_used, qualified
+
+    exps, derived = [], {}
+    for rule in rules:
+        e, d = expectations(rule.id, rule.expect, entity)
+        exps += e
+        derived |= d
+    columns = sorted({c for e in exps for c in e.columns if c not in derived})
+    select = ", ".join([f"s.{quote(c)}" for c in columns] + [f"{sql} as {quote(name)}" for name, sql in derived.items()])
+    sql = (
+        f"select s._raw_id, {select} from {qualified('staging', table)} as s "
+        f"left join {qualified('raw', table)} as r using (_raw_id)"
+        if any(k.endswith("__text") for k in derived)
+        else f"select s._raw_id, {select} from {qualified('staging', table)} as s"
+    )
+    frame = con.execute(sql, params_used(sql, params)).to_arrow_table().to_pandas(date_as_object=False)
+    results: dict[str, tuple[int, list]] = {r.id: (len(frame), []) for r in rules}
+    if not exps:
+        return results
+    g = _gx()
+    ctx = _context()  # a fresh ephemeral context per suite: nothing is kept between runs
+    batch = ctx.data_sources.add_pandas("statedata").add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+    suite = ctx.suites.add(g["gx"].ExpectationSuite(name=table))
+    for e in exps:
+        suite.add_expectation(e.gx)
+    by_id = {e.gx.id: e for e in exps}
+    validation = ctx.validation_definitions.add(g["gx"].ValidationDefinition(name=table, data=batch, suite=suite))
+    outcome = validation.run(
+        batch_parameters={"dataframe": frame},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ["_raw_id"],
+            "return_unexpected_index_query": False,
+        },
+    )
+    for r in outcome.results:
+        e = by_id[r.expectation_config.id]
+        error = _exception(r.exception_info)
+        if error:
+            raise SuiteError(f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.gx.expectation_type}: {error}")
+        for row in r.result.get("unexpected_index_list") or []:
+            value = row.get(e.value_of)
+            results[e.rule_id][1].append((row["_raw_id"], e.report, None if _missing(value) else _text(value)))
+    return results
+
+
+def _exception(info) -> str | None:
+    """The message of an exception GX caught while evaluating (flat, or keyed by metric)."""
+    if not info:
+        return None
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    return next((v.get("exception_message") for v in info.values() if v.get("raised_exception")), None)
+
+
+def _missing(value) -> bool:
+    return value is None or value != value  # None, NaN, NaT
+
+
+def _text(value) -> str:
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
