@@ -29,7 +29,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 DIMENSIONS = ("完整性", "规范性", "唯一性", "一致性", "连续性", "即时性")
 SEVERITIES = ("error", "warning")
 _ID = re.compile(r"^R-[A-Z]{2}-\d{3}$")
-_KEYS = {"id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "expect", "message", "hint"}
+_KEYS = {
+    "id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "expect", "message", "hint",
+}  # fmt: skip
 LAYERS = ("staging", "platform")
 
 
@@ -185,7 +187,7 @@ def rule_params(
     stock = params["stock_date"]
     params |= {
         "previous_year": f"{start - 1}-{start}",
-        "previous_stock_date": stock.replace(year=stock.year - 1, day=min(stock.day, 28) if stock.month == 2 else stock.day),
+        "previous_stock_date": date(stock.year - 1, stock.month, min(stock.day, 28) if stock.month == 2 else stock.day),
         "checked_at": now or datetime.now(timezone.utc),
         "max_source_age_hours": max_source_age_hours,
         "ready_by": ready_by(date(start + 1, *opens))[0],

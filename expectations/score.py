@@ -75,8 +75,14 @@ def score(con: duckdb.DuckDBPyConnection, manifest: dict, rules: list[Rule]) -> 
             aggregate[rule_id] += 1
         elif not any((system, _table(table), part) in defect_rows for part in {key, *key.split("|")}):
             false_positives.append(
-                dict(rule=rule_id, severity=severity.get(rule_id), system=system, table=_table(table), key=key,
-                     column=column)  # fmt: skip
+                dict(
+                    rule=rule_id,
+                    severity=severity.get(rule_id),
+                    system=system,
+                    table=_table(table),
+                    key=key,
+                    column=column,
+                )  # fmt: skip
             )
 
     kinds: dict[str, dict] = {}
@@ -87,12 +93,15 @@ def score(con: duckdb.DuckDBPyConnection, manifest: dict, rules: list[Rule]) -> 
         k["rules"] |= set(d["caught_by"])
     injected = len(defects)
     caught = sum(bool(d["caught_by"]) for d in defects)
-    fired = [r[0] for r in con.execute("""
+    fired = [
+        r[0]
+        for r in con.execute("""
         select rule_id from audit.rule_result
         qualify row_number() over (partition by rule_id, academic_year order by checked_at desc) = 1
             and not passed
         order by rule_id
-    """).fetchall()]
+    """).fetchall()
+    ]
     fired = sorted(set(fired))
     return {
         "clean": bool(manifest.get("clean")),

@@ -183,7 +183,8 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
     def need(*cols):
         for c in cols:
             if c not in fields:
-                raise SuiteError(f"rule {rule_id}: {entity.name} has no field {c!r}; known: {', '.join(sorted(fields))}")
+                known = ", ".join(sorted(fields))
+                raise SuiteError(f"rule {rule_id}: {entity.name} has no field {c!r}; known: {known}")
 
     def add(exp, report, value_of=None, columns=()):
         out.append(Expectation(rule_id, exp, report, value_of or report, tuple(columns) or (report,)))
@@ -258,7 +259,9 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
             need(birth, *([until] if until else []))
             age = f"{birth}__age"
             on = f"coalesce(s.{quote(until)}, $stock_date::date)" if until else "$stock_date::date"
-            derived[age] = f"date_diff('year', s.{quote(birth)}, {on}) - (strftime({on}, '%m%d') < strftime(s.{quote(birth)}, '%m%d'))::int"
+            born = f"s.{quote(birth)}"
+            # whole years: the year difference, less one before the birthday
+            derived[age] = f"date_diff('year', {born}, {on}) - (strftime({on}, '%m%d') < strftime({born}, '%m%d'))::int"
             add(
                 gxe.ExpectColumnValuesToBeBetween(column=age, min_value=arg["min"], max_value=arg["max"]),
                 birth,
@@ -287,7 +290,7 @@ def run_suite(
         exps += e
         derived |= d
     columns = sorted({c for e in exps for c in e.columns if c not in derived})
-    select = ", ".join([f"s.{quote(c)}" for c in columns] + [f"{sql} as {quote(name)}" for name, sql in derived.items()])
+    select = ", ".join([f"s.{quote(c)}" for c in columns] + [f"{e} as {quote(name)}" for name, e in derived.items()])
     sql = (
         f"select s._raw_id, {select} from {qualified('staging', table)} as s "
         f"left join {qualified('raw', table)} as r using (_raw_id)"
@@ -300,7 +303,8 @@ def run_suite(
         return results
     g = _gx()
     ctx = _context()  # a fresh ephemeral context per suite: nothing is kept between runs
-    batch = ctx.data_sources.add_pandas("statedata").add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+    asset = ctx.data_sources.add_pandas("statedata").add_dataframe_asset(table)
+    batch = asset.add_batch_definition_whole_dataframe("all")
     suite = ctx.suites.add(g["gx"].ExpectationSuite(name=table))
     for e in exps:
         suite.add_expectation(e.gx)
@@ -318,7 +322,8 @@ def run_suite(
         e = by_id[r.expectation_config.id]
         error = _exception(r.exception_info)
         if error:
-            raise SuiteError(f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.gx.expectation_type}: {error}")
+            what = f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.gx.expectation_type}"
+            raise SuiteError(f"{what}: {error}")
         for row in r.result.get("unexpected_index_list") or []:
             value = row.get(e.value_of)
             results[e.rule_id][1].append((row["_raw_id"], e.report, None if _missing(value) else _text(value)))
