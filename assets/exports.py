@@ -1,5 +1,7 @@
 """The output files: one .xlsx per national table of the year's template pack."""
 
+import shutil
+
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
@@ -43,8 +45,11 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
                 blocking = [f"{r.id} {r.message}（{n} 行）" for r, n in blocking_rules(con, load_catalogue(), year)]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]
-            folder = statedata.settings().out_dir / (export_folder_name(con, year) + ("_draft" if blocking else ""))
+            good = statedata.settings().out_dir / export_folder_name(con, year)
+            folder = good.with_name(good.name + "_draft") if blocking else good
             files = export_year(con, pack, year, folder, blocking or None)
+            if not blocking:  # a draft of data since fixed would only mislead
+                shutil.rmtree(good.with_name(good.name + "_draft"), ignore_errors=True)
             con.executemany(
                 "insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
                 [[context.run.run_id, year, f.table_id, str(f.path), f.rows, f.sha256] for f in files],

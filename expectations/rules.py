@@ -366,21 +366,37 @@ def docs_markdown(rules: list[Rule]) -> str:
         "# Rules",
         "",
         "Generated from `expectations/catalogue.yaml` by `python -m expectations.rules`; do not edit by hand.",
-        "Each rule is an asset check on the table it guards. A failing `error` rule fails its check with severity",
-        "ERROR and blocks `statedata package` for the year (`--draft` builds a marked draft); a `warning` rule",
-        "fails with WARN and needs an explanation. Tolerance: failing rows allowed (a count, or a share of the",
-        "table's rows). `statedata failures --dept <部门>` lists what each department must fix.",
+        "Each rule is an asset check on the table it guards: a staging table (every current source row, whatever",
+        "the year) or a national table (the academic year's rows). `GX` rules run as one Great Expectations suite",
+        "per staging table (expectations/suites.py); `SQL` rules are files in expectations/sql that return the",
+        "failing rows. A failing `error` rule fails its check with severity ERROR and blocks `statedata package`",
+        "for the year (`--draft` builds a marked draft); the exports are then written as a marked draft too. A",
+        "`warning` rule fails with WARN and needs an explanation. Tolerance: failing rows allowed (a count, or a",
+        "share of the table's rows). `statedata failures --dept <部门>` lists what each department must fix.",
         "",
-        "| id | table | dimension | severity | tolerance | owner | years | message | how to fix |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| id | table | dimension | severity | tolerance | owner | years | checked by | message | how to fix |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rules:
         years = f"{r.years or '…'} – {r.until or ''}".strip()
+        how = f"GX: {_expect_text(r.expect)}" if r.expect else f"SQL: `{r.sql}.sql`"
         lines.append(
             f"| {r.id} | `{r.asset}` | {r.dimension} | {r.severity} | {r.tolerance} | {r.owner} | {years} "
-            f"| {r.message} | {r.hint} |"
+            f"| {how} | {r.message} | {r.hint} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _expect_text(spec) -> str:
+    parts = []
+    for kind, arg in parse("docs", spec):
+        if arg is None:
+            parts.append(kind)
+        elif isinstance(arg, dict):
+            parts.append(f"{kind}({', '.join(f'{k}={v}' for k, v in arg.items())})")
+        else:
+            parts.append(f"{kind}({', '.join(arg) if isinstance(arg, list) else arg})")
+    return ", ".join(parts)
 
 
 if __name__ == "__main__":

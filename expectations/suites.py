@@ -77,6 +77,7 @@ def _gx():
     import great_expectations.expectations as gxe
     import pandas as pd
     from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.expectations.row_conditions import Column
     from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
     from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
     from great_expectations.expectations.metrics.map_metric_provider import (
@@ -155,6 +156,7 @@ def _gx():
     return dict(
         gx=gx,
         gxe=gxe,
+        Column=Column,
         id_card=ExpectColumnValuesToBeValidIdCard,
         credit_code=ExpectColumnValuesToBeValidCreditCode,
         id_card_birth=ExpectColumnPairValuesToAgreeWithIdCardBirth,
@@ -247,9 +249,7 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
                 text = f"{c}__text"
                 derived[text] = f"nullif(trim(r.{quote(c)}), '')"
                 add(
-                    gxe.ExpectColumnValuesToNotBeNull(
-                        column=c, row_condition=f"{text}.notnull()", condition_parser="pandas"
-                    ),
+                    gxe.ExpectColumnValuesToNotBeNull(column=c, row_condition=g["Column"](text).is_not_null()),
                     c,
                     value_of=text,
                     columns=(c, text),
@@ -297,7 +297,7 @@ def run_suite(
         if any(k.endswith("__text") for k in derived)
         else f"select s._raw_id, {select} from {qualified('staging', table)} as s"
     )
-    frame = con.execute(sql, params_used(sql, params)).to_arrow_table().to_pandas(date_as_object=False)
+    frame = con.sql(sql, params=params_used(sql, params)).to_arrow_table().to_pandas(date_as_object=False)
     results: dict[str, tuple[int, list]] = {r.id: (len(frame), []) for r in rules}
     if not exps:
         return results
@@ -324,8 +324,13 @@ def run_suite(
         if error:
             what = f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.gx.expectation_type}"
             raise SuiteError(f"{what}: {error}")
+        shown = None  # GX lists the expectation's own columns; a derived one (the raw text) is looked up
         for row in r.result.get("unexpected_index_list") or []:
-            value = row.get(e.value_of)
+            if e.value_of in row:
+                value = row[e.value_of]
+            else:
+                shown = frame.set_index("_raw_id")[e.value_of] if shown is None else shown
+                value = shown.get(row["_raw_id"])
             results[e.rule_id][1].append((row["_raw_id"], e.report, None if _missing(value) else _text(value)))
     return results
 

@@ -261,35 +261,47 @@ def test_review_list_shows_each_indicator_with_threshold_and_verdict(built):
 
 # -- the rule catalogue on the demo with defects ---------------------------------------------------------
 
-RULE_DEFECTS = {  # rule -> the injected defect kind it must catch (demo_campus/defects.py)
-    "R-XS-001": "student_unknown_major",
-    "R-JS-001": "task_unknown_teacher",
-    "R-KC-001": "task_unknown_course",
-    "R-KC-002": "course_practice_hours_exceed_total",
-    "R-ZY-001": "major_code_not_in_catalog",
-    "R-JY-001": "employment_unknown_student",
-    "R-JF-001": "ledger_unknown_subject",
-    "R-ZC-001": "equipment_negative_price",
-}
+
+def test_score_every_injected_defect_is_caught_on_its_row_without_false_alarms(built):
+    res = CliRunner().invoke(main, ["score", "--json"], env=ENV | {"STATEDATA_HOME": str(built)})
+    result = json.loads(res.output)
+    defects = json.loads((built / "demo" / "manifest.json").read_text(encoding="utf-8"))["defects"]
+    assert result["injected"] == len(defects) and len({d["kind"] for d in defects}) == len(result["kinds"]) == 29
+    assert result["missed"] == [] and result["recall"] == 1.0, result["missed"]
+    assert result["false_positive_rows"] == 0, result["false_positives"]
+    assert res.exit_code == 0
+    by_kind = {k["kind"]: k["rules"] for k in result["kinds"]}
+    # a few kinds and the rule (or the quarantine) that must name their rows
+    assert "R-XS-013" in by_kind["student_bad_id_checksum"] and "R-XS-014" in by_kind["student_id_birth_mismatch"]
+    assert "R-JY-002" in by_kind["employment_bad_credit_code"] and by_kind["library_missing_barcode"] == ["quarantine"]
+    assert "R-JS-015" in by_kind["staff_age_out_of_range"] and "R-JS-011" in by_kind["staff_unmapped_post_type"]
 
 
-def test_rules_name_the_injected_defect_rows(built):
+def test_rule_failures_name_the_source_rows_in_audit(built):
     defects = json.loads((built / "demo" / "manifest.json").read_text(encoding="utf-8"))["defects"]
     with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
         evaluated = {r[0] for r in con.execute(
             "select rule_id from audit.rule_result where academic_year = ?", [PACKAGED]).fetchall()}  # fmt: skip
-        failing = {}
-        for rule, key in con.execute(
-            "select rule_id, source_key from audit.rule_failure where academic_year = ? and source_key is not null",
+        rows = con.execute(
+            "select source_system, source_table, source_key, column_name from audit.rule_failure "
+            "where academic_year = ? and rule_id = 'R-XS-014'",
             [PACKAGED],
-        ).fetchall():  # keys: 2026|<学号> for a graduate destination, <voucher>|<line> for a ledger line
-            failing.setdefault(rule, set()).add(key.split("|")[-1] if rule == "R-JY-001" else key.split("|")[0])
+        ).fetchall()
     assert evaluated == {r.id for r in load_catalogue()}
-    for rule, kind in RULE_DEFECTS.items():
-        injected = {str(d["key"]) for d in defects if d["kind"] == kind}
-        # every failing row is an injected defect (no false alarm), and each rule catches at least one
-        # (a defect on a row outside this academic year is not in scope for the year's tables)
-        assert failing.get(rule) and failing[rule] <= injected, (rule, failing.get(rule), injected)
+    injected = {d["key"] for d in defects if d["kind"] == "student_id_birth_mismatch"}
+    assert {(s, t, c) for s, t, _, c in rows} == {("academic", "XJ_XSJBXX", "birth_date")}
+    assert {k for *_, k, _ in rows} == injected
+
+
+def test_exports_of_a_failing_year_are_a_marked_draft_beside_the_last_good_ones(built):
+    out = built / "out"
+    draft = out / f"4141099999_{PACKAGED}_draft"
+    assert not (out / f"4141099999_{PACKAGED}").exists()  # never a clean-looking folder from failing data
+    workbook = CalamineWorkbook.from_path(str(draft / "A10-1_在校生信息表.xlsx"))
+    assert workbook.sheet_names == ["A10-1", "草稿说明"]
+    note = [r[0] for r in workbook.get_sheet_by_name("草稿说明").to_python()]
+    assert note[0].startswith("草稿") and any(line.startswith("R-XS-001 ") for line in note)
+    assert len(sheet_rows(draft / "A10-1_在校生信息表.xlsx")) > 1000  # the table itself is all there
 
 
 def test_failures_by_department_list_rules_hints_and_rows(built):
@@ -297,8 +309,9 @@ def test_failures_by_department_list_rules_hints_and_rows(built):
     assert "R-KC-001" in out and "KC9999" in out and "在教务系统中更正该教学任务的课程代码" in out
     assert "R-XS-001" not in out  # 学生工作处's
     doc = json.loads(cli(built, "failures", "--dept", "招生就业处", "--year", PACKAGED, "--json"))
-    (emp,) = doc["failures"]
-    assert emp["rule"] == "R-JY-001" and emp["groups"][0]["table"].endswith("届毕业生毕业去向.csv")
+    emp = {f["rule"]: f for f in doc["failures"]}
+    assert set(emp) == {"R-JY-001", "R-JY-002"}
+    assert emp["R-JY-001"]["groups"][0]["table"].endswith("届毕业生毕业去向.csv")
     res = CliRunner().invoke(main, ["failures", "--dept", "后勤处"], env=ENV | {"STATEDATA_HOME": str(built)})
     assert res.exit_code == 2 and "no rule is owned by '后勤处'" in res.output
 
@@ -312,6 +325,10 @@ def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
         results = con.execute("select count(*), count(*) filter (where not passed and severity = 'error') "
                               "from audit.rule_result").fetchall()  # fmt: skip
     assert results == [(len(load_catalogue()), 0)]
+    score = json.loads(cli(tmp_path, "score", "--json"))
+    assert score["clean"] and score["error_rules_fired"] == [] and score["false_positive_rows"] == 0
+    assert (tmp_path / "out" / f"4141099999_{PACKAGED}").is_dir()  # the exports are not a draft
+    assert not (tmp_path / "out" / f"4141099999_{PACKAGED}_draft").exists()
     cli(tmp_path, "package", "--year", PACKAGED)  # clean data: the real package
     manifest = json.loads((package_folder(tmp_path, draft=False) / "manifest.json").read_text(encoding="utf-8"))
     assert "draft" not in manifest and len(manifest["files"]) == len(pack_for_year(PACKAGED).tables) + 1
