@@ -77,13 +77,13 @@ def _gx():
     import great_expectations.expectations as gxe
     import pandas as pd
     from great_expectations.execution_engine import PandasExecutionEngine
-    from great_expectations.expectations.row_conditions import Column
     from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
     from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
     from great_expectations.expectations.metrics.map_metric_provider import (
         ColumnPairMapMetricProvider,
         column_pair_condition_partial,
     )
+    from great_expectations.expectations.row_conditions import Column
     from stdnum.cn import ric, uscc
 
     class ColumnValuesIdCard(ColumnMapMetricProvider):

@@ -24,8 +24,8 @@ def id_card(birth: str, male: bool) -> str:
 
 GOOD = dict(staff_id="S1", name="张三", gender="1", birth_date="1980-05-06", ethnicity="01",
             id_card=id_card("1980-05-06", True), political_status=None, education="21", degree="4",
-            title_code="011", post_type="专任教师", dual_qualified="1", dept_code="D1", hired_on="2005-09-01", left_on=None,
-            birth_text="1980-05-06")  # fmt: skip
+            title_code="011", post_type="专任教师", dual_qualified="1", dept_code="D1", hired_on="2005-09-01",
+            left_on=None, birth_text="1980-05-06")  # fmt: skip
 BROKEN = {  # raw id -> the change that breaks one rule, and the rule
     "r_name": ({"name": None}, "required"),
     "r_gender": ({"gender": "男"}, "codes"),
