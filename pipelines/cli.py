@@ -456,11 +456,22 @@ def package(academic_year, out, draft, home):
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one checked].")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("--limit", default=20, show_default=True, help="Rows shown per group (all are in audit.rule_failure).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (same as --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "xlsx", "html"]),
+    default="text",
+    show_default=True,
+    help="xlsx and html write one report per department into --out.",
+)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for xlsx/html reports [default: $STATEDATA_HOME/out/failures/<year>].")  # fmt: skip
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def failures(dept, academic_year, reveal, limit, as_json, home):
+def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
     """What each department must fix at the source: failing rules, their hints and the failing rows."""
     from expectations.masking import mask
+    from expectations.report import html_page, write_xlsx
     from expectations.rules import failures_report, load_catalogue
     from warehouse import db
 
@@ -485,7 +496,22 @@ def failures(dept, academic_year, reveal, limit, as_json, home):
     def shown(column, value):
         return value if reveal else mask(value, pii.get(column))
 
-    if as_json:
+    if fmt in ("xlsx", "html"):
+        folder = Path(out) if out else settings.out_dir / "failures" / year
+        by_dept = {d: [f for f in report if f["rule"].owner == d] for d in ([dept] if dept else owners)}
+        for d, rows in by_dept.items():
+            if not rows and not dept:
+                continue
+            title = f"{d} {year} 未通过的校验规则"
+            path = folder / f"{d}_{year}.{fmt}"
+            if fmt == "xlsx":
+                write_xlsx(rows, path, title, pii, reveal)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(html_page(rows, title, pii, reveal), encoding="utf-8")
+            click.echo(f"{path}  ({len(rows)} failing rules)")
+        return
+    if as_json or fmt == "json":
         doc = [
             {
                 "rule": f["rule"].id,

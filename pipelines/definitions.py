@@ -14,6 +14,7 @@ from expectations.checks import key_unique_checks, load_accounting_checks, rule_
 from expectations.rules import load_catalogue
 from pipelines.progress import progress_logger
 from pipelines.resources import StatedataResource
+from pipelines.sensors import rule_failure_digest
 from pipelines.settings import academic_year_of, academic_years, collection_months, get_settings
 from warehouse.templates import all_packs
 
@@ -64,6 +65,7 @@ def build_definitions() -> dg.Definitions:
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
+        sensors=[rule_failure_digest],
         resources={"statedata": StatedataResource()},
         loggers={"progress": progress_logger},
     )

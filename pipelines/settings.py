@@ -109,6 +109,30 @@ def timeliness_settings() -> TimelinessSettings:
     return TimelinessSettings(month, day, int(hours))
 
 
+def digest_settings(home: Path):
+    """Where the departments' digests go: STATEDATA_SMTP_HOST (with _PORT, _USER, _PASSWORD, _STARTTLS)
+    for mail, else the outbox folder STATEDATA_HOME/outbox. STATEDATA_DIGEST_TO names each department's
+    addresses ('人事处=hr@x.edu.cn;教务处=a@x,b@x'), STATEDATA_DIGEST_DEFAULT_TO the others',
+    STATEDATA_DIGEST_FROM the sender."""
+    from expectations.digest import DigestSettings, parse_recipients
+
+    env = os.environ.get
+    port = env("STATEDATA_SMTP_PORT", "25")
+    if not port.isdigit():
+        raise ValueError(f"STATEDATA_SMTP_PORT={port!r} is not a port number")
+    return DigestSettings(
+        outbox=home / "outbox",
+        sender=env("STATEDATA_DIGEST_FROM", "statedata@localhost"),
+        recipients=parse_recipients(env("STATEDATA_DIGEST_TO", "")),
+        default_to=[a.strip() for a in env("STATEDATA_DIGEST_DEFAULT_TO", "").split(",") if a.strip()],
+        smtp_host=env("STATEDATA_SMTP_HOST") or None,
+        smtp_port=int(port),
+        smtp_user=env("STATEDATA_SMTP_USER") or None,
+        smtp_password=env("STATEDATA_SMTP_PASSWORD") or None,
+        smtp_starttls=env("STATEDATA_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"),
+    )
+
+
 def school_type() -> str | None:
     return os.environ.get("STATEDATA_SCHOOL_TYPE") or None
 

@@ -316,6 +316,25 @@ def test_failures_by_department_list_rules_hints_and_rows(built):
     assert res.exit_code == 2 and "no rule is owned by '后勤处'" in res.output
 
 
+def test_department_reports_as_xlsx_and_html_mask_personal_values(built, tmp_path):
+    defects = json.loads((built / "demo" / "manifest.json").read_text(encoding="utf-8"))["defects"]
+    bad_ids = {d["value"] for d in defects if d["kind"] == "student_bad_id_checksum"}
+    bad_id = min(bad_ids)
+    cli(built, "failures", "--dept", "学生工作处", "--year", PACKAGED, "--format", "xlsx", "--out", str(tmp_path))
+    workbook = CalamineWorkbook.from_path(str(tmp_path / f"学生工作处_{PACKAGED}.xlsx"))
+    rules = [r[0] for r in workbook.get_sheet_by_name("问题汇总").to_python()[3:]]
+    assert rules[:3] == ["R-XS-001", "R-XS-002", "R-XS-003"] and "R-XS-013" in rules
+    detail = workbook.get_sheet_by_name("问题明细").to_python()
+    id_rows = [r for r in detail if r[0] == "R-XS-013"]
+    assert len(id_rows) == 2 and all("*" in r[6] and r[6] not in bad_ids for r in id_rows)
+    cli(built, "failures", "--dept", "学生工作处", "--year", PACKAGED, "--format", "html", "--out", str(tmp_path))
+    page = (tmp_path / f"学生工作处_{PACKAGED}.html").read_text(encoding="utf-8")
+    assert "R-XS-013" in page and "对照学生身份证原件更正身份证号" in page and bad_id not in page
+    cli(built, "failures", "--dept", "学生工作处", "--year", PACKAGED, "--format", "html", "--out", str(tmp_path),
+        "--reveal")  # fmt: skip
+    assert bad_id in (tmp_path / f"学生工作处_{PACKAGED}.html").read_text(encoding="utf-8")
+
+
 def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
     generate(GeneratorConfig(out_dir=tmp_path / "demo", scale="small", year=YEAR, clean=True))
     out = cli(tmp_path, "run", "--year", PACKAGED, "--json")

@@ -1,0 +1,99 @@
+"""Digests of failing rules, one per department, through a channel: a file outbox by default (one .eml
+file per digest under STATEDATA_HOME/outbox), SMTP when STATEDATA_SMTP_HOST is set.
+
+Open-source Dagster's run-failure sensors do not see failed asset checks (a run whose checks fail still
+succeeds), so the digest sensor (pipelines/sensors.py) reads the audit tables instead: every rule
+evaluation recorded since its cursor, grouped by academic year and owning department.
+"""
+
+import re
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import duckdb
+
+from expectations.report import digest_message
+from expectations.rules import Rule, failures_report
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    outbox: Path
+    sender: str = "statedata@localhost"
+    recipients: dict[str, list[str]] = field(default_factory=dict)  # department -> addresses
+    default_to: list[str] = field(default_factory=list)  # a department without its own addresses
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # never printed
+    smtp_starttls: bool = False
+
+    @property
+    def channel(self) -> str:
+        return f"smtp://{self.smtp_host}:{self.smtp_port}" if self.smtp_host else f"outbox {self.outbox}"
+
+
+def parse_recipients(text: str) -> dict[str, list[str]]:
+    """'人事处=hr@x.edu.cn;教务处=a@x.edu.cn,b@x.edu.cn' -> {department: [addresses]}."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        dept, sep, addresses = part.partition("=")
+        if not sep or not dept.strip():
+            raise ValueError(f"STATEDATA_DIGEST_TO: {part!r} is not 部门=address[,address]")
+        out[dept.strip()] = [a.strip() for a in addresses.split(",") if a.strip()]
+    return out
+
+
+def pending(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[list[str], datetime | None]:
+    """The academic years with rule evaluations recorded after ``since``, and the newest time seen."""
+    rows = con.execute(
+        "select academic_year, max(checked_at) from audit.rule_result where ? is null or checked_at > ? "
+        "group by all order by 1",
+        [since, since],
+    ).fetchall()
+    return [r[0] for r in rows], max((r[1] for r in rows), default=since)
+
+
+def build_digests(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], years: list[str], pii: dict[str, str], settings: DigestSettings
+) -> list[tuple[str, str, EmailMessage]]:
+    """(department, academic year, message) for every department with failing rules in those years."""
+    out = []
+    for year in years:
+        by_dept: dict[str, list[dict]] = {}
+        for f in failures_report(con, rules, year):
+            by_dept.setdefault(f["rule"].owner, []).append(f)
+        for dept, report in sorted(by_dept.items()):
+            to = settings.recipients.get(dept) or settings.default_to
+            out.append((dept, year, digest_message(dept, year, report, pii, settings.sender, to)))
+    return out
+
+
+def deliver(digests: list[tuple[str, str, EmailMessage]], settings: DigestSettings, stamp: str) -> list[str]:
+    """Send each digest through the channel; returns where each went (file or recipients)."""
+    if not digests:
+        return []
+    if not settings.smtp_host:
+        settings.outbox.mkdir(parents=True, exist_ok=True)
+        done = []
+        for dept, year, msg in digests:
+            name = re.sub(r"[^\w.-]", "_", f"{stamp}_{year}_{dept}") + ".eml"
+            (settings.outbox / name).write_bytes(msg.as_bytes())
+            done.append(str(settings.outbox / name))
+        return done
+    done = []
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        for dept, year, msg in digests:
+            if not msg.get_all("To"):
+                done.append(f"{dept}: no address (STATEDATA_DIGEST_TO), not sent")
+                continue
+            smtp.send_message(msg)
+            done.append(f"{dept}: {msg['To']}")
+    return done

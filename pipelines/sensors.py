@@ -1,0 +1,41 @@
+"""The digest sensor: after each night's checks, one digest per department with failing rules."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from connectors.mapping import load_mappings, pii_fields
+from expectations.digest import build_digests, deliver, pending
+from expectations.rules import load_catalogue
+from pipelines.resources import StatedataResource
+from pipelines.settings import digest_settings
+from warehouse import db
+from warehouse.db import WarehouseError
+
+
+@dg.sensor(
+    name="rule_failure_digest",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends each department a digest of its failing rules (message, fix hint, failing source rows, "
+    "masked) after every evaluation of the rules: to the outbox folder STATEDATA_HOME/outbox, or by mail when "
+    "STATEDATA_SMTP_HOST is set. Failed asset checks do not fail a run, so run-failure sensors never see them.",
+)
+def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: StatedataResource):
+    settings = statedata.settings()
+    since = datetime.fromisoformat(context.cursor) if context.cursor else None
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            years, newest = pending(con, since)
+            if not years:
+                return dg.SkipReason("no rule evaluated since the last digest")
+            channel = digest_settings(settings.home)
+            pii = pii_fields(load_mappings(settings.mappings_dir))
+            digests = build_digests(con, load_catalogue(), years, pii, channel)
+    except WarehouseError as e:  # a run holds the warehouse: the next tick tries again
+        return dg.SkipReason(f"warehouse not readable now: {e}")
+    sent = deliver(digests, channel, stamp=newest.strftime("%Y%m%dT%H%M%S"))
+    context.update_cursor(newest.isoformat())
+    for line in sent:
+        context.log.info(f"digest: {line}")
+    return dg.SkipReason(f"{len(sent)} digest(s) for {', '.join(years)} through {channel.channel}")
