@@ -95,7 +95,8 @@ def test_smtp_delivers_to_each_department_address(home, monkeypatch):
     try:
         monkeypatch.setenv("STATEDATA_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("STATEDATA_SMTP_PORT", str(port))
-        monkeypatch.setenv("STATEDATA_DIGEST_TO", "人事处=hr@example.edu.cn;学生工作处=xsc@example.edu.cn,xj@example.edu.cn")
+        to = "人事处=hr@example.edu.cn;学生工作处=xsc@example.edu.cn,xj@example.edu.cn"
+        monkeypatch.setenv("STATEDATA_DIGEST_TO", to)
         monkeypatch.setenv("STATEDATA_DIGEST_FROM", "statedata@example.edu.cn")
         result, cursor = tick()
     finally:
