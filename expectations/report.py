@@ -24,9 +24,7 @@ def _shown(value, column: str, pii: dict[str, str], reveal: bool):
 
 def summary_lines(report: list[dict]) -> list[str]:
     """One line per failing rule: id, severity, message, count."""
-    return [
-        f"{f['rule'].id} {SEVERITY[f['rule'].severity]} {f['rule'].message}：{f['failing']} 行" for f in report
-    ]
+    return [f"{f['rule'].id} {SEVERITY[f['rule'].severity]} {f['rule'].message}：{f['failing']} 行" for f in report]
 
 
 def write_xlsx(report: list[dict], path: Path, title: str, pii: dict[str, str], reveal: bool = False) -> int:
