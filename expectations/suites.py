@@ -5,7 +5,8 @@ are written in a short form and become GX 1.x expectations:
 
 ============================  =====================================================================
 ``required``                  every field the mapping marks ``required: true`` is not null
-``codes``                     every field with ``codes:`` holds a code of that national table; a
+``codes``                     every field with ``codes:`` holds a code of that national table (or a
+                              superseded code its <table>_crosswalk.csv maps to a current one); a
                               translated field without ``codes:`` holds one of its translations
 ``unique: [a, b]``            the columns identify a row (学号, 教工号, 课程代码 …)
 ``id_card: col``              a valid 18-digit 居民身份证号 (python-stdnum: region, date, check digit)
@@ -200,8 +201,10 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
         elif kind == "codes":
             for name in entity.all_fields():
                 f = entity.fields.get(name)
-                if f is not None and f.codes:
-                    allowed = sorted(code_names(f.codes))
+                if f is not None and f.codes:  # with the superseded codes of its crosswalk, if any
+                    superseded = f"{f.codes}_crosswalk"
+                    old = code_names(superseded) if superseded in code_table_names() else {}
+                    allowed = sorted(set(code_names(f.codes)) | set(old))
                 elif name in entity.translate:
                     allowed = sorted(set(entity.translate[name].values()))
                 else:

@@ -130,3 +130,16 @@ def test_timeliness_source_age_and_tables_ready(con):
     tables = ["A7-5 产学合作", "A8-1 教学管理人员"]
     assert failing(con, "R-SJ-002", empty_tables=tables) == [f"{t}（应于 2026-09-17 前就绪）" for t in tables]
     assert failing(con, "R-SJ-002", empty_tables=tables, checked_at=datetime(2026, 9, 1, tzinfo=timezone.utc)) == []
+
+
+def test_superseded_major_codes_are_mapped_and_reported(con):
+    con.execute("create table staging.academic__major as select * from (values ('r1', '610205'), ('r2', '510203')) "
+                "t(_raw_id, catalog_code)")  # fmt: skip
+    con.execute("create table staging.admissions__enrolment_plan as select 'r3' as _raw_id, '630302' as catalog_code")
+    result = evaluate(con, RULES["R-ZY-002"], YEAR, PARAMS)
+    assert sorted((f["raw_id"], f["value"]) for f in result.failures) == [
+        ("r1", "610205 → 510203"),
+        ("r3", "630302 → 530302"),
+    ]
+    successor = "select core.code_name('major_catalog_crosswalk.successor', ?)"
+    assert [con.execute(successor, [c]).fetchall()[0][0] for c in ("610205", "510203")] == ["510203", "510203"]

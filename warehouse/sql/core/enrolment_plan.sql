@@ -1,4 +1,5 @@
--- core.enrolment_plan: the admissions office's plan and registration figures per intake year and major.
+-- core.enrolment_plan: the admissions office's plan and registration figures per intake year and major
+-- (a major code of the 2015 catalogue becomes its 2021 successor, major_catalog_crosswalk.csv).
 with plans as (
     select * from staging.admissions__enrolment_plan
 ),
@@ -6,7 +7,7 @@ with plans as (
 final as (
     select
         cast(intake_year as integer) as intake_year,
-        catalog_code,
+        core.code_name('major_catalog_crosswalk.successor', catalog_code) as catalog_code,
         major_name,
         planned,
         admitted,
@@ -14,7 +15,9 @@ final as (
         in_province,
         _raw_id
     from plans
-    qualify row_number() over (partition by intake_year, catalog_code order by _raw_id) = 1
+    qualify row_number() over (
+        partition by intake_year, core.code_name('major_catalog_crosswalk.successor', catalog_code) order by _raw_id
+    ) = 1
 )
 
 select * from final

@@ -1,4 +1,6 @@
--- core.major: one row per major × direction (a major without directions has direction_code '').
+-- core.major: one row per major × direction (a major without directions has direction_code ''). A major
+-- code of the 2015 catalogue becomes its 2021 successor (major_catalog_crosswalk.csv); R-ZY-002 asks
+-- the academic office to update it at the source.
 with majors as (
     select * from staging.academic__major
     qualify row_number() over (partition by major_id order by _raw_id) = 1
@@ -19,7 +21,7 @@ final as (
         coalesce(d.direction_code, '') as direction_code,
         d.direction_name,
         m.major_name,
-        m.catalog_code,
+        core.code_name('major_catalog_crosswalk.successor', m.catalog_code) as catalog_code,
         c.name as catalog_name,
         m.dept_code,
         m.years_of_study,
@@ -31,7 +33,7 @@ final as (
         list_filter([m._raw_id, d._raw_id], lambda x: x is not null) as _raw_ids
     from majors as m
     left join directions as d on d.major_id = m.major_id
-    left join catalog as c on c.code = m.catalog_code
+    left join catalog as c on c.code = core.code_name('major_catalog_crosswalk.successor', m.catalog_code)
 )
 
 select * from final
