@@ -338,12 +338,23 @@ def _print_summary(s: dict) -> None:
     from expectations.rules import load_catalogue
 
     rules = {r.check_name: r for r in load_catalogue()}
+    by_dept: dict[str, list] = {}
     for f in c["failures"]:
         r = rules.get(f["check"])
-        what = f"{r.id} {r.message} ({r.owner})" if r else f["check"]
-        click.echo(f"  {f['severity']:<5} {what} on {f['asset']}")
-    if any(f["check"] in rules for f in c["failures"]):
-        click.echo("  What each department must fix, row by row: statedata failures --dept <部门>")
+        if r:
+            by_dept.setdefault(r.owner, []).append(r)
+        else:
+            click.echo(f"  {f['severity']:<5} {f['check']} on {f['asset']}")
+    if by_dept:
+        click.echo("  Failing rules by department (statedata failures --dept <部门> lists the source rows to fix):")
+        for dept, failed in sorted(by_dept.items(), key=lambda kv: -len(kv[1])):
+            errors = sum(r.severity == "error" for r in failed)
+            ids = ", ".join(r.id for r in sorted(failed, key=lambda r: r.id))
+            click.echo(f"    {dept}: {len(failed)} ({errors} error{'s' if errors != 1 else ''}) {ids}")
+    blocked = sum(r.severity == "error" for failed in by_dept.values() for r in failed)
+    if blocked and s["output_folder"]:
+        click.echo(f"  {blocked} error rules fail: the tables were written as a draft ({s['output_folder']}); "
+                   "statedata package is refused until they pass")  # fmt: skip
     lines = _truth_lines(s)
     if lines:
         click.echo("\nAgainst the demo generator's true counts:")
