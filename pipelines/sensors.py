@@ -34,7 +34,7 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
             digests = build_digests(con, load_catalogue(), years, pii, channel)
     except WarehouseError as e:  # a run holds the warehouse: the next tick tries again
         return dg.SkipReason(f"warehouse not readable now: {e}")
-    sent = deliver(digests, channel, stamp=newest.strftime("%Y%m%dT%H%M%S"))
+    sent = deliver(digests, channel, stamp=newest.strftime("%Y%m%dT%H%M%S%f"))
     context.update_cursor(newest.isoformat())
     for line in sent:
         context.log.info(f"digest: {line}")

@@ -37,7 +37,7 @@ def start_run(home: Path) -> subprocess.Popen:
 
 
 def outputs(home: Path) -> dict[str, bytes]:
-    folder = home / "out" / f"4141099999_{ACADEMIC_YEAR}"
+    folder = home / "out" / f"4141099999_{ACADEMIC_YEAR}_draft"  # the demo's defects fail error rules
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
