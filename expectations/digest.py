@@ -80,9 +80,14 @@ def deliver(digests: list[tuple[str, str, EmailMessage]], settings: DigestSettin
         settings.outbox.mkdir(parents=True, exist_ok=True)
         done = []
         for dept, year, msg in digests:
-            name = re.sub(r"[^\w.-]", "_", f"{stamp}_{year}_{dept}") + ".eml"
-            (settings.outbox / name).write_bytes(msg.as_bytes())
-            done.append(str(settings.outbox / name))
+            stem = re.sub(r"[^\w.-]", "_", f"{stamp}_{year}_{dept}")
+            path = settings.outbox / f"{stem}.eml"
+            n = 1
+            while path.exists():  # never overwrite a digest already in the outbox
+                n += 1
+                path = settings.outbox / f"{stem}-{n}.eml"
+            path.write_bytes(msg.as_bytes())
+            done.append(str(path))
         return done
     done = []
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
