@@ -142,3 +142,15 @@ def test_ready_by_counts_chinese_working_days():
     # a year the calendar does not know yet: weekdays, and the answer says it is approximate
     day, exact = ready_by(date(2099, 9, 24))
     assert not exact and day == date(2099, 9, 17)
+
+
+def test_the_cached_id_card_check_agrees_with_stdnum():
+    from expectations.suites import valid_id_card
+
+    good = [id_card(f"19{y:02d}-0{m}-1{d}", male) for y in range(40, 99, 7) for m in (1, 5, 9) for d in (0, 8)
+            for male in (True, False)]  # fmt: skip
+    bad = [g[:-1] + ("0" if g[-1] != "0" else "1") for g in good[:20]]
+    odd = ["110101199002301234", "99010119900101123X", "11010119900101123", "abc", "110101190001010010"]
+    for number in good + bad + odd:
+        assert valid_id_card(number) == ric.is_valid(number), number
+    assert all(valid_id_card(g) for g in good) and not any(valid_id_card(b) for b in bad)
