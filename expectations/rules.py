@@ -215,6 +215,31 @@ def empty_tables(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_ye
 
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, academic_year: str, params: dict) -> RuleResult:
     """Evaluate one SQL rule (GX rules are evaluated a table at a time: evaluate_all)."""
+    checked, rows = _failing_rows(con, rule, academic_year, params)
+    return _result(rule, academic_year, checked, rows, _sources(con, _ids(rows)))
+
+
+def evaluate_all(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, params: dict, entities: dict
+) -> list[RuleResult]:
+    """Evaluate rules: SQL rules one by one, GX rules as one suite per staging table; then trace every
+    failing row to its source in one pass over the raw tables.
+    ``entities`` maps a staging table name (<system>__<entity>) to its mapping EntitySpec."""
+    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if r.sql}
+    by_table: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.expect:
+            by_table.setdefault(r.table, []).append(r)
+    for table, table_rules in by_table.items():
+        if table not in entities:
+            raise CatalogueError(f"{table_rules[0].id}: no mapping defines staging.{table}")
+        found |= run_suite(con, table, entities[table], table_rules, params)
+    sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
+    return [_result(r, academic_year, *found[r.id], sources) for r in rules]
+
+
+def _failing_rows(con, rule: Rule, academic_year: str, params: dict) -> tuple[int, list[tuple]]:
+    """(rows checked, failing rows) of one SQL rule."""
     sql = rule.sql_text()
     rows = con.execute(f"select _raw_id, column_name, value from ({sql})", params_used(sql, params)).fetchall()
     if rule.layer == "platform":
@@ -223,31 +248,14 @@ def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, academic_year: str, par
         ).fetchall()[0][0]
     else:
         checked = con.execute(f"select count(*) from staging.{ident(rule.table)}").fetchall()[0][0]
-    return _result(con, rule, academic_year, checked, rows)
+    return checked, rows
 
 
-def evaluate_all(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, params: dict, entities: dict
-) -> list[RuleResult]:
-    """Evaluate rules: SQL rules one by one, GX rules as one suite per staging table.
-    ``entities`` maps a staging table name (<system>__<entity>) to its mapping EntitySpec."""
-    results = {r.id: evaluate(con, r, academic_year, params) for r in rules if r.sql}
-    by_table: dict[str, list[Rule]] = {}
-    for r in rules:
-        if r.expect:
-            by_table.setdefault(r.table, []).append(r)
-    for table, table_rules in by_table.items():
-        if table not in entities:
-            raise CatalogueError(f"{table_rules[0].id}: no mapping defines staging.{table}")
-        outcome = run_suite(con, table, entities[table], table_rules, params)
-        for r in table_rules:
-            checked, rows = outcome[r.id]
-            results[r.id] = _result(con, r, academic_year, checked, rows)
-    return [results[r.id] for r in rules]
+def _ids(rows: list[tuple]) -> list[str]:
+    return [r[0] for r in rows if r[0] is not None]
 
 
-def _result(con, rule: Rule, academic_year: str, checked: int, rows: list[tuple]) -> RuleResult:
-    sources = _sources(con, [r[0] for r in rows if r[0] is not None])
+def _result(rule: Rule, academic_year: str, checked: int, rows: list[tuple], sources: dict) -> RuleResult:
     failures = [
         dict(zip(("source_system", "source_table", "source_key"), sources.get(raw_id, (None, None, None))))
         | {"column_name": column, "value": None if value is None else str(value), "raw_id": raw_id}
