@@ -273,7 +273,7 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
                     raise_on_error=False,
                     tags={CLI_TAG: "run"},
                     run_config={
-                        "loggers": {"progress": {}} if not quiet else {},
+                        "loggers": {"progress": {"config": {"quiet": quiet}}},
                         "resources": {"statedata": {"config": {"full_refresh": full_refresh}}},
                     },
                 )
@@ -314,7 +314,10 @@ def _print_summary(s: dict) -> None:
             click.secho(f"  {e['step']}: {e['error']}", fg="red", err=True)
         click.secho("The last good outputs are unchanged.", err=True)
         return
-    click.echo(f"\nNational tables and the review list for {s['academic_year']} written to:\n  {s['output_folder']}")
+    draft = " as a DRAFT (error rules fail)" if s["output_folder"].endswith("_draft") else ""
+    click.echo(
+        f"\nNational tables and the review list for {s['academic_year']} written{draft} to:\n  {s['output_folder']}"
+    )
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
     below = [i for i in s["indicators"] if i["result"] == "不合格"]

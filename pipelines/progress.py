@@ -72,8 +72,14 @@ class _ProgressHandler(logging.Handler):
             )
 
 
-@dg.logger(description="One line per materialized asset and failed check, on stderr.")
+@dg.logger(
+    config_schema={"quiet": dg.Field(bool, default_value=False)},
+    description="One line per materialized asset and failed check, on stderr (nothing with quiet: true).",
+)
 def progress_logger(init_context) -> logging.Logger:
     log = logging.Logger("statedata.progress", level=logging.DEBUG)
-    log.addHandler(_ProgressHandler(sys.stderr))
+    if init_context.logger_config["quiet"]:  # configured, so Dagster's own console logger stays off too
+        log.addHandler(logging.NullHandler())
+    else:
+        log.addHandler(_ProgressHandler(sys.stderr))
     return log
