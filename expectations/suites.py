@@ -255,22 +255,13 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
             need(*cols)
             for c in cols:
                 add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0), c)
-        elif kind == "not_greater":
+        elif kind in ("not_greater", "date_order"):  # [a, b]: a ≤ b; reported on a (hours) or b (the later date)
             need(*cols)
             add(
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                     column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"
                 ),
-                cols[0],
-                columns=cols,
-            )
-        elif kind == "date_order":
-            need(*cols)
-            add(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"
-                ),
-                cols[1],
+                cols[0] if kind == "not_greater" else cols[1],
                 columns=cols,
             )
         elif kind == "valid_date":
