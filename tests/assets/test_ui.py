@@ -30,10 +30,12 @@ def graphql(port, query):
         return json.loads(r.read())["data"]
 
 
-def test_dev_serves_the_asset_graph(home, tmp_path):
+def test_dev_serves_the_asset_graph_with_failed_checks_on_the_assets_they_guard(home, tmp_path):
     port = free_port()
     env = {**os.environ, "STATEDATA_HOME": str(home)}
     env.pop("DAGSTER_HOME", None)
+    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--quiet"], env=env, capture_output=True)
+    assert run.returncode == 0, run.stderr[-2000:]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "dev", "--port", str(port)],
         env=env,
@@ -54,6 +56,16 @@ def test_dev_serves_the_asset_graph(home, tmp_path):
         data = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
         keys = {tuple(n["assetKey"]["path"]) for n in data["assetNodes"]}
         assert ("platform", "student") in keys and ("raw", "hr__staff") in keys and len(keys) > 50
+        # the demo's bad ID numbers: a failed ERROR check on the staging table it guards, with its evidence
+        data = graphql(
+            port,
+            '{ assetCheckExecutions(assetKey: {path: ["staging", "academic__student"]}, checkName: "R_XS_013", '
+            "limit: 1) { status evaluation { severity metadataEntries { label } } } }",
+        )
+        (execution,) = data["assetCheckExecutions"]
+        assert execution["status"] == "FAILED" and execution["evaluation"]["severity"] == "ERROR"
+        labels = {m["label"] for m in execution["evaluation"]["metadataEntries"]}
+        assert {"failing", "tolerance", "examples", "owner", "hint"} <= labels
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
