@@ -143,7 +143,7 @@ def _platform_asset(
         year = context.partition_key
         params = year_params(year, pack_for_year(year), template_overrides())
         with statedata.warehouse() as con:
-            n = db.rebuild_partition(con, "platform", name, year, params, sql)
+            n = db.rebuild_partition(con, "platform", name, year, params, sql, run_id=context.run.run_id)
         return dg.MaterializeResult(metadata={"dagster/row_count": n, "stock_date": str(params["stock_date"])})
 
     return _platform

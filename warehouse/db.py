@@ -171,10 +171,18 @@ def _follow_schema(con: duckdb.DuckDBPyConnection, layer: str, name: str, sql: s
 
 
 def rebuild_partition(
-    con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, params: dict, sql: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    layer: str,
+    name: str,
+    academic_year: str,
+    params: dict,
+    sql: str | None = None,
+    run_id: str = "",
 ) -> int:
     """Replace one academic year of ``layer.name`` (created on first use), in one transaction; the SQL is
-    the table's file unless given (form tables generate theirs)."""
+    the table's file unless given (form tables generate theirs). The cell lineage its SQL declares is
+    replaced in the same transaction (warehouse/lineage.py)."""
+    from warehouse import lineage  # it imports this module
     sql = sql if sql is not None else sql_text(layer, name)
     target = qualified(layer, name)
     bound = params_used(sql, params)
@@ -190,6 +198,7 @@ def rebuild_partition(
         con.execute(f"delete from {target} where academic_year = ?", [academic_year])
         con.execute(f"insert into {target} by name {sql}", bound)
         n = con.execute(f"select count(*) from {target} where academic_year = ?", [academic_year]).fetchone()[0]
+        lineage.record(con, name, academic_year, sql, params, run_id)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -351,3 +351,40 @@ def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
     cli(tmp_path, "package", "--year", PACKAGED)  # clean data: the real package
     manifest = json.loads((package_folder(tmp_path, draft=False) / "manifest.json").read_text(encoding="utf-8"))
     assert "draft" not in manifest and len(manifest["files"]) == len(pack_for_year(PACKAGED).tables) + 1
+
+
+# -- provenance: the lineage of aggregated cells -----------------------------------------------------------
+
+
+def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(built):
+    pack = pack_for_year(PACKAGED)
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select distinct table_name from lineage.cell where academic_year = ? order by 1", [PACKAGED]).fetchall()]  # fmt: skip
+        assert {"school_basic", "major"} <= set(tables)
+        checked = 0
+        for table in tables:
+            key = next(t.key for t in pack.tables if t.source_table == table)
+            columns = [r[0] for r in con.execute(
+                "select distinct column_name from lineage.cell where table_name = ? and academic_year = ?",
+                [table, PACKAGED]).fetchall()]  # fmt: skip
+            sums = {(k, c): a for k, c, a in con.execute(
+                "select row_key, column_name, sum(amount) from lineage.cell where table_name = ? and academic_year = ? "
+                "group by all", [table, PACKAGED]).fetchall()}  # fmt: skip
+            cols = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(
+                f"select concat_ws('|', {', '.join(key)}), {cols} from platform.{table} where academic_year = ?",
+                [PACKAGED],
+            ).fetchall()
+            assert rows and {k for k, _ in sums} <= {r[0] for r in rows}  # no lineage for a row that is not there
+            for row_key, *values in rows:  # every cell of every lineage column, zeros included
+                for column, value in zip(columns, values):
+                    assert sums.get((row_key, column), 0) == pytest.approx(value, abs=1e-6), (table, row_key, column)
+                    checked += 1
+        raw_tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()]  # fmt: skip
+        known = " union all ".join(f"select _raw_id from raw.{t}" for t in raw_tables)
+        dangling = con.execute(
+            f"select count(*) from lineage.cell where academic_year = ? and _raw_id not in ({known})", [PACKAGED]
+        ).fetchall()[0][0]
+    assert checked > 100 and dangling == 0  # every contributing row is a source row version in raw

@@ -111,3 +111,16 @@ create table if not exists audit.rule_failure (
     value varchar,
     raw_id varchar
 );
+
+-- Cell lineage (warehouse/lineage.py): the source rows each aggregated cell of a national table counts or
+-- sums, with the amount each contributes, for the latest run of each table and academic year.
+create schema if not exists lineage;
+create table if not exists lineage.cell (
+    run_id varchar not null,
+    academic_year varchar not null,
+    table_name varchar not null,
+    row_key varchar not null,       -- the national table's key values joined by '|'
+    column_name varchar not null,
+    _raw_id varchar not null,       -- the contributing source row version (raw.*)
+    amount double not null          -- 1 for a count; the value summed for a sum
+);

@@ -12,15 +12,47 @@ majors as (
     select * from core.major
 ),
 
+-- one row per counted source row: the figures below are sums of these (and so is their lineage)
+cells as (
+    select 'students_enrolled' as column_name, _raw_id, 1 as amount from enrolled
+    union all
+    select 'new_students', _raw_id, 1 from enrolled where grade = year($stock_date)
+    union all
+    select 'new_from_high_school', _raw_id, 1 from enrolled
+    where grade = year($stock_date) and origin_type = '普通高中'
+    union all
+    select 'new_from_vocational', _raw_id, 1 from enrolled
+    where grade = year($stock_date) and origin_type = '中职'
+    union all
+    select 'new_from_other', _raw_id, 1 from enrolled
+    where grade = year($stock_date) and origin_type is distinct from '普通高中' and origin_type is distinct from '中职'
+    union all
+    select 'majors_total', any_value(_raw_ids[1]), 1 from majors group by major_id
+    union all
+    -- a major with new students; one not in the major table is counted too, through its first student
+    select 'majors_enrolling', coalesce(any_value(m._raw_ids[1]), min(e._raw_id)), 1
+    from enrolled as e
+    left join majors as m on m.major_id = e.major_id
+    where e.grade = year($stock_date)
+    group by e.major_id
+),
+
 counts as (
     select
-        count(*) as students_enrolled,
-        count(distinct major_id) as majors_with_students,
-        count(distinct major_id) filter (where grade = year($stock_date)) as majors_enrolling,
-        count(*) filter (where grade = year($stock_date)) as new_students,
-        count(*) filter (where grade = year($stock_date) and origin_type = '普通高中') as new_from_high_school,
-        count(*) filter (where grade = year($stock_date) and origin_type = '中职') as new_from_vocational
-    from enrolled
+        coalesce(sum(amount) filter (where column_name = 'students_enrolled'), 0) as students_enrolled,
+        coalesce(sum(amount) filter (where column_name = 'majors_total'), 0) as majors_total,
+        coalesce(sum(amount) filter (where column_name = 'majors_enrolling'), 0) as majors_enrolling,
+        coalesce(sum(amount) filter (where column_name = 'new_students'), 0) as new_students,
+        coalesce(sum(amount) filter (where column_name = 'new_from_high_school'), 0) as new_from_high_school,
+        coalesce(sum(amount) filter (where column_name = 'new_from_vocational'), 0) as new_from_vocational,
+        coalesce(sum(amount) filter (where column_name = 'new_from_other'), 0) as new_from_other
+    from cells
+),
+
+lineage as (
+    select s.school_code as _key, c.column_name, c._raw_id, c.amount
+    from cells as c
+    cross join school as s
 ),
 
 final as (
@@ -41,13 +73,13 @@ final as (
         s.website,
         s.contact_person,
         s.contact_phone,
-        (select count(distinct major_id) from majors) as majors_total,
-        c.majors_enrolling,
-        c.students_enrolled,
-        c.new_students,
-        c.new_from_high_school,
-        c.new_from_vocational,
-        c.new_students - c.new_from_high_school - c.new_from_vocational as new_from_other,
+        c.majors_total::bigint as majors_total,
+        c.majors_enrolling::bigint as majors_enrolling,
+        c.students_enrolled::bigint as students_enrolled,
+        c.new_students::bigint as new_students,
+        c.new_from_high_school::bigint as new_from_high_school,
+        c.new_from_vocational::bigint as new_from_vocational,
+        c.new_from_other::bigint as new_from_other,
         [s._raw_id] as _raw_ids
     from school as s
     cross join counts as c
