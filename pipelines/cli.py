@@ -568,6 +568,92 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
 
 
 @main.command()
+@click.argument("table")
+@click.argument("row_key")
+@click.argument("column")
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one the table holds].")
+@click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
+@click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
+def trace(table, row_key, column, academic_year, limit, reveal, fmt, home):
+    """Explain one number: TABLE (A1 or school_basic), ROW_KEY (its key values joined by |, e.g. 4141099999
+    or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows."""
+    from expectations.masking import mask
+    from warehouse import db
+    from warehouse.templates import pack_for_year
+    from warehouse.trace import TraceError, contributors, find_cell, source_rows
+
+    _use_home(home)
+    settings = get_settings()
+    pii = pii_fields(load_mappings(settings.mappings_dir))
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            if academic_year is None:
+                years = con.execute(
+                    "select max(academic_year) from platform.school_basic"
+                ).fetchall()  # every run builds A1
+                academic_year = years[0][0]
+                if academic_year is None:
+                    _fail("the warehouse holds no national table yet: run `statedata run` first")
+            pack = pack_for_year(academic_year)
+            cell = find_cell(con, pack, academic_year, table, row_key, column)
+            kind, rows = contributors(con, cell, academic_year)
+            sources = source_rows(con, [r for r, _ in rows[:limit]])
+            run = con.execute(
+                "select any_value(run_id) from lineage.cell where table_name = ? and academic_year = ?",
+                [cell.template.source_table, academic_year],
+            ).fetchall()[0][0]
+    except (WarehouseError, TraceError) as e:
+        _fail(str(e))
+    total = sum(a for _, a in rows) if kind == "aggregate" else None
+    t = cell.template
+    doc = {
+        "academic_year": academic_year,
+        "table": {"number": t.number, "name": t.name, "platform_table": t.source_table, "key": list(t.key)},
+        "row_key": cell.row_key,
+        "column": {"field": cell.column, "header": cell.header, "source": cell.source},
+        "value": cell.value,
+        "template_pack": f"{pack.pack} {pack.version}",
+        "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
+        "kind": kind,
+        "lineage_run": run if kind == "aggregate" else None,
+        "source_rows": len(rows),
+        "amounts_add_up_to": total,
+        "rows": [
+            {"raw_id": r, "amount": a}
+            | {k: v for k, v in sources.get(r, {}).items() if k != "values"}
+            | {
+                "values": {
+                    f: (v if reveal else mask(v, pii.get(f))) for f, v in sources.get(r, {}).get("values", {}).items()
+                }
+            }
+            for r, a in rows[:limit]
+        ],
+    }
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"{t.number} {t.name} · {cell.row_key} · {cell.header} ({cell.column}) · {academic_year}")
+    click.echo(f"  value: {cell.value}")
+    click.echo(f"  defined by: template {doc['template_pack']}, column {cell.header!r}, source {cell.source}")
+    click.echo(f"  computed by: {doc['sql']}" + (f" (lineage of run {run})" if run and kind == "aggregate" else ""))
+    if kind == "aggregate":
+        ok = "✓" if total is not None and abs(total - float(cell.value or 0)) < 1e-6 else "✗ DIFFERS"
+        click.echo(f"  {len(rows)} contributing source rows; their amounts add up to {total:g} {ok}")
+    else:
+        click.echo(f"  copied from {len(rows)} source row(s) of the national row")
+    for r in doc["rows"]:
+        values = ", ".join(f"{k}={v}" for k, v in r["values"].items() if v is not None)
+        amount = f" +{r['amount']:g}" if r["amount"] is not None else ""
+        when = f"{r['extracted_at']:%Y-%m-%d %H:%M}" if r.get("extracted_at") else "?"
+        click.echo(f"    {r.get('system')}.{r.get('table')} {r.get('key')} (batch {r.get('batch')}, {when}){amount}")
+        click.echo(f"      {values}")
+    if len(rows) > limit:
+        click.echo(f"    … and {len(rows) - limit} more (--limit, or --format json)")
+
+
+@main.command()
 @click.option("--demo", "demo_dir", type=click.Path(file_okay=False), default=None,
               help="Demo campus folder with manifest.json [default: $STATEDATA_HOME/demo].")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

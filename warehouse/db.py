@@ -183,6 +183,7 @@ def rebuild_partition(
     the table's file unless given (form tables generate theirs). The cell lineage its SQL declares is
     replaced in the same transaction (warehouse/lineage.py)."""
     from warehouse import lineage  # it imports this module
+
     sql = sql if sql is not None else sql_text(layer, name)
     target = qualified(layer, name)
     bound = params_used(sql, params)

@@ -359,8 +359,8 @@ def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
 def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(built):
     pack = pack_for_year(PACKAGED)
     with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select distinct table_name from lineage.cell where academic_year = ? order by 1", [PACKAGED]).fetchall()]  # fmt: skip
+        in_lineage = "select distinct table_name from lineage.cell where academic_year = ? order by 1"
+        tables = [r[0] for r in con.execute(in_lineage, [PACKAGED]).fetchall()]
         assert {"school_basic", "major"} <= set(tables)
         checked = 0
         for table in tables:
@@ -388,3 +388,21 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
             f"select count(*) from lineage.cell where academic_year = ? and _raw_id not in ({known})", [PACKAGED]
         ).fetchall()[0][0]
     assert checked > 100 and dangling == 0  # every contributing row is a source row version in raw
+
+
+def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built):
+    doc = json.loads(cli(built, "trace", "A1", "4141099999", "全日制在校生数", "--year", PACKAGED, "--format", "json",
+                         "--limit", "5000"))  # fmt: skip
+    assert doc["kind"] == "aggregate" and doc["column"]["field"] == "students_enrolled"
+    assert doc["source_rows"] == doc["value"] == doc["amounts_add_up_to"] == len(doc["rows"]) > 1000
+    assert {(r["system"], r["table"]) for r in doc["rows"]} == {("academic", "XJ_XSJBXX")}
+    assert all(r["values"]["name"].endswith("*") for r in doc["rows"] if r["values"]["name"])  # masked
+    assert doc["sql"] == "warehouse/sql/platform/school_basic.sql" and doc["lineage_run"]
+    copied = json.loads(cli(built, "trace", "school_basic", "4141099999", "school_name", "--year", PACKAGED,
+                            "--format", "json"))  # fmt: skip
+    assert copied["kind"] == "row" and copied["rows"][0]["values"]["school_name"] == copied["value"]
+    out = cli(built, "trace", "A7-1-1", "440301|", "classes", "--year", PACKAGED, "--limit", "1")
+    assert "their amounts add up to" in out and "✓" in out
+    res = CliRunner().invoke(main, ["trace", "A7-1-1", "999999|", "classes", "--year", PACKAGED],
+                             env=ENV | {"STATEDATA_HOME": str(built)})  # fmt: skip
+    assert res.exit_code == 1 and "has no row '999999|'" in res.output and "'440301|'" in res.output

@@ -1,0 +1,118 @@
+"""Explain one reported number: the chain from a cell of a national table down to the source rows.
+
+For a cell: its value, the template column that defines it (table number, header, source), the SQL file
+that computed it, and the source rows behind it. For an aggregated cell those are the rows its lineage
+records (warehouse/lineage.py) with the amount each contributes; for a cell copied from a row, the rows
+the national row was built from (its ``_raw_ids``). Each source row comes with its system, table, key,
+extraction batch and time, and its raw values as extracted.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse.db import qualified, quote
+from warehouse.templates import TableTemplate, TemplatePack
+
+PEDIGREE = {"_source_system", "_source_table", "_source_key", "_row_hash", "_raw_id", "_batch_id", "_extracted_at",
+            "_valid_to_batch", "_source_file", "_source_sheet", "_source_row"}  # fmt: skip
+
+
+class TraceError(ValueError):
+    """The cell asked for does not exist; the message says what does."""
+
+
+@dataclass
+class Cell:
+    template: TableTemplate
+    column: str  # field name
+    header: str
+    source: str  # the template's source of the column
+    row_key: str
+    value: object
+
+
+def find_cell(
+    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, table: str, row_key: str, column: str
+) -> Cell:
+    """Resolve 'A1' or 'school_basic', a row key ('4141099999', '510201|' for catalog code + direction)
+    and a column (field name or Chinese header) to one cell of the year."""
+    candidates = [t for t in pack.tables if table in (t.number, t.id, t.source_table)]
+    if not candidates:
+        raise TraceError(f"no national table {table!r} in {pack.pack}; e.g. A1, A7-1-1 or school_basic")
+    for t in candidates:
+        col = next((c for c in t.columns if column in (c.field, c.header)), None)
+        if col is not None:
+            break
+    else:
+        names = ", ".join(f"{c.field} ({c.header})" for c in candidates[0].columns)
+        raise TraceError(f"{candidates[0].number} has no column {column!r}; columns: {names}")
+    filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
+    key_expr = f"concat_ws('|', {', '.join(quote(k) for k in t.key)})"
+    rows = con.execute(
+        f"select {quote(col.field)} from {qualified('platform', t.source_table)} "
+        f"where academic_year = ?{filters} and {key_expr} = ?",
+        [academic_year, *[v for _, v in t.where], row_key],
+    ).fetchall()
+    if not rows:
+        some = con.execute(
+            f"select {key_expr} from {qualified('platform', t.source_table)} where academic_year = ?{filters} "
+            "order by 1 limit 5",
+            [academic_year, *[v for _, v in t.where]],
+        ).fetchall()
+        raise TraceError(
+            f"{t.number} {t.name} has no row {row_key!r} in {academic_year} (key: {' | '.join(t.key)}); "
+            f"e.g. {', '.join(repr(r[0]) for r in some) or 'none: run the year first'}"
+        )
+    return Cell(t, col.field, col.header, col.source, row_key, rows[0][0])
+
+
+def contributors(con: duckdb.DuckDBPyConnection, cell: Cell, academic_year: str) -> tuple[str, list[tuple]]:
+    """('aggregate', [(raw id, amount)]) from the recorded lineage, or ('row', [(raw id, None)]) from the
+    national row's _raw_ids for a cell copied from its source row(s)."""
+    t = cell.template
+    lineage = con.execute(
+        "select _raw_id, amount from lineage.cell where table_name = ? and academic_year = ? and row_key = ? "
+        "and column_name = ? order by _raw_id",
+        [t.source_table, academic_year, cell.row_key, cell.column],
+    ).fetchall()
+    has_lineage = con.execute(
+        "select count(*) from lineage.cell where table_name = ? and academic_year = ? and column_name = ?",
+        [t.source_table, academic_year, cell.column],
+    ).fetchall()[0][0]
+    if lineage or has_lineage:
+        return "aggregate", lineage
+    filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
+    ids = con.execute(
+        f"select _raw_ids from {qualified('platform', t.source_table)} where academic_year = ?{filters} "
+        f"and concat_ws('|', {', '.join(quote(k) for k in t.key)}) = ?",
+        [academic_year, *[v for _, v in t.where], cell.row_key],
+    ).fetchall()[0][0]
+    return "row", [(i, None) for i in ids or []]
+
+
+def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, dict]:
+    """raw id -> the raw row: pedigree (system, table or file, key, batch, time) and its values."""
+    out: dict[str, dict] = {}
+    if not raw_ids:
+        return out
+    raw = "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+    tables = [r[0] for r in con.execute(raw).fetchall()]
+    for name in tables:
+        cur = con.execute(
+            f"select * from {qualified('raw', name)} where _raw_id in (select unnest(?::varchar[]))", [raw_ids]
+        )
+        columns = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            r = dict(zip(columns, row))
+            out[r["_raw_id"]] = {
+                "raw_table": f"raw.{name}",
+                "system": r["_source_system"],
+                "table": r.get("_source_file") or r["_source_table"],
+                "key": r["_source_key"],
+                "batch": r["_batch_id"],
+                "extracted_at": r["_extracted_at"],
+                "current": r["_valid_to_batch"] is None,
+                "values": {k: v for k, v in r.items() if k not in PEDIGREE},
+            }
+    return out
