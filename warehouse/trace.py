@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse.db import qualified, quote
+from warehouse.lineage import lineage_key
 from warehouse.templates import TableTemplate, TemplatePack
 
 PEDIGREE = {"_source_system", "_source_table", "_source_key", "_row_hash", "_raw_id", "_batch_id", "_extracted_at",
@@ -74,7 +75,7 @@ def contributors(con: duckdb.DuckDBPyConnection, cell: Cell, academic_year: str)
     lineage = con.execute(
         "select _raw_id, amount from lineage.cell where table_name = ? and academic_year = ? and row_key = ? "
         "and column_name = ? order by _raw_id",
-        [t.source_table, academic_year, cell.row_key, cell.column],
+        [t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column],
     ).fetchall()
     has_lineage = con.execute(
         "select count(*) from lineage.cell where table_name = ? and academic_year = ? and column_name = ?",

@@ -12,24 +12,49 @@ in_service as (
     where acquired_on <= $stock_date and (disposed_on is null or disposed_on > $stock_date)
 ),
 
+-- one row per (card, figure it adds to): the figures below are sums of these, and so is their lineage
+cells as (
+    select _raw_id, value_yuan as amount, 'equipment_total_10k' as column_name from in_service
+    union all
+    select _raw_id, value_yuan, 'teaching_equipment_10k' from in_service where counted
+    union all
+    select _raw_id, 1, 'teaching_equipment_count' from in_service where counted
+    union all
+    select _raw_id, 1, 'large_equipment_count' from in_service where counted and unit_price >= 100000
+    union all
+    select _raw_id, value_yuan, 'teaching_equipment_added_10k' from cards
+    where counted and acquired_on between $year_start and $year_end
+    union all
+    select _raw_id, value_yuan, 'teaching_equipment_disposed_10k' from cards
+    where counted and disposed_on between $year_start and $year_end
+),
+
+lineage as (  -- amounts in 万元, like the figures
+    select
+        (select school_code from core.school limit 1) as _key,
+        column_name,
+        _raw_id,
+        case when column_name like '%\_10k' escape '\' then amount / 10000 else amount end::double as amount
+    from cells
+),
+
 final as (
     select
         $academic_year as academic_year,
         (select school_code from core.school limit 1) as school_code,
-        (select round(coalesce(sum(value_yuan), 0) / 10000, 4) from in_service) as equipment_total_10k,
-        (select round(coalesce(sum(value_yuan), 0) / 10000, 4) from in_service where counted) as teaching_equipment_10k,
-        (select count(*) from in_service where counted) as teaching_equipment_count,
-        (select count(*) from in_service where counted and unit_price >= 100000) as large_equipment_count,
-        (
-            select round(coalesce(sum(value_yuan), 0) / 10000, 4) from cards
-            where counted and acquired_on between $year_start and $year_end
-        ) as teaching_equipment_added_10k,
-        (
-            select round(coalesce(sum(value_yuan), 0) / 10000, 4) from cards
-            where counted and disposed_on between $year_start and $year_end
-        ) as teaching_equipment_disposed_10k,
+        round(coalesce(sum(amount) filter (where column_name = 'equipment_total_10k'), 0) / 10000, 4)
+            as equipment_total_10k,
+        round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_10k'), 0) / 10000, 4)
+            as teaching_equipment_10k,
+        count(*) filter (where column_name = 'teaching_equipment_count') as teaching_equipment_count,
+        count(*) filter (where column_name = 'large_equipment_count') as large_equipment_count,
+        round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_added_10k'), 0) / 10000, 4)
+            as teaching_equipment_added_10k,
+        round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_disposed_10k'), 0) / 10000, 4)
+            as teaching_equipment_disposed_10k,
         $equipment_min_unit_price as min_unit_price,
         (select list(_raw_id) from in_service where counted) as _raw_ids
+    from cells
 )
 
 select * from final

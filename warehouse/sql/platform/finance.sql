@@ -24,6 +24,21 @@ totals as (
     group by direction
 ),
 
+numbered as (
+    select direction, item, row_number() over (partition by direction order by item) as item_no from items
+),
+
+-- each voucher line adds its amount (万元) to its item and to its direction's total; the key is
+-- direction|item_no, as A5-1 and A5-2 are the two directions of this table
+lineage as (
+    select concat_ws('|', l.direction, n.item_no) as _key, 'amount_10k' as column_name, l._raw_id,
+        (l.amount / 10000)::double as amount
+    from lines as l
+    inner join numbered as n on n.direction = l.direction and n.item = l.item
+    union all
+    select concat_ws('|', direction, 0), 'amount_10k', _raw_id, (amount / 10000)::double from lines
+),
+
 final as (
     select
         $academic_year as academic_year,

@@ -15,19 +15,48 @@ held as (
     where acquired_on <= $stock_date and (withdrawn_on is null or withdrawn_on > $stock_date)
 ),
 
+-- one row per (source row, figure it adds to): the figures below are sums of these, and so is their lineage
+cells as (
+    select _raw_id, 1 as amount, unnest(['books_total', case kind when '中文图书' then 'books_chinese' else 'books_foreign' end])
+        as column_name
+    from held
+    union all
+    select _raw_id, 1, 'books_added' from printed where acquired_on between $year_start and $year_end
+    union all
+    select _raw_id, 1, 'books_withdrawn' from printed where withdrawn_on between $year_start and $year_end
+    union all
+    select _raw_id, coalesce(quantity, 0), 'e_books' from e_resources where kind = '电子图书'
+    union all
+    select _raw_id, coalesce(quantity, 0), 'e_journals' from e_resources where kind = '电子期刊'
+    union all
+    select _raw_id, 1, 'databases' from e_resources where kind = '数据库'
+),
+
+figures as (
+    select
+        count(*) filter (where column_name = 'books_total') as books_total,
+        count(*) filter (where column_name = 'books_chinese') as books_chinese,
+        count(*) filter (where column_name = 'books_foreign') as books_foreign,
+        count(*) filter (where column_name = 'books_added') as books_added,
+        count(*) filter (where column_name = 'books_withdrawn') as books_withdrawn,
+        coalesce(sum(amount) filter (where column_name = 'e_books'), 0) as e_books,
+        coalesce(sum(amount) filter (where column_name = 'e_journals'), 0) as e_journals,
+        count(*) filter (where column_name = 'databases') as databases
+    from cells
+),
+
+lineage as (
+    select (select school_code from core.school limit 1) as _key, column_name, _raw_id, amount::double as amount
+    from cells
+),
+
 final as (
     select
         $academic_year as academic_year,
         (select school_code from core.school limit 1) as school_code,
-        (select count(*) from held) as books_total,
-        (select count(*) from held where kind = '中文图书') as books_chinese,
-        (select count(*) from held where kind = '外文图书') as books_foreign,
-        (select count(*) from printed where acquired_on between $year_start and $year_end) as books_added,
-        (select count(*) from printed where withdrawn_on between $year_start and $year_end) as books_withdrawn,
-        (select coalesce(sum(quantity), 0) from e_resources where kind = '电子图书') as e_books,
-        (select coalesce(sum(quantity), 0) from e_resources where kind = '电子期刊') as e_journals,
-        (select count(*) from e_resources where kind = '数据库') as databases,
+        f.*,
         (select list(_raw_id) from held) as _raw_ids
+    from figures as f
 )
 
 select * from final
