@@ -568,23 +568,30 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
 
 
 @main.command()
-@click.argument("table")
-@click.argument("row_key")
-@click.argument("column")
+@click.argument("table", required=False)
+@click.argument("row_key", required=False)
+@click.argument("column", required=False)
+@click.option("--indicator", default=None, help="A core indicator instead of a cell, e.g. 生师比.")
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one the table holds].")
 @click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def trace(table, row_key, column, academic_year, limit, reveal, fmt, home):
+def trace(table, row_key, column, indicator, academic_year, limit, reveal, fmt, home):
     """Explain one number: TABLE (A1 or school_basic), ROW_KEY (its key values joined by |, e.g. 4141099999
-    or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows."""
+    or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows; or
+    --indicator 生师比: its formula, inputs, and the source rows of each input."""
     from expectations.masking import mask
     from warehouse import db
     from warehouse.templates import pack_for_year
     from warehouse.trace import TraceError, contributors, find_cell, source_rows
 
     _use_home(home)
+    if indicator is None and not (table and row_key and column):
+        _fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
+    if indicator is not None:
+        _trace_indicator(indicator, academic_year, limit, fmt)
+        return
     settings = get_settings()
     pii = pii_fields(load_mappings(settings.mappings_dir))
     try:
@@ -651,6 +658,46 @@ def trace(table, row_key, column, academic_year, limit, reveal, fmt, home):
         click.echo(f"      {values}")
     if len(rows) > limit:
         click.echo(f"    … and {len(rows) - limit} more (--limit, or --format json)")
+
+
+def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str) -> None:
+    from warehouse import db, indicators
+    from warehouse.trace import TraceError, source_rows, trace_indicator
+
+    settings = get_settings()
+    try:
+        with db.connect(settings.warehouse, read_only=True) as con:
+            if academic_year is None:
+                academic_year = con.execute("select max(academic_year) from platform.core_indicator").fetchall()[0][0]
+            doc = trace_indicator(con, academic_year, name, indicators.load_definitions())
+            for i in doc["inputs"]:
+                shown = source_rows(con, [r for r, _ in i["rows"][:limit]])
+                i["rows"] = [
+                    {"raw_id": r, "amount": a} | {k: v for k, v in shown.get(r, {}).items() if k != "values"}
+                    for r, a in i["rows"][:limit]
+                ]
+    except (WarehouseError, TraceError) as e:
+        _fail(str(e))
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(
+        f"{doc['name']} · {academic_year}: {doc['value']}{doc['unit']} (standard {doc['standard']}: {doc['verdict']})"
+    )
+    click.echo(f"  = {doc['formula']}")
+    for d in doc["derived"]:
+        click.echo(f"  {d['id']} ({d['name']}) = {d['formula']}")
+    for i in doc["inputs"]:
+        check = ""
+        if i["amounts_add_up_to"] is not None:
+            ok = abs(i["amounts_add_up_to"] - float(i["value"])) <= max(1e-4, 1e-7 * abs(float(i["value"])))
+            check = f"; {i['source_rows']} source rows add up to {i['amounts_add_up_to']:g} {'✓' if ok else '✗'}"
+        click.echo(f"  {i['id']} ({i['label']}) = {i['value']:g}  from {i['source']}{check}")
+        for r in i["rows"][: min(limit, 3)]:
+            click.echo(
+                f"      {r.get('system')}.{r.get('table')} {r.get('key')} (batch {r.get('batch')}) +{r['amount']:g}"
+            )
+    click.echo("  (statedata trace <table> <key> <column> explains any cell; --format json lists the rows)")
 
 
 @main.command()

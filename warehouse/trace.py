@@ -117,3 +117,64 @@ def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str,
                 "values": {k: v for k, v in r.items() if k not in PEDIGREE},
             }
     return out
+
+
+def trace_indicator(con: duckdb.DuckDBPyConnection, academic_year: str, name: str, defs: dict) -> dict:
+    """A core indicator: its value and formula, the derived figures it uses, and each input with its value,
+    the published cell it is read from and that cell's source rows (platform.indicator_input's lineage)."""
+    wanted = next((i for i in defs["indicators"] if name in (i["id"], i["name"])), None)
+    if wanted is None:
+        names = "、".join(i["name"] for i in defs["indicators"])
+        raise TraceError(f"no core indicator {name!r}; indicators: {names}")
+    row = con.execute(
+        "select value, unit, compare, pass_threshold, pass_result from platform.core_indicator "
+        "where academic_year = ? and indicator_id = ?",
+        [academic_year, wanted["id"]],
+    ).fetchall()
+    if not row:
+        raise TraceError(f"{wanted['name']} has not been computed for {academic_year}: run `statedata run` first")
+    derived = {d["id"]: d for d in defs["derived"]}
+    used, steps, todo = [], [], sorted(wanted["formula"].names())
+    while todo:  # expand derived figures down to inputs and constants
+        n = todo.pop(0)
+        if n in derived:
+            steps.append({"id": n, "name": derived[n]["name"], "formula": derived[n]["formula"].text})
+            todo += sorted(derived[n]["formula"].names() - {s["id"] for s in steps} - set(todo))
+        elif n not in used:
+            used.append(n)
+    inputs = []
+    for n in sorted(used):
+        found = con.execute(
+            "select value, source from platform.indicator_input where academic_year = ? and input = ?",
+            [academic_year, n],
+        ).fetchall()
+        rows = con.execute(
+            "select _raw_id, amount from lineage.cell where table_name = 'indicator_input' and academic_year = ? "
+            "and row_key = ? order by _raw_id",
+            [academic_year, n],
+        ).fetchall()
+        constant = (defs.get("constants") or {}).get(n)
+        inputs.append(
+            {
+                "id": n,
+                "label": defs["inputs"].get(n, n),
+                "value": found[0][0] if found else constant,
+                "source": found[0][1] if found else "constant (warehouse/indicators)",
+                "source_rows": len(rows),
+                "amounts_add_up_to": sum(a for _, a in rows) if rows else None,
+                "rows": rows,
+            }
+        )
+    value, unit, compare, threshold, verdict = row[0]
+    return {
+        "academic_year": academic_year,
+        "indicator": wanted["id"],
+        "name": wanted["name"],
+        "value": value,
+        "unit": unit,
+        "formula": wanted["formula"].text,
+        "standard": None if threshold is None else f"{compare} {threshold:g}",
+        "verdict": verdict,
+        "derived": steps,
+        "inputs": inputs,
+    }

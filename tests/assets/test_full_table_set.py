@@ -362,10 +362,12 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
     with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
         in_lineage = "select distinct table_name from lineage.cell where academic_year = ? order by 1"
         tables = [r[0] for r in con.execute(in_lineage, [PACKAGED]).fetchall()]
-        assert {"school_basic", "major", "land_building", "library", "equipment_assets", "finance"} <= set(tables)
+        assert {"school_basic", "major", "land_building", "library", "equipment_assets", "finance", "it_conditions",
+                "indicator_input"} <= set(tables)  # fmt: skip
         checked = 0
         for table in tables:
-            template = next(t for t in pack.tables if t.source_table == table)
+            template = next((t for t in pack.tables if t.source_table == table), None)
+            key = key_sql(template) if template else "input"  # indicator_input is no national table: one row per input
             columns = [r[0] for r in con.execute(
                 "select distinct column_name from lineage.cell where table_name = ? and academic_year = ?",
                 [table, PACKAGED]).fetchall()]  # fmt: skip
@@ -374,12 +376,13 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
                 "group by all", [table, PACKAGED]).fetchall()}  # fmt: skip
             cols = ", ".join(f'"{c}"' for c in columns)
             rows = con.execute(
-                f"select {key_sql(template)}, {cols} from platform.{table} where academic_year = ?", [PACKAGED]
+                f"select {key}, {cols} from platform.{table} where academic_year = ?", [PACKAGED]
             ).fetchall()
             assert rows and {k for k, _ in sums} <= {r[0] for r in rows}  # no lineage for a row that is not there
             for row_key, *values in rows:  # every cell of every lineage column, zeros included
                 for column, value in zip(columns, values):
-                    expected = pytest.approx(float(value), abs=1e-4)  # 万元 are rounded to 4 places
+                    # 万元 are rounded to 4 places (an indicator input in 元 inherits that rounding: < 1e-7 of it)
+                    expected = pytest.approx(float(value), rel=1e-7, abs=1e-4)
                     assert sums.get((row_key, column), 0) == expected, (table, row_key, column)
                     checked += 1
         raw_tables = [r[0] for r in con.execute(
@@ -407,3 +410,20 @@ def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built):
     res = CliRunner().invoke(main, ["trace", "A7-1-1", "999999|", "classes", "--year", PACKAGED],
                              env=ENV | {"STATEDATA_HOME": str(built)})  # fmt: skip
     assert res.exit_code == 1 and "has no row '999999|'" in res.output and "'440301|'" in res.output
+
+
+def test_every_core_indicator_traces_to_the_source_rows_of_its_inputs(built):
+    from warehouse import indicators
+
+    for ind in indicators.load_definitions()["indicators"]:
+        doc = json.loads(cli(built, "trace", "--indicator", ind["name"], "--year", PACKAGED, "--format", "json"))
+        assert doc["formula"] == ind["formula"].text and doc["inputs"], ind["name"]
+        for i in doc["inputs"]:
+            if i["source"].startswith("constant"):
+                continue
+            # every input read from the tables has source rows, and they add up to its value
+            assert i["source_rows"] > 0 or i["value"] == 0, (ind["name"], i["id"])
+            if i["source_rows"]:
+                assert i["amounts_add_up_to"] == pytest.approx(i["value"], rel=1e-7, abs=1e-4), (ind["name"], i["id"])
+    res = CliRunner().invoke(main, ["trace", "--indicator", "幸福指数"], env=ENV | {"STATEDATA_HOME": str(built)})
+    assert res.exit_code == 1 and "生师比" in res.output

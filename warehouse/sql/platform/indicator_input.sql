@@ -1,7 +1,7 @@
 -- platform.indicator_input: the figures the core indicators are computed from, one row per input,
 -- each read from the national table that publishes it (so the review list matches the tables).
 with teachers as (
-    select s.degree, s.title_code, s.dual_qualified
+    select s.degree, s.title_code, s.dual_qualified, t._raw_ids[1] as _raw_id
     from platform.full_time_teacher as t
     inner join core.staff as s on s.staff_id = t.staff_id
     where t.academic_year = $academic_year
@@ -53,6 +53,41 @@ sources (input, source) as (
         ('books_added', 'platform.library.books_added'),
         ('teaching_computers', 'platform.it_conditions.teaching_computers'),
         ('multimedia_and_language_seats', 'platform.it_conditions.multimedia_seats + language_lab_seats')
+),
+
+published (input, table_name, column_name, factor) as (
+    values
+        ('vocational_students', 'school_basic', 'students_enrolled', 1),
+        ('teaching_research_m2', 'land_building', 'teaching_research_m2', 1),
+        ('admin_m2', 'land_building', 'admin_m2', 1),
+        ('land_area_m2', 'land_building', 'land_area_m2', 1),
+        ('student_dorm_m2', 'land_building', 'student_dorm_m2', 1),
+        ('teaching_equipment_yuan', 'equipment_assets', 'teaching_equipment_10k', 10000),
+        ('teaching_equipment_added_yuan', 'equipment_assets', 'teaching_equipment_added_10k', 10000),
+        ('books_total', 'library', 'books_total', 1),
+        ('books_added', 'library', 'books_added', 1),
+        ('teaching_computers', 'it_conditions', 'teaching_computers', 1),
+        ('multimedia_and_language_seats', 'it_conditions', 'multimedia_seats', 1),
+        ('multimedia_and_language_seats', 'it_conditions', 'language_lab_seats', 1)
+),
+
+-- an input read from a published cell has that cell's source rows; a count of teachers, their rows
+lineage as (
+    select p.input as _key, 'value' as column_name, c._raw_id, c.amount * p.factor as amount
+    from published as p
+    inner join lineage.cell as c
+        on c.table_name = p.table_name and c.column_name = p.column_name and c.academic_year = $academic_year
+    union all
+    select 'full_time_teachers', 'value', _raw_id, 1 from teachers
+    union all
+    select 'external_teachers', 'value', _raw_ids[1], 1 from external
+    union all
+    select 'postgraduate_degree_teachers', 'value', _raw_id, 1 from teachers where left(degree, 1) in ('2', '3')
+    union all
+    select 'senior_title_teachers', 'value', _raw_id, 1 from teachers
+    where core.code_name('title.level', title_code) in ('正高级', '副高级')
+    union all
+    select 'dual_qualified_teachers', 'value', _raw_id, 1 from teachers where dual_qualified
 ),
 
 final as (

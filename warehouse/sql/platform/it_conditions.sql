@@ -11,6 +11,25 @@ form as (
     where academic_year = $academic_year
 ),
 
+-- computers are counted from their cards; the form's figures are copied from its one row (a sum of one)
+lineage as (
+    select (select school_code from core.school limit 1) as _key, column_name, _raw_id, amount::double as amount
+    from (
+        select _raw_id, 1 as amount, 'computers_total' as column_name from computers
+        union all
+        select _raw_id, 1, 'teaching_computers' from computers where use = '教学'
+        union all
+        select _raw_id, value, column_name from (
+            unpivot (
+                select _raw_id, classrooms, multimedia_rooms, multimedia_seats, language_lab_seats, reading_seats,
+                    info_points
+                from form
+            ) on classrooms, multimedia_rooms, multimedia_seats, language_lab_seats, reading_seats, info_points
+            into name column_name value value
+        )
+    )
+),
+
 final as (
     select
         $academic_year as academic_year,
