@@ -572,19 +572,22 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
 @click.argument("row_key", required=False)
 @click.argument("column", required=False)
 @click.option("--indicator", default=None, help="A core indicator instead of a cell, e.g. 生师比.")
+@click.option("--verify", is_flag=True, help="Re-read every source row from the live systems: changed or vanished?")
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one the table holds].")
 @click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def trace(table, row_key, column, indicator, academic_year, limit, reveal, fmt, home):
+def trace(table, row_key, column, indicator, verify, academic_year, limit, reveal, fmt, home):
     """Explain one number: TABLE (A1 or school_basic), ROW_KEY (its key values joined by |, e.g. 4141099999
     or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows; or
     --indicator 生师比: its formula, inputs, and the source rows of each input."""
     from expectations.masking import mask
+    from pipelines.settings import source_location
     from warehouse import db
     from warehouse.templates import pack_for_year
     from warehouse.trace import TraceError, contributors, find_cell, source_rows
+    from warehouse.trace import verify as verify_rows
 
     _use_home(home)
     if indicator is None and not (table and row_key and column):
@@ -606,7 +609,11 @@ def trace(table, row_key, column, indicator, academic_year, limit, reveal, fmt, 
             pack = pack_for_year(academic_year)
             cell = find_cell(con, pack, academic_year, table, row_key, column)
             kind, rows = contributors(con, cell, academic_year)
-            sources = source_rows(con, [r for r, _ in rows[:limit]])
+            sources = source_rows(con, [r for r, _ in rows] if verify else [r for r, _ in rows[:limit]])
+            checked = {}
+            if verify:
+                specs = load_mappings(settings.mappings_dir)
+                checked = verify_rows(con, sources, specs, lambda spec: source_location(spec, settings))
             run = con.execute(
                 "select any_value(run_id) from lineage.cell where table_name = ? and academic_year = ?",
                 [cell.template.source_table, academic_year],
@@ -629,15 +636,21 @@ def trace(table, row_key, column, indicator, academic_year, limit, reveal, fmt, 
         "amounts_add_up_to": total,
         "rows": [
             {"raw_id": r, "amount": a}
-            | {k: v for k, v in sources.get(r, {}).items() if k != "values"}
+            | {k: v for k, v in sources.get(r, {}).items() if k not in ("values", "row_hash")}
             | {
                 "values": {
                     f: (v if reveal else mask(v, pii.get(f))) for f, v in sources.get(r, {}).get("values", {}).items()
                 }
             }
+            | ({"verify": checked[r]["status"], "changed_fields": checked[r]["fields"]} if r in checked else {})
             for r, a in rows[:limit]
         ],
     }
+    if verify:
+        doc["verify"] = {
+            status: sorted(sources[r]["key"] for r, c in checked.items() if c["status"] == status)
+            for status in ("changed", "vanished")
+        } | {"unchanged": sum(c["status"] == "unchanged" for c in checked.values()), "checked": len(checked)}
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
         return
@@ -658,6 +671,15 @@ def trace(table, row_key, column, indicator, academic_year, limit, reveal, fmt, 
         click.echo(f"      {values}")
     if len(rows) > limit:
         click.echo(f"    … and {len(rows) - limit} more (--limit, or --format json)")
+    if verify:
+        v = doc["verify"]
+        click.echo(f"  verify: {v['checked']} source rows re-read from the live systems: {v['unchanged']} unchanged, "
+                   f"{len(v['changed'])} changed, {len(v['vanished'])} vanished since extraction")  # fmt: skip
+        for r, c in checked.items():
+            if c["status"] != "unchanged":
+                s = sources[r]
+                fields = f" ({', '.join(c['fields'])})" if c["fields"] else ""
+                click.echo(f"    {c['status']}: {s['system']}.{s['table']} {s['key']}{fields}")
 
 
 def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str) -> None:

@@ -65,6 +65,14 @@ def watermark(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySp
     return None if rows[0][0] is None else str(rows[0][0])
 
 
+def row_identity_sql(entity: EntitySpec) -> tuple[str, str]:
+    """SQL expressions of an extracted row's source key and content hash (the loader and `trace --verify`
+    compute them the same way)."""
+    hashed = " , ".join(f"coalesce(cast({quote(f)} as varchar), chr(0))" for f in entity.all_fields())
+    key = " , ".join(f"coalesce(cast({quote(k)} as varchar), '')" for k in entity.primary_key)
+    return f"concat_ws('|', {key})", f"md5(concat_ws(chr(31), {hashed}))"
+
+
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(batch_id), 0) + 1 from audit.batch").fetchone()[0]
 
@@ -97,17 +105,16 @@ def load_entity(
     target = qualified("raw", name)
     fields = [quote(f) for f in entity.all_fields()]
     extra = [c for c in extract.table.column_names if c.startswith("_source_")]
+    key_expr, hash_expr = row_identity_sql(entity)
     con.register("_incoming", extract.table)
     try:
-        hashed = " , ".join(f"coalesce(cast({f} as varchar), chr(0))" for f in fields)
-        key = " , ".join(f"coalesce(cast({quote(k)} as varchar), '')" for k in entity.primary_key)
         con.execute(
             f"""
             create or replace temp table _versions as
             with hashed as (
                 select *,
-                       concat_ws('|', {key}) as _source_key,
-                       md5(concat_ws(chr(31), {hashed})) as _row_hash
+                       {key_expr} as _source_key,
+                       {hash_expr} as _row_hash
                 from _incoming
             ),
             numbered as (
@@ -154,7 +161,7 @@ def load_entity(
             gone = "_raw_id not in (select _raw_id from _versions)"
         else:
             con.register("_keys", keys)
-            con.execute(f"create or replace temp table _current_keys as select concat_ws('|', {key}) as k from _keys")
+            con.execute(f"create or replace temp table _current_keys as select {key_expr} as k from _keys")
             con.unregister("_keys")
             gone = (
                 "(_source_key in (select _source_key from _versions)"

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import zipfile
 from datetime import date
@@ -427,3 +428,23 @@ def test_every_core_indicator_traces_to_the_source_rows_of_its_inputs(built):
                 assert i["amounts_add_up_to"] == pytest.approx(i["value"], rel=1e-7, abs=1e-4), (ind["name"], i["id"])
     res = CliRunner().invoke(main, ["trace", "--indicator", "幸福指数"], env=ENV | {"STATEDATA_HOME": str(built)})
     assert res.exit_code == 1 and "生师比" in res.output
+
+
+def test_trace_verify_reports_source_rows_changed_or_vanished_since_extraction(built, tmp_path):
+    live = tmp_path / "academic.sqlite"  # the academic system, changed after the nightly extraction
+    shutil.copy(built / "demo" / "academic.sqlite", live)
+    args = ["trace", "A1", "4141099999", "students_enrolled", "--year", PACKAGED, "--format", "json", "--verify"]
+    env = ENV | {"STATEDATA_HOME": str(built), "STATEDATA_ACADEMIC_URL": f"sqlite:///{live}"}
+    before = json.loads(CliRunner().invoke(main, args + ["--limit", "3"], env=env).output)
+    assert before["verify"] == {"changed": [], "vanished": [], "unchanged": before["value"], "checked": before["value"]}
+    renamed, gone = (r["key"] for r in before["rows"][:2])
+    with sqlite3.connect(live) as src:
+        src.execute("update XJ_XSJBXX set XM = '改名' where XH = ?", [renamed])
+        src.execute("delete from XJ_XSJBXX where XH = ?", [gone])
+    res = CliRunner().invoke(main, args + ["--limit", "3"], env=env)
+    after = json.loads(res.output)
+    assert after["verify"]["changed"] == [renamed] and after["verify"]["vanished"] == [gone]
+    assert after["verify"]["unchanged"] == before["value"] - 2
+    assert after["rows"][0]["verify"] == "changed" and after["rows"][0]["changed_fields"] == ["name"]
+    text = CliRunner().invoke(main, [a for a in args if a not in ("--format", "json")], env=env).output
+    assert f"vanished: academic.XJ_XSJBXX {gone}" in text and f"changed: academic.XJ_XSJBXX {renamed} (name)" in text
