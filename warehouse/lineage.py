@@ -7,6 +7,10 @@ with ``select * from final``; run with its last line replaced by ``select * from
 yields the contributing rows of every aggregated cell. So the figures and their lineage come from one
 query text, and cannot drift apart.
 
+A lineage row may instead name another cell, ``_via`` = '<table>|<row key>|<column>', whose value it adds
+(times ``amount``): an indicator input read from a published table, or a total that is the sum of its
+parts, then costs one row instead of a copy of the parts' rows.
+
 Cells copied from one source row (a student's name, a teacher's title) need no lineage rows: the
 national row's ``_raw_ids`` names the rows it was built from.
 """
@@ -39,7 +43,7 @@ def lineage_sql(sql: str) -> str | None:
         return None
     if not _FINAL.search(sql):
         raise ValueError("a platform SQL file with a lineage CTE must end with `select * from final`")
-    return _FINAL.sub("select _key, column_name, _raw_id, amount from lineage", sql)
+    return _FINAL.sub("select * from lineage", sql)
 
 
 def record(
@@ -52,11 +56,38 @@ def record(
         return None
     con.execute("delete from lineage.cell where table_name = ? and academic_year = ?", [table, academic_year])
     con.execute(
-        f"""insert into lineage.cell
-            select $lineage_run, $lineage_year, $lineage_table, cast(_key as varchar), column_name, _raw_id, amount
-            from ({query}) where _raw_id is not null""",
-        params_used(query, params) | {"lineage_run": run_id, "lineage_year": academic_year, "lineage_table": table},
+        f"create or replace temp table _lineage as {query}",
+        params_used(query, params),
     )
+    via = "_via" if "_via" in [r[0] for r in con.execute("describe _lineage").fetchall()] else "null"
+    con.execute(
+        f"""insert into lineage.cell
+            select ?, ?, ?, cast(_key as varchar), column_name, _raw_id, {via}, amount
+            from _lineage where _raw_id is not null or {via} is not null""",
+        [run_id, academic_year, table],
+    )
+    con.execute("drop table _lineage")
     return con.execute(
         "select count(*) from lineage.cell where table_name = ? and academic_year = ?", [table, academic_year]
     ).fetchall()[0][0]
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection, table: str, academic_year: str, row_key: str, column: str, _depth: int = 0
+) -> list[tuple[str, float]]:
+    """The source rows of one cell with the amount each contributes, following cells named by ``via``."""
+    if _depth > 5:
+        raise ValueError(f"lineage of {table}|{row_key}|{column} refers to itself")
+    out = []
+    for raw_id, via, amount in con.execute(
+        "select _raw_id, via, amount from lineage.cell where table_name = ? and academic_year = ? and row_key = ? "
+        "and column_name = ? order by _raw_id",
+        [table, academic_year, row_key, column],
+    ).fetchall():
+        if raw_id is not None:
+            out.append((raw_id, amount))
+            continue
+        via_table, rest = via.split("|", 1)
+        via_key, via_column = rest.rsplit("|", 1)
+        out += [(r, a * amount) for r, a in resolve(con, via_table, academic_year, via_key, via_column, _depth + 1)]
+    return out

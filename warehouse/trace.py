@@ -15,7 +15,7 @@ import duckdb
 from connectors.mapping import SourceSpec
 from connectors.sources import open_source
 from warehouse.db import qualified, quote
-from warehouse.lineage import lineage_key
+from warehouse.lineage import lineage_key, resolve
 from warehouse.templates import TableTemplate, TemplatePack
 
 PEDIGREE = {"_source_system", "_source_table", "_source_key", "_row_hash", "_raw_id", "_batch_id", "_extracted_at",
@@ -75,11 +75,7 @@ def contributors(con: duckdb.DuckDBPyConnection, cell: Cell, academic_year: str)
     """('aggregate', [(raw id, amount)]) from the recorded lineage, or ('row', [(raw id, None)]) from the
     national row's _raw_ids for a cell copied from its source row(s)."""
     t = cell.template
-    lineage = con.execute(
-        "select _raw_id, amount from lineage.cell where table_name = ? and academic_year = ? and row_key = ? "
-        "and column_name = ? order by _raw_id",
-        [t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column],
-    ).fetchall()
+    lineage = resolve(con, t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column)
     has_lineage = con.execute(
         "select count(*) from lineage.cell where table_name = ? and academic_year = ? and column_name = ?",
         [t.source_table, academic_year, cell.column],
@@ -152,11 +148,7 @@ def trace_indicator(con: duckdb.DuckDBPyConnection, academic_year: str, name: st
             "select value, source from platform.indicator_input where academic_year = ? and input = ?",
             [academic_year, n],
         ).fetchall()
-        rows = con.execute(
-            "select _raw_id, amount from lineage.cell where table_name = 'indicator_input' and academic_year = ? "
-            "and row_key = ? order by _raw_id",
-            [academic_year, n],
-        ).fetchall()
+        rows = resolve(con, "indicator_input", academic_year, n, "value")
         constant = (defs.get("constants") or {}).get(n)
         inputs.append(
             {

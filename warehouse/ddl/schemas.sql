@@ -121,6 +121,7 @@ create table if not exists lineage.cell (
     table_name varchar not null,
     row_key varchar not null,       -- the national table's key values joined by '|'
     column_name varchar not null,
-    _raw_id varchar not null,       -- the contributing source row version (raw.*)
-    amount double not null          -- 1 for a count; the value summed for a sum
+    _raw_id varchar,                -- the contributing source row version (raw.*), or
+    via varchar,                    -- another cell whose value it adds: '<table>|<row key>|<column>'
+    amount double not null          -- 1 for a count; the value summed for a sum; the factor of a via cell
 );

@@ -25,6 +25,18 @@ by_major as (
     group by catalog_code
 ),
 
+lineage as (  -- the year's new students in the academic system (the plan figures are copied from its row)
+    select
+        catalog_code as _key,
+        unnest([
+            'registered_in_system',
+            case origin_type when '普通高中' then 'from_high_school' when '中职' then 'from_vocational' else 'from_other' end
+        ]) as column_name,
+        _raw_id,
+        1.0 as amount
+    from new_students
+),
+
 final as (
     select
         $academic_year as academic_year,

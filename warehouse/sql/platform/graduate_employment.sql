@@ -24,6 +24,33 @@ majors as (
     select * from core.major_code
 ),
 
+lineage as (  -- graduates and the unreported: student rows; destinations: the graduate destination rows
+    select
+        concat_ws('|', s.cohort, m.catalog_code) as _key,
+        unnest(list_filter([
+            'graduates',
+            case when d.student_id is null then 'not_reported' end
+        ], lambda x: x is not null)) as column_name,
+        s._raw_id,
+        1.0 as amount
+    from graduates as s
+    inner join majors as m on m.major_id = s.major_id
+    left join destinations as d on d.student_id = s.student_id and d.graduation_year = year(s.left_on)
+    union all
+    select
+        concat_ws('|', s.cohort, m.catalog_code),
+        unnest(list_filter([
+            case when d.employed then 'employed' end,
+            case when d.destination_code = '80' then 'further_study' end,
+            case when d.destination_code = '75' then 'entrepreneurs' end
+        ], lambda x: x is not null)),
+        d._raw_id,
+        1.0
+    from graduates as s
+    inner join majors as m on m.major_id = s.major_id
+    inner join destinations as d on d.student_id = s.student_id and d.graduation_year = year(s.left_on)
+),
+
 final as (
     select
         $academic_year as academic_year,

@@ -71,23 +71,23 @@ published (input, table_name, column_name, factor) as (
         ('multimedia_and_language_seats', 'it_conditions', 'language_lab_seats', 1)
 ),
 
--- an input read from a published cell has that cell's source rows; a count of teachers, their rows
+-- an input read from a published cell adds that cell (its lineage is the cell's); a count of teachers, their rows
 lineage as (
-    select p.input as _key, 'value' as column_name, c._raw_id, c.amount * p.factor as amount
+    select p.input as _key, 'value' as column_name, null as _raw_id,
+        concat_ws('|', p.table_name, (select school_code from core.school limit 1), p.column_name) as _via,
+        p.factor::double as amount
     from published as p
-    inner join lineage.cell as c
-        on c.table_name = p.table_name and c.column_name = p.column_name and c.academic_year = $academic_year
     union all
-    select 'full_time_teachers', 'value', _raw_id, 1 from teachers
+    select 'full_time_teachers', 'value', _raw_id, null, 1.0 from teachers
     union all
-    select 'external_teachers', 'value', _raw_ids[1], 1 from external
+    select 'external_teachers', 'value', _raw_ids[1], null, 1.0 from external
     union all
-    select 'postgraduate_degree_teachers', 'value', _raw_id, 1 from teachers where left(degree, 1) in ('2', '3')
+    select 'postgraduate_degree_teachers', 'value', _raw_id, null, 1.0 from teachers where left(degree, 1) in ('2', '3')
     union all
-    select 'senior_title_teachers', 'value', _raw_id, 1 from teachers
+    select 'senior_title_teachers', 'value', _raw_id, null, 1.0 from teachers
     where core.code_name('title.level', title_code) in ('正高级', '副高级')
     union all
-    select 'dual_qualified_teachers', 'value', _raw_id, 1 from teachers where dual_qualified
+    select 'dual_qualified_teachers', 'value', _raw_id, null, 1.0 from teachers where dual_qualified
 ),
 
 final as (

@@ -27,6 +27,18 @@ majors as (
     select * from core.major_code
 ),
 
+lineage as (  -- interns: the enrolled students; external bases: the bases serving the major
+    select m.catalog_code as _key, 'interns' as column_name, s._raw_id, 1.0 as amount
+    from students as s
+    inner join majors as m on m.major_id = s.major_id
+    union all
+    select m.catalog_code, 'external_bases', b._raw_id, 1.0
+    from (select distinct s.major_id from students as s) as sm
+    inner join majors as m on m.major_id = sm.major_id
+    inner join core.practice_base as b on b.major_id = sm.major_id
+    where b.location = '校外' and b.established_on <= $year_end and (b.closed_on is null or b.closed_on >= $year_start)
+),
+
 final as (
     select
         $academic_year as academic_year,

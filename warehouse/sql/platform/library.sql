@@ -17,8 +17,7 @@ held as (
 
 -- one row per (source row, figure it adds to): the figures below are sums of these, and so is their lineage
 cells as (
-    select _raw_id, 1 as amount, unnest(['books_total', case kind when '中文图书' then 'books_chinese' else 'books_foreign' end])
-        as column_name
+    select _raw_id, 1 as amount, case kind when '中文图书' then 'books_chinese' else 'books_foreign' end as column_name
     from held
     union all
     select _raw_id, 1, 'books_added' from printed where acquired_on between $year_start and $year_end
@@ -34,7 +33,7 @@ cells as (
 
 figures as (
     select
-        count(*) filter (where column_name = 'books_total') as books_total,
+        count(*) filter (where column_name in ('books_chinese', 'books_foreign')) as books_total,
         count(*) filter (where column_name = 'books_chinese') as books_chinese,
         count(*) filter (where column_name = 'books_foreign') as books_foreign,
         count(*) filter (where column_name = 'books_added') as books_added,
@@ -45,9 +44,14 @@ figures as (
     from cells
 ),
 
-lineage as (
-    select (select school_code from core.school limit 1) as _key, column_name, _raw_id, amount::double as amount
+lineage as (  -- books_total is the sum of its two parts: it names them instead of repeating their rows
+    select (select school_code from core.school limit 1) as _key, column_name, _raw_id, null as _via,
+        amount::double as amount
     from cells
+    union all
+    select (select school_code from core.school limit 1), 'books_total', null,
+        concat_ws('|', 'library', (select school_code from core.school limit 1), part), 1.0
+    from (values ('books_chinese'), ('books_foreign')) as p (part)
 ),
 
 final as (

@@ -33,6 +33,27 @@ units as (
     select * from core.org_unit
 ),
 
+lineage as (  -- equipment booked to a base; majors served (校内: the department's majors, 校外: its major)
+    select concat_ws('|', b.location, b.base_id) as _key, c.column_name, c._raw_id, c.amount
+    from bases as b
+    inner join (
+        select base_id, 'equipment_10k' as column_name, _raw_id, value_yuan / 10000 as amount
+        from core.equipment
+        where base_id is not null and acquired_on <= $year_end and (disposed_on is null or disposed_on > $stock_date)
+        union all
+        select base_id, 'equipment_count', _raw_id, 1 from core.equipment
+        where base_id is not null and acquired_on <= $year_end and (disposed_on is null or disposed_on > $stock_date)
+        union all
+        select base_id, 'equipment_added_10k', _raw_id, value_yuan / 10000 from core.equipment
+        where base_id is not null and acquired_on between $year_start and $year_end
+    ) as c on c.base_id = b.base_id
+    union all
+    select concat_ws('|', b.location, b.base_id), 'majors_served', m._raw_ids[1], 1
+    from bases as b
+    inner join majors as m
+        on (b.location = '校内' and m.dept_code = b.dept_code) or (b.location <> '校内' and m.major_id = b.major_id)
+),
+
 final as (
     select
         $academic_year as academic_year,

@@ -5,6 +5,22 @@ with assignments as (
     where academic_year = $academic_year
 ),
 
+lineage as (  -- each teaching task adds its hours and counts once; a course or class counts at its first task
+    select concat_ws('|', kind, teacher_id) as _key, column_name, _raw_id, amount
+    from (
+        select kind, teacher_id, 'teaching_hours' as column_name, _raw_ids[1] as _raw_id, hours::double as amount
+        from assignments where hours is not null
+        union all
+        select kind, teacher_id, 'tasks', _raw_ids[1], 1.0 from assignments
+        union all
+        select kind, teacher_id, 'courses', min(_raw_ids[1]), 1.0 from assignments
+        where course_id is not null group by kind, teacher_id, course_id
+        union all
+        select kind, teacher_id, 'classes', min(_raw_ids[1]), 1.0 from assignments
+        where class_id is not null group by kind, teacher_id, class_id
+    )
+),
+
 final as (
     select
         $academic_year as academic_year,
