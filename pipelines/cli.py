@@ -608,8 +608,8 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
                     _fail("the warehouse holds no national table yet: run `statedata run` first")
             pack = pack_for_year(academic_year)
             cell = find_cell(con, pack, academic_year, table, row_key, column)
-            kind, rows = contributors(con, cell, academic_year)
-            sources = source_rows(con, [r for r, _ in rows] if verify else [r for r, _ in rows[:limit]])
+            kind, count, total, rows = contributors(con, cell, academic_year, None if verify else limit)
+            sources = source_rows(con, [r for r, _ in rows])
             checked = {}
             if verify:
                 specs = load_mappings(settings.mappings_dir)
@@ -620,7 +620,6 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
             ).fetchall()[0][0]
     except (WarehouseError, TraceError) as e:
         _fail(str(e))
-    total = sum(a for _, a in rows) if kind == "aggregate" else None
     t = cell.template
     doc = {
         "academic_year": academic_year,
@@ -632,7 +631,7 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
         "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
         "kind": kind,
         "lineage_run": run if kind == "aggregate" else None,
-        "source_rows": len(rows),
+        "source_rows": count,
         "amounts_add_up_to": total,
         "rows": [
             {"raw_id": r, "amount": a}
@@ -660,17 +659,17 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
     click.echo(f"  computed by: {doc['sql']}" + (f" (lineage of run {run})" if run and kind == "aggregate" else ""))
     if kind == "aggregate":
         ok = "✓" if total is not None and abs(total - float(cell.value or 0)) < 1e-6 else "✗ DIFFERS"
-        click.echo(f"  {len(rows)} contributing source rows; their amounts add up to {total:g} {ok}")
+        click.echo(f"  {count} contributing source rows; their amounts add up to {total:g} {ok}")
     else:
-        click.echo(f"  copied from {len(rows)} source row(s) of the national row")
+        click.echo(f"  copied from {count} source row(s) of the national row")
     for r in doc["rows"]:
         values = ", ".join(f"{k}={v}" for k, v in r["values"].items() if v is not None)
         amount = f" +{r['amount']:g}" if r["amount"] is not None else ""
         when = f"{r['extracted_at']:%Y-%m-%d %H:%M}" if r.get("extracted_at") else "?"
         click.echo(f"    {r.get('system')}.{r.get('table')} {r.get('key')} (batch {r.get('batch')}, {when}){amount}")
         click.echo(f"      {values}")
-    if len(rows) > limit:
-        click.echo(f"    … and {len(rows) - limit} more (--limit, or --format json)")
+    if count > limit:
+        click.echo(f"    … and {count - limit} more (--limit, or --format json --limit N)")
     if verify:
         v = doc["verify"]
         click.echo(f"  verify: {v['checked']} source rows re-read from the live systems: {v['unchanged']} unchanged, "
@@ -691,7 +690,7 @@ def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str)
         with db.connect(settings.warehouse, read_only=True) as con:
             if academic_year is None:
                 academic_year = con.execute("select max(academic_year) from platform.core_indicator").fetchall()[0][0]
-            doc = trace_indicator(con, academic_year, name, indicators.load_definitions())
+            doc = trace_indicator(con, academic_year, name, indicators.load_definitions(), limit)
             for i in doc["inputs"]:
                 shown = source_rows(con, [r for r, _ in i["rows"][:limit]])
                 i["rows"] = [

@@ -72,22 +72,46 @@ def record(
     ).fetchall()[0][0]
 
 
+_WALK = """
+    with recursive walk (table_name, row_key, column_name, factor, depth) as (
+        select ?::varchar, ?::varchar, ?::varchar, 1.0::double, 0
+        union all
+        select
+            split_part(c.via, '|', 1),
+            regexp_extract(c.via, '^[^|]*\\|(.*)\\|[^|]*$', 1),
+            regexp_extract(c.via, '\\|([^|]*)$', 1),
+            w.factor * c.amount,
+            w.depth + 1
+        from walk as w
+        inner join lineage.cell as c
+            on c.academic_year = ? and c.table_name = w.table_name and c.row_key = w.row_key
+            and c.column_name = w.column_name
+        where c.via is not null and w.depth < 5
+    )
+    select c._raw_id, c.amount * w.factor as amount
+    from walk as w
+    inner join lineage.cell as c
+        on c.academic_year = ? and c.table_name = w.table_name and c.row_key = w.row_key
+        and c.column_name = w.column_name
+    where c._raw_id is not null
+"""
+
+
 def resolve(
-    con: duckdb.DuckDBPyConnection, table: str, academic_year: str, row_key: str, column: str, _depth: int = 0
-) -> list[tuple[str, float]]:
-    """The source rows of one cell with the amount each contributes, following cells named by ``via``."""
-    if _depth > 5:
-        raise ValueError(f"lineage of {table}|{row_key}|{column} refers to itself")
-    out = []
-    for raw_id, via, amount in con.execute(
-        "select _raw_id, via, amount from lineage.cell where table_name = ? and academic_year = ? and row_key = ? "
-        "and column_name = ? order by _raw_id",
-        [table, academic_year, row_key, column],
-    ).fetchall():
-        if raw_id is not None:
-            out.append((raw_id, amount))
-            continue
-        via_table, rest = via.split("|", 1)
-        via_key, via_column = rest.rsplit("|", 1)
-        out += [(r, a * amount) for r, a in resolve(con, via_table, academic_year, via_key, via_column, _depth + 1)]
-    return out
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    academic_year: str,
+    row_key: str,
+    column: str,
+    limit: int | None = None,
+) -> tuple[int, float, list[tuple[str, float]]]:
+    """The source rows of one cell, following the cells named by ``via``: (how many, the sum of their
+    amounts, the rows with their amounts, the first ``limit`` of them by raw id, or all)."""
+    params = [table, row_key, column, academic_year, academic_year]
+    n, total = con.execute(f"select count(*), coalesce(sum(amount), 0) from ({_WALK})", params).fetchall()[0]
+    rows = con.execute(
+        f"select _raw_id, amount from ({_WALK}) order by _raw_id"
+        + (f" limit {int(limit)}" if limit is not None else ""),
+        params,
+    ).fetchall()
+    return n, total, rows

@@ -71,24 +71,30 @@ def find_cell(
     return Cell(t, col.field, col.header, col.source, row_key, rows[0][0])
 
 
-def contributors(con: duckdb.DuckDBPyConnection, cell: Cell, academic_year: str) -> tuple[str, list[tuple]]:
-    """('aggregate', [(raw id, amount)]) from the recorded lineage, or ('row', [(raw id, None)]) from the
-    national row's _raw_ids for a cell copied from its source row(s)."""
+def contributors(
+    con: duckdb.DuckDBPyConnection, cell: Cell, academic_year: str, limit: int | None = None
+) -> tuple[str, int, float | None, list[tuple]]:
+    """(kind, how many rows, the sum of their amounts, the first ``limit`` rows as (raw id, amount)):
+    'aggregate' from the recorded lineage, or 'row' from the national row's _raw_ids for a cell copied
+    from its source row(s) (no amounts then)."""
     t = cell.template
-    lineage = resolve(con, t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column)
     has_lineage = con.execute(
         "select count(*) from lineage.cell where table_name = ? and academic_year = ? and column_name = ?",
         [t.source_table, academic_year, cell.column],
     ).fetchall()[0][0]
-    if lineage or has_lineage:
-        return "aggregate", lineage
+    if has_lineage:
+        n, total, rows = resolve(con, t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column, limit)
+        return "aggregate", n, total, rows
     filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
-    ids = con.execute(
-        f"select _raw_ids from {qualified('platform', t.source_table)} where academic_year = ?{filters} "
-        f"and concat_ws('|', {', '.join(quote(k) for k in t.key)}) = ?",
-        [academic_year, *[v for _, v in t.where], cell.row_key],
-    ).fetchall()[0][0]
-    return "row", [(i, None) for i in ids or []]
+    ids = (
+        con.execute(
+            f"select _raw_ids from {qualified('platform', t.source_table)} where academic_year = ?{filters} "
+            f"and concat_ws('|', {', '.join(quote(k) for k in t.key)}) = ?",
+            [academic_year, *[v for _, v in t.where], cell.row_key],
+        ).fetchall()[0][0]
+        or []
+    )
+    return "row", len(ids), None, [(i, None) for i in ids[:limit]]
 
 
 def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, dict]:
@@ -119,7 +125,9 @@ def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str,
     return out
 
 
-def trace_indicator(con: duckdb.DuckDBPyConnection, academic_year: str, name: str, defs: dict) -> dict:
+def trace_indicator(
+    con: duckdb.DuckDBPyConnection, academic_year: str, name: str, defs: dict, limit: int | None = None
+) -> dict:
     """A core indicator: its value and formula, the derived figures it uses, and each input with its value,
     the published cell it is read from and that cell's source rows (platform.indicator_input's lineage)."""
     wanted = next((i for i in defs["indicators"] if name in (i["id"], i["name"])), None)
@@ -148,7 +156,7 @@ def trace_indicator(con: duckdb.DuckDBPyConnection, academic_year: str, name: st
             "select value, source from platform.indicator_input where academic_year = ? and input = ?",
             [academic_year, n],
         ).fetchall()
-        rows = resolve(con, "indicator_input", academic_year, n, "value")
+        count, total, rows = resolve(con, "indicator_input", academic_year, n, "value", limit)
         constant = (defs.get("constants") or {}).get(n)
         inputs.append(
             {
@@ -156,8 +164,8 @@ def trace_indicator(con: duckdb.DuckDBPyConnection, academic_year: str, name: st
                 "label": defs["inputs"].get(n, n),
                 "value": found[0][0] if found else constant,
                 "source": found[0][1] if found else "constant (warehouse/indicators)",
-                "source_rows": len(rows),
-                "amounts_add_up_to": sum(a for _, a in rows) if rows else None,
+                "source_rows": count,
+                "amounts_add_up_to": total if count else None,
                 "rows": rows,
             }
         )

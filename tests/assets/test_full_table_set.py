@@ -379,7 +379,7 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
                 [table, PACKAGED],
             ).fetchall()
             # re-aggregate from the source rows (following cells named by via)
-            sums = {(k, c): sum(a for _, a in resolve(con, table, PACKAGED, k, c)) for k, c in cells}
+            sums = {(k, c): resolve(con, table, PACKAGED, k, c)[1] for k, c in cells}
             cols = ", ".join(f'"{c}"' for c in columns)
             rows = con.execute(
                 f"select {key}, {cols} from platform.{table} where academic_year = ?", [PACKAGED]
