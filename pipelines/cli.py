@@ -576,9 +576,10 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one the table holds].")
 @click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File for --format html [default: stdout].")
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def trace(table, row_key, column, indicator, verify, academic_year, limit, reveal, fmt, home):
+def trace(table, row_key, column, indicator, verify, academic_year, limit, reveal, fmt, out, home):
     """Explain one number: TABLE (A1 or school_basic), ROW_KEY (its key values joined by |, e.g. 4141099999
     or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows; or
     --indicator 生师比: its formula, inputs, and the source rows of each input."""
@@ -593,6 +594,8 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
     if indicator is None and not (table and row_key and column):
         _fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
     if indicator is not None:
+        if fmt == "html":
+            _fail("--format html explains a cell; for an indicator use text or json", 2)
         _trace_indicator(indicator, academic_year, limit, fmt)
         return
     settings = get_settings()
@@ -630,6 +633,7 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
         "template_pack": f"{pack.pack} {pack.version}",
         "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
         "kind": kind,
+        "revealed": reveal,
         "lineage_run": run if kind == "aggregate" else None,
         "source_rows": count,
         "amounts_add_up_to": total,
@@ -652,6 +656,16 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
         } | {"unchanged": sum(c["status"] == "unchanged" for c in checked.values()), "checked": len(checked)}
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+        return
+    if fmt == "html":
+        from warehouse.trace import html_page
+
+        page = html_page(doc)
+        if out:
+            Path(out).write_text(page, encoding="utf-8")
+            click.echo(out)
+        else:
+            click.echo(page)
         return
     click.echo(f"{t.number} {t.name} · {cell.row_key} · {cell.header} ({cell.column}) · {academic_year}")
     click.echo(f"  value: {cell.value}")

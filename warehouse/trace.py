@@ -232,3 +232,67 @@ def verify(
                 fields = [f for f in entity.all_fields() if str(now.get(f)) != str(was["values"].get(f))]
                 out[i] = {"status": "changed", "fields": fields}
     return out
+
+
+def html_page(doc: dict) -> str:
+    """A trace (the JSON document `statedata trace` prints) as a standalone page a reviewer can read:
+    each step of the chain is a numbered section, linked from the summary at the top."""
+    import html
+
+    e = html.escape
+    t, c = doc["table"], doc["column"]
+    title = f"{t['number']} {t['name']} · {doc['row_key']} · {c['header']} · {doc['academic_year']}"
+    how = (
+        f"{doc['source_rows']} 行源数据，合计 {doc['amounts_add_up_to']:g}"
+        if doc["kind"] == "aggregate"
+        else f"取自国家表该行所依据的 {doc['source_rows']} 行源数据"
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:75em}ol.chain li{margin:.3em 0}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;"
+        "text-align:left;vertical-align:top}th{background:#ddebf7}.value{font-size:2em;font-weight:bold}"
+        ".changed,.vanished{color:#c00000}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f'<p class="value">{e(str(doc["value"]))}</p>',
+        '<ol class="chain">',
+        f'<li><a href="#column">模板列</a>：{e(doc["template_pack"])}，{e(c["header"])}（{e(c["field"])}）</li>',
+        f'<li><a href="#sql">计算</a>：{e(doc["sql"])}</li>',
+        f'<li><a href="#rows">源数据</a>：{e(how)}</li>',
+        "</ol>",
+        '<h2 id="column">1. 模板列</h2>',
+        f"<p>国家表 {e(t['number'])} {e(t['name'])}，主键 {e(' + '.join(t['key']))} = {e(doc['row_key'])}；"
+        f"列“{e(c['header'])}”，来源：{e(c['source'])}。</p>",
+        '<h2 id="sql">2. 计算</h2>',
+        f"<p>{e(doc['sql'])}"
+        + (f"（血缘记录来自运行 {e(str(doc['lineage_run']))}）" if doc.get("lineage_run") else "")
+        + "</p>",
+        '<h2 id="rows">3. 源数据行</h2>',
+        f"<p>{e(how)}"
+        + ("；以下列出前 " + str(len(doc["rows"])) + " 行" if len(doc["rows"]) < doc["source_rows"] else "")
+        + ("。" if doc.get("revealed") else "。姓名、身份证号、电话已遮蔽。")
+        + "</p>",
+    ]
+    if "verify" in doc:
+        v = doc["verify"]
+        parts.append(
+            f"<p>核对（重新读取源系统）：{v['unchanged']} 行未变，"
+            f'<span class="changed">{len(v["changed"])} 行已修改</span>，'
+            f'<span class="vanished">{len(v["vanished"])} 行已删除</span>。</p>'
+        )
+    parts.append("<table><tr><th>系统</th><th>表（文件）</th><th>主键</th><th>抽取批次</th><th>抽取时间</th>"
+                 "<th>贡献</th><th>核对</th><th>原始值</th></tr>")  # fmt: skip
+    for r in doc["rows"]:
+        values = "<br>".join(f"{e(k)} = {e(str(v))}" for k, v in r["values"].items() if v is not None)
+        status = r.get("verify", "")
+        changed = f"（{e('、'.join(r.get('changed_fields') or []))}）" if r.get("changed_fields") else ""
+        amount = "" if r["amount"] is None else f"{r['amount']:g}"
+        parts.append(
+            f"<tr><td>{e(str(r.get('system')))}</td><td>{e(str(r.get('table')))}</td><td>{e(str(r.get('key')))}</td>"
+            f"<td>{e(str(r.get('batch')))}</td><td>{e(str(r.get('extracted_at')))}</td><td>{amount}</td>"
+            f'<td class="{e(status)}">{e(status)}{changed}</td><td>{values}</td></tr>'
+        )
+    parts.append("</table></body></html>")
+    return "\n".join(parts)

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import zipfile
@@ -401,7 +402,7 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
     assert checked > 100 and dangling == 0  # every contributing row is a source row version in raw
 
 
-def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built):
+def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built, tmp_path):
     doc = json.loads(cli(built, "trace", "A1", "4141099999", "全日制在校生数", "--year", PACKAGED, "--format", "json",
                          "--limit", "5000"))  # fmt: skip
     assert doc["kind"] == "aggregate" and doc["column"]["field"] == "students_enrolled"
@@ -412,6 +413,15 @@ def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built):
     copied = json.loads(cli(built, "trace", "school_basic", "4141099999", "school_name", "--year", PACKAGED,
                             "--format", "json"))  # fmt: skip
     assert copied["kind"] == "row" and copied["rows"][0]["values"]["school_name"] == copied["value"]
+    page = tmp_path / "trace.html"
+    cli(
+        built, "trace", "A1", "4141099999", "全日制在校生数", "--year", PACKAGED, "--format", "html", "--out", str(page)
+    )
+    html = page.read_text(encoding="utf-8")
+    assert f'<p class="value">{doc["value"]}</p>' in html and 'href="#rows"' in html and "school_basic.sql" in html
+    assert html.count("<tr>") == 21 and "XJ_XSJBXX" in html  # the first 20 rows under the header
+    names = re.findall(r"<br>name = ([^<]+)<br>", html)
+    assert len(names) == 20 and all(n[1:] == "*" * len(n[1:]) for n in names) and "已遮蔽" in html  # masked
     out = cli(built, "trace", "A7-1-1", "440301|", "classes", "--year", PACKAGED, "--limit", "1")
     assert "their amounts add up to" in out and "✓" in out
     res = CliRunner().invoke(main, ["trace", "A7-1-1", "999999|", "classes", "--year", PACKAGED],
