@@ -425,6 +425,7 @@ def package(academic_year, out, draft, home):
     from expectations.rules import blocking_rules, load_catalogue
     from warehouse import db
     from warehouse.package import PackageError, build_package
+    from warehouse.snapshot import snapshot_path, write_snapshot
     from warehouse.templates import pack_for_year
 
     _use_home(home)
@@ -450,6 +451,8 @@ def package(academic_year, out, draft, home):
                 Path(out) if out else settings.out_dir / "packages",
                 blocking=[r.id for r, _ in blocking] if draft else None,
             )
+            snap = snapshot_path(settings.home, result.folder.name, result.manifest["warehouse_snapshot"])
+            write_snapshot(con, snap, year)
     except (ValueError, TemplateError, Busy, WarehouseError, PackageError) as e:
         _fail(str(e))
     m = result.manifest
@@ -461,7 +464,8 @@ def package(academic_year, out, draft, home):
     click.echo(
         f"Template pack {m['template_pack']['pack']} {m['template_pack']['version']}, code lists "
         f"{m['code_lists_version']}, warehouse snapshot {m['warehouse_snapshot']}.\n"
-        f"Folder: {result.folder}\nZip:    {result.zip_path}"
+        f"Folder: {result.folder}\nZip:    {result.zip_path}\n"
+        f"Snapshot for tracing it later: {snap} ({snap.stat().st_size / 2**20:.1f} MiB)"
     )
 
 
@@ -573,13 +577,16 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
 @click.argument("column", required=False)
 @click.option("--indicator", default=None, help="A core indicator instead of a cell, e.g. 生师比.")
 @click.option("--verify", is_flag=True, help="Re-read every source row from the live systems: changed or vanished?")
-@click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one the table holds].")
+@click.option(
+    "--snapshot", default=None, help="Trace a packaged submission: its snapshot id, package folder or zip, or file."
+)
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one held].")
 @click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File for --format html [default: stdout].")
 @click.option("--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: ./data].")
-def trace(table, row_key, column, indicator, verify, academic_year, limit, reveal, fmt, out, home):
+def trace(table, row_key, column, indicator, verify, snapshot, academic_year, limit, reveal, fmt, out, home):
     """Explain one number: TABLE (A1 or school_basic), ROW_KEY (its key values joined by |, e.g. 4141099999
     or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows; or
     --indicator 生师比: its formula, inputs, and the source rows of each input."""
@@ -593,15 +600,23 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
     _use_home(home)
     if indicator is None and not (table and row_key and column):
         _fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
+    source = settings_warehouse = get_settings().warehouse
+    if snapshot:
+        from warehouse.snapshot import find_snapshot
+
+        try:
+            source = find_snapshot(get_settings().home, snapshot)
+        except FileNotFoundError as e:
+            _fail(str(e))
     if indicator is not None:
         if fmt == "html":
             _fail("--format html explains a cell; for an indicator use text or json", 2)
-        _trace_indicator(indicator, academic_year, limit, fmt)
+        _trace_indicator(indicator, academic_year, limit, fmt, source)
         return
     settings = get_settings()
     pii = pii_fields(load_mappings(settings.mappings_dir))
     try:
-        with db.connect(settings.warehouse, read_only=True) as con:
+        with db.connect(source, read_only=True) as con:
             if academic_year is None:
                 years = con.execute(
                     "select max(academic_year) from platform.school_basic"
@@ -633,6 +648,7 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
         "template_pack": f"{pack.pack} {pack.version}",
         "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
         "kind": kind,
+        "snapshot": str(source) if source != settings_warehouse else None,
         "revealed": reveal,
         "lineage_run": run if kind == "aggregate" else None,
         "source_rows": count,
@@ -695,13 +711,12 @@ def trace(table, row_key, column, indicator, verify, academic_year, limit, revea
                 click.echo(f"    {c['status']}: {s['system']}.{s['table']} {s['key']}{fields}")
 
 
-def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str) -> None:
+def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str, source: Path) -> None:
     from warehouse import db, indicators
     from warehouse.trace import TraceError, source_rows, trace_indicator
 
-    settings = get_settings()
     try:
-        with db.connect(settings.warehouse, read_only=True) as con:
+        with db.connect(source, read_only=True) as con:
             if academic_year is None:
                 academic_year = con.execute("select max(academic_year) from platform.core_indicator").fetchall()[0][0]
             doc = trace_indicator(con, academic_year, name, indicators.load_definitions(), limit)

@@ -464,3 +464,26 @@ def test_trace_verify_reports_source_rows_changed_or_vanished_since_extraction(b
     assert after["rows"][0]["verify"] == "changed" and after["rows"][0]["changed_fields"] == ["name"]
     text = CliRunner().invoke(main, [a for a in args if a not in ("--format", "json")], env=env).output
     assert f"vanished: academic.XJ_XSJBXX {gone}" in text and f"changed: academic.XJ_XSJBXX {renamed} (name)" in text
+
+
+def test_a_package_snapshot_traces_it_and_rebuilds_it_byte_for_byte_without_the_warehouse(built, tmp_path):
+    from warehouse.package import build_package
+
+    (snapshot,) = (built / "snapshots").glob("*.duckdb")  # written by `statedata package` (the fixture's)
+    later = tmp_path / "later"  # years later: no warehouse, only the snapshot
+    (later / "snapshots").mkdir(parents=True)
+    shutil.copy(snapshot, later / "snapshots")
+    args = ["trace", "A1", "4141099999", "全日制在校生数", "--format", "json", "--limit", "50"]
+    then = json.loads(cli(later, *args, "--snapshot", str(package_folder(built))))
+    now = json.loads(cli(built, *args, "--year", PACKAGED))
+    assert then["value"] == now["value"] and then["rows"] == now["rows"] and then["snapshot"].endswith(snapshot.name)
+    assert not (later / "warehouse.duckdb").exists()
+    zipped = str(package_folder(built)) + ".zip"
+    indicator = json.loads(cli(later, "trace", "--indicator", "生师比", "--snapshot", zipped, "--format", "json"))
+    assert indicator["value"] > 0 and all(i["source_rows"] for i in indicator["inputs"] if i["value"])
+    manifest = json.loads((package_folder(built) / "manifest.json").read_text(encoding="utf-8"))
+    with duckdb.connect(str(later / "snapshots" / snapshot.name), read_only=True) as con:
+        rebuilt = build_package(
+            con, pack_for_year(PACKAGED), PACKAGED, tmp_path / "rebuilt", manifest["blocking_rules"]
+        )
+    assert rebuilt.zip_path.read_bytes() == (built / "out" / "packages" / rebuilt.zip_path.name).read_bytes()
