@@ -18,6 +18,13 @@ units as (
     select * from core.org_unit
 ),
 
+lineage as (  -- teaching hours: the year's tasks of the teacher
+    select s.staff_id as _key, 'teaching_hours' as column_name, k._raw_id, k.hours::double as amount
+    from staff as s
+    inner join core.teaching_task as k on k.teacher_id = s.staff_id
+    where k.academic_year = $academic_year and k.hours is not null
+),
+
 final as (
     select
         $academic_year as academic_year,
