@@ -78,14 +78,18 @@ def test_major_counts_by_grade(con):
         ("s8", "1002", "02", 2027, "2027-09-01", None, "c7", "普通高中"),
     ]
     con.execute("""create table core.student (student_id varchar, major_id varchar, direction_code varchar,
-                   grade integer, enrolled_on date, left_on date, class_id varchar, origin_type varchar)""")
+                   grade integer, enrolled_on date, left_on date, class_id varchar, origin_type varchar,
+                   _raw_id varchar)""")
     con.executemany(
-        "insert into core.student values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into core.student values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c, o)
+            (s, m, d, g, date.fromisoformat(e), date.fromisoformat(lv) if lv else None, c, o, f"r_{s}")
             for s, m, d, g, e, lv, c, o in students
         ],
     )
+    # class c3 is missing from the class table: it still counts, through its first student
+    con.execute("create table core.class as select 'c' || i as class_id, 'rc' || i as _raw_id from range(1, 8) t(i) "
+                "where i <> 3")  # fmt: skip
     rows = platform_rows(con, "major")
     assert rows == [
         # 护理 (approved 2027) is not yet a major in 2026-2027
@@ -126,6 +130,16 @@ def test_major_counts_by_grade(con):
             ["m2", "d2"],
         ),
         ("信息工程学院", "510203", "软件技术", "", None, "2010-06", "2010-09", 3, 1, 1, 1, 3, 1, 1, 3, ["m1"]),
+    ]
+    lineage = con.execute(
+        "select row_key, column_name, list(_raw_id order by _raw_id) from lineage.cell where table_name = 'major' "
+        "and column_name in ('classes', 'students_year1') group by all order by all"
+    ).fetchall()
+    assert lineage == [
+        ("510201|01", "classes", ["rc5"]),
+        ("510201|01", "students_year1", ["r_s5", "r_s6"]),
+        ("510203|", "classes", ["r_s3", "rc1", "rc2"]),
+        ("510203|", "students_year1", ["r_s1"]),
     ]
 
 
