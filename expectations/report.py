@@ -22,11 +22,6 @@ def _shown(value, column: str, pii: dict[str, str], reveal: bool):
     return value if reveal else mask(value, pii.get(column))
 
 
-def summary_lines(report: list[dict]) -> list[str]:
-    """One line per failing rule: id, severity, message, count."""
-    return [f"{f['rule'].id} {SEVERITY[f['rule'].severity]} {f['rule'].message}：{f['failing']} 行" for f in report]
-
-
 def write_xlsx(report: list[dict], path: Path, title: str, pii: dict[str, str], reveal: bool = False) -> int:
     """Sheet 问题汇总 (one row per failing rule) and 问题明细 (one row per failing source row, filterable).
     Returns the number of detail rows."""

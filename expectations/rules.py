@@ -21,7 +21,8 @@ import duckdb
 import yaml
 
 from expectations.suites import SuiteError, parse, run_suite
-from warehouse.db import ident, params_used, qualified, quote
+from warehouse.db import ident, params_used
+from warehouse.export import table_query
 from warehouse.templates import TemplatePack, parse_year, year_params
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
@@ -200,12 +201,9 @@ def empty_tables(con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_ye
     """The national tables of the pack with no row for the year ('A3-2 图书馆情况', …)."""
     out = []
     for t in pack.tables:
-        filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
+        sql, where = table_query(t)
         try:
-            n = con.execute(
-                f"select count(*) from {qualified('platform', t.source_table)} where academic_year = ?{filters}",
-                [academic_year, *[v for _, v in t.where]],
-            ).fetchall()[0][0]
+            n = con.execute(f"select count(*) from ({sql})", [academic_year, *where]).fetchall()[0][0]
         except duckdb.CatalogException:  # never built
             n = 0
         if not n:
@@ -265,32 +263,10 @@ def _result(rule: Rule, academic_year: str, checked: int, rows: list[tuple], sou
 
 
 def _sources(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, tuple]:
-    """raw id -> (system, source table, source key), looked up in every raw table (only when rules fail)."""
-    if not raw_ids:
-        return {}
-    tables = [
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
-        ).fetchall()
-    ]
-    files = {
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.columns "
-            "where table_schema = 'raw' and column_name = '_source_file'"
-        ).fetchall()
-    }
-    out = {}
-    for t in tables:
-        table = "_source_file" if t in files else "_source_table"  # a file drop: the very file, not the glob
-        for raw_id, system, source, key in con.execute(
-            f"select _raw_id, _source_system, {table}, _source_key from raw.{ident(t)} "
-            "where _raw_id in (select unnest(?::varchar[]))",
-            [raw_ids],
-        ).fetchall():
-            out[raw_id] = (system, source, key)
-    return out
+    """raw id -> (system, source table or the very file, source key), from the raw tables (only when rules fail)."""
+    from warehouse.trace import source_rows
+
+    return {i: (r["system"], r["table"], r["key"]) for i, r in source_rows(con, raw_ids).items()}
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult]) -> None:

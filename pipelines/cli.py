@@ -600,12 +600,13 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
     _use_home(home)
     if indicator is None and not (table and row_key and column):
         _fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
-    source = settings_warehouse = get_settings().warehouse
+    settings = get_settings()
+    source = settings.warehouse
     if snapshot:
         from warehouse.snapshot import find_snapshot
 
         try:
-            source = find_snapshot(get_settings().home, snapshot)
+            source = find_snapshot(settings.home, snapshot)
         except FileNotFoundError as e:
             _fail(str(e))
     if indicator is not None:
@@ -613,8 +614,8 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
             _fail("--format html explains a cell; for an indicator use text or json", 2)
         _trace_indicator(indicator, academic_year, limit, fmt, source)
         return
-    settings = get_settings()
-    pii = pii_fields(load_mappings(settings.mappings_dir))
+    specs = load_mappings(settings.mappings_dir)
+    pii = pii_fields(specs)
     try:
         with db.connect(source, read_only=True) as con:
             if academic_year is None:
@@ -630,7 +631,6 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
             sources = source_rows(con, [r for r, _ in rows])
             checked = {}
             if verify:
-                specs = load_mappings(settings.mappings_dir)
                 checked = verify_rows(con, sources, specs, lambda spec: source_location(spec, settings))
             run = con.execute(
                 "select any_value(run_id) from lineage.cell where table_name = ? and academic_year = ?",
@@ -648,7 +648,7 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
         "template_pack": f"{pack.pack} {pack.version}",
         "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
         "kind": kind,
-        "snapshot": str(source) if source != settings_warehouse else None,
+        "snapshot": str(source) if snapshot else None,
         "revealed": reveal,
         "lineage_run": run if kind == "aggregate" else None,
         "source_rows": count,

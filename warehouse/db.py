@@ -130,6 +130,16 @@ def references(layer: str, name: str, sql: str | None = None) -> list[tuple[str,
     return seen
 
 
+def table_names(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables of one schema of this database (not of an attached one), by name."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? order by 1",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def params_used(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 

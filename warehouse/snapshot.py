@@ -18,22 +18,13 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import qualified
+from warehouse.db import qualified, table_names
 
 SNAPSHOTS = "snapshots"
 
 
 def snapshot_path(home: Path, stem: str, snapshot_id: str) -> Path:
     return Path(home) / SNAPSHOTS / f"{stem}_{snapshot_id}.duckdb"
-
-
-def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? order by 1",
-        [schema],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, academic_year: str) -> dict:
@@ -48,7 +39,7 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, academic_year: st
         for schema in ("platform", "lineage", "raw", "audit", "core"):
             con.execute(f"create schema snap.{schema}")
         ids = []
-        for t in _tables(con, "platform"):
+        for t in table_names(con, "platform"):
             con.execute(
                 f"create table snap.platform.{t} as select * from {qualified('platform', t)} where academic_year = ?",
                 [academic_year],
@@ -61,7 +52,7 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, academic_year: st
         )
         ids.append("select _raw_id from snap.lineage.cell where _raw_id is not null")
         con.execute(f"create temp table _snapshot_ids as select distinct id from ({' union all '.join(ids)}) as i (id)")
-        for t in _tables(con, "raw"):
+        for t in table_names(con, "raw"):
             con.execute(
                 f"create table snap.raw.{t} as select * from {qualified('raw', t)} "
                 "where _raw_id in (select id from _snapshot_ids)"

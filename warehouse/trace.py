@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from connectors.mapping import SourceSpec
-from connectors.sources import open_source
-from warehouse.db import qualified, quote
+from warehouse.db import qualified, quote, table_names
 from warehouse.lineage import lineage_key, resolve
 from warehouse.templates import TableTemplate, TemplatePack
 
@@ -102,9 +101,7 @@ def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str,
     out: dict[str, dict] = {}
     if not raw_ids:
         return out
-    raw = "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
-    tables = [r[0] for r in con.execute(raw).fetchall()]
-    for name in tables:
+    for name in table_names(con, "raw"):
         cur = con.execute(
             f"select * from {qualified('raw', name)} where _raw_id in (select unnest(?::varchar[]))", [raw_ids]
         )
@@ -116,10 +113,10 @@ def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str,
                 "system": r["_source_system"],
                 "table": r.get("_source_file") or r["_source_table"],
                 "key": r["_source_key"],
-                "batch": r["_batch_id"],
-                "extracted_at": r["_extracted_at"],
-                "current": r["_valid_to_batch"] is None,
-                "row_hash": r["_row_hash"],
+                "batch": r.get("_batch_id"),
+                "extracted_at": r.get("_extracted_at"),
+                "current": r.get("_valid_to_batch") is None,
+                "row_hash": r.get("_row_hash"),
                 "values": {k: v for k, v in r.items() if k not in PEDIGREE},
             }
     return out
@@ -191,6 +188,7 @@ def verify(
     unchanged | changed | vanished, fields: the fields whose values differ}. ``locate(spec)`` gives a
     source's URL or folder. Each source table is read once; its rows are compared by key and content hash,
     computed as the loader computes them."""
+    from connectors.sources import open_source
     from warehouse.raw import row_identity_sql
 
     entities = {f"raw.{s.table_name(e.name)}": (s, e) for s in specs.values() for e in s.entities.values()}
