@@ -5,12 +5,12 @@ import shutil
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
+from assets.resources import StatedataResource
 from expectations.rules import blocking_rules, load_catalogue
-from pipelines.resources import StatedataResource
-from pipelines.settings import backup_keep
+from reporting.export import export_year
+from reporting.templates import TemplatePack, pack_for_year
+from reporting.workbook import school_of
 from warehouse.backup import backup, backups
-from warehouse.export import export_year, school_of
-from warehouse.templates import TemplatePack, pack_for_year
 
 EXPORT_KEY = key("exports", "base_tables")
 
@@ -85,7 +85,7 @@ def backup_asset() -> dg.AssetsDefinition:
     )
     def warehouse_backup(statedata: StatedataResource) -> dg.MaterializeResult:
         settings = statedata.settings()
-        path = backup(settings.warehouse, settings.backups_dir, keep=backup_keep())
+        path = backup(settings.warehouse, settings.backups_dir, keep=settings.backup_keep)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),

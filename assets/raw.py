@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key, owner
+from assets.resources import StatedataResource
 from connectors.base import SourceError
-from connectors.mapping import SourceSpec
-from pipelines.resources import StatedataResource
-from pipelines.settings import RetrySettings, retry_settings
+from model.mapping import SourceSpec
+from model.settings import Settings
 from warehouse import raw, staging
 from warehouse.db import qualified
 from warehouse.raw import SchemaDriftError
@@ -21,7 +21,7 @@ from warehouse.raw import SchemaDriftError
 KINDS = {"sql": {"sql", "duckdb"}, "files": {"excel", "duckdb"}}
 
 
-def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefinition:
+def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinition:
     specs = []
     for e in spec.entities.values():
         name = spec.table_name(e.name)
@@ -52,7 +52,9 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
         specs=specs,
         pool=WAREHOUSE_POOL,
         description=f"Extract {spec.title} ({spec.department}) and load it as one batch.",
-        retry_policy=dg.RetryPolicy(max_retries=retry.retries, delay=retry.delay_s, backoff=dg.Backoff.EXPONENTIAL),
+        retry_policy=dg.RetryPolicy(
+            max_retries=settings.source_retries, delay=settings.source_retry_delay_s, backoff=dg.Backoff.EXPONENTIAL
+        ),
     )
     def _extract(context: dg.AssetExecutionContext, statedata: StatedataResource):
         started = datetime.now(timezone.utc)
@@ -135,6 +137,5 @@ def build_source_asset(spec: SourceSpec, retry: RetrySettings) -> dg.AssetsDefin
     return _extract
 
 
-def source_assets(specs: dict[str, SourceSpec]) -> list[dg.AssetsDefinition]:
-    retry = retry_settings()
-    return [build_source_asset(s, retry) for s in specs.values()]
+def source_assets(specs: dict[str, SourceSpec], settings: Settings) -> list[dg.AssetsDefinition]:
+    return [build_source_asset(s, settings) for s in specs.values()]

@@ -7,10 +7,11 @@ platform.<table>  warehouse/sql/platform/<table>.sql, one academic-year partitio
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key, owner
-from pipelines.resources import StatedataResource
-from pipelines.settings import school_type, template_overrides
-from warehouse import db, indicators
-from warehouse.templates import TableTemplate, TemplatePack, pack_for_year, year_params
+from assets.resources import StatedataResource
+from reporting import indicators
+from reporting.templates import TableTemplate, TemplatePack, pack_for_year, year_params
+from warehouse import db
+from warehouse.partition import rebuild_partition
 
 CORE_OWNERS = {  # department answerable for each conformed entity
     "org_unit": "人事处",
@@ -141,9 +142,9 @@ def _platform_asset(
     )
     def _platform(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         year = context.partition_key
-        params = year_params(year, pack_for_year(year), template_overrides())
+        params = year_params(year, pack_for_year(year), statedata.settings().template_overrides)
         with statedata.warehouse() as con:
-            n = db.rebuild_partition(con, "platform", name, year, params, sql, run_id=context.run.run_id)
+            n = rebuild_partition(con, "platform", name, year, params, sql, run_id=context.run.run_id)
         return dg.MaterializeResult(metadata={"dagster/row_count": n, "stock_date": str(params["stock_date"])})
 
     return _platform
@@ -167,7 +168,7 @@ def _indicator_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
     )
     def core_indicator(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         with statedata.warehouse() as con:
-            n = indicators.build(con, context.partition_key, school_type(), defs)
+            n = indicators.build(con, context.partition_key, statedata.settings().school_type, defs)
             failing = con.execute(
                 "select name from platform.core_indicator where academic_year = ? and pass_result = '不合格' "
                 "order by seq",

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from connectors.mapping import EntitySpec
+from model.mapping import EntitySpec
 
 ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float64(), "date": pa.string()}
 

@@ -19,7 +19,7 @@ from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook, PasswordError
 
 from connectors.base import ARROW_TYPES, Extract, SourceError, coerce, date_text, normalise_text
-from connectors.mapping import EntitySpec, SourceSpec
+from model.mapping import EntitySpec, SourceSpec
 
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also the container of encrypted .xlsx files

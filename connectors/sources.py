@@ -1,8 +1,8 @@
 """Open the right client for a source: one function, so assets never branch on the kind."""
 
 from connectors.files import FileSource
-from connectors.mapping import SourceSpec
 from connectors.sql import SqlSource
+from model.mapping import SourceSpec
 
 
 def open_source(spec: SourceSpec, location: str, settle_seconds: float = 0) -> SqlSource | FileSource:

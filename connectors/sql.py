@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
-from connectors.mapping import EntitySpec, SourceSpec
+from model.mapping import EntitySpec, SourceSpec
 
 CHUNK_ROWS = 100_000
 # SQLAlchemy backend -> ConnectorX URL scheme (the drivers differ; the URL parts are the same)

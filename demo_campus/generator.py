@@ -27,11 +27,11 @@ import xlsxwriter
 from faker import Faker
 from stdnum.cn import ric, uscc
 
-from connectors.forms import form_department, form_file_name, write_form
-from connectors.mapping import load_mapping
 from demo_campus import model as m
 from demo_campus.defects import inject_defects
-from warehouse.codes import code_names, load_code_table
+from model.codes import code_names, load_code_table
+from model.mapping import load_mapping
+from reporting.forms import form_department, form_file_name, write_form
 
 SYSTEMS = ("academic", "hr", "finance", "assets", "library")
 MAPPINGS_DIR = Path(__file__).parents[1] / "connectors" / "mappings"

@@ -21,9 +21,10 @@ import duckdb
 import yaml
 
 from expectations.suites import SuiteError, parse, run_suite
+from model.years import parse_year
+from reporting.export import table_query
+from reporting.templates import TemplatePack, year_params
 from warehouse.db import ident, params_used
-from warehouse.export import table_query
-from warehouse.templates import TemplatePack, parse_year, year_params
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
 SQL_DIR = Path(__file__).parent / "sql"
@@ -264,7 +265,7 @@ def _result(rule: Rule, academic_year: str, checked: int, rows: list[tuple], sou
 
 def _sources(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, tuple]:
     """raw id -> (system, source table or the very file, source key), from the raw tables (only when rules fail)."""
-    from warehouse.trace import source_rows
+    from reporting.trace import source_rows
 
     return {i: (r["system"], r["table"], r["key"]) for i, r in source_rows(con, raw_ids).items()}
 
@@ -298,6 +299,12 @@ def latest_results(con: duckdb.DuckDBPyConnection, academic_year: str) -> dict[s
         [academic_year],
     ).fetchall()
     return {r[0]: (r[1], dict(passed=r[2], failing=r[3], checked=r[4], checked_at=r[5])) for r in rows}
+
+
+def latest_checked_year(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The academic year the rules were last evaluated for, or None before any evaluation."""
+    rows = con.execute("select academic_year from audit.rule_result order by checked_at desc limit 1").fetchall()
+    return rows[0][0] if rows else None
 
 
 def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, int]]:

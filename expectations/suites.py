@@ -32,8 +32,8 @@ from functools import cache
 
 import duckdb
 
-from connectors.mapping import EntitySpec
-from warehouse.codes import code_names, code_table_names
+from model.codes import code_names, code_table_names
+from model.mapping import EntitySpec
 from warehouse.db import quote
 
 KINDS = {

@@ -6,17 +6,18 @@ core SQL file, one platform asset per platform table named by the template packs
 
 import dagster as dg
 
+from assets.checks import key_unique_checks, load_accounting_checks, rule_checks
 from assets.exports import backup_asset, exports_asset
 from assets.raw import source_assets
+from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
-from connectors.mapping import load_mappings
-from expectations.checks import key_unique_checks, load_accounting_checks, rule_checks
 from expectations.rules import load_catalogue
+from model.mapping import load_mappings
+from model.settings import Settings
+from model.years import academic_year_of, academic_years
 from pipelines.progress import progress_logger
-from pipelines.resources import StatedataResource
 from pipelines.sensors import rule_failure_digest
-from pipelines.settings import academic_year_of, academic_years, collection_months, get_settings
-from warehouse.templates import all_packs
+from reporting.templates import all_packs
 
 academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
 
@@ -41,18 +42,18 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     when = context.scheduled_execution_time
     year = academic_year_of(when)
     years = [year]
-    if when.month in collection_months():
+    if when.month in Settings.from_env().collection_months:
         start = int(year[:4])
         years.insert(0, f"{start - 1}-{start}")
     return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
 
 
-def build_definitions() -> dg.Definitions:
-    specs = load_mappings(get_settings().mappings_dir)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    specs = load_mappings(settings.mappings_dir)
     packs = all_packs()
     return dg.Definitions(
         assets=[
-            *source_assets(specs),
+            *source_assets(specs, settings),
             *core_assets(),
             *platform_assets(packs, academic_year_partitions),
             exports_asset(packs, academic_year_partitions),
@@ -71,4 +72,7 @@ def build_definitions() -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Built when Dagster loads the code location, from the settings in the environment then."""
+    return build_definitions(Settings.from_env())

@@ -4,11 +4,10 @@ from datetime import datetime
 
 import dagster as dg
 
-from connectors.mapping import load_mappings, pii_fields
-from expectations.digest import build_digests, deliver, pending
+from assets.resources import StatedataResource
+from departments.digest import build_digests, deliver, pending
 from expectations.rules import load_catalogue
-from pipelines.resources import StatedataResource
-from pipelines.settings import digest_settings
+from model.mapping import load_mappings, pii_fields
 from warehouse import db
 from warehouse.db import WarehouseError
 
@@ -29,7 +28,7 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
             years, newest = pending(con, since)
             if not years:
                 return dg.SkipReason("no rule evaluated since the last digest")
-            channel = digest_settings(settings.home)
+            channel = settings.digest
             pii = pii_fields(load_mappings(settings.mappings_dir))
             digests = build_digests(con, load_catalogue(), years, pii, channel)
     except WarehouseError as e:  # a run holds the warehouse: the next tick tries again

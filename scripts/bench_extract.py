@@ -29,11 +29,12 @@ def main(db: str, table: str) -> None:
     url = f"sqlite:///{db}"
 
     def ours(exact=False):
-        from connectors.mapping import load_mappings
-        from connectors.sql import SqlSource
-        from pipelines.settings import get_settings
+        from model.settings import Settings
 
-        for spec in load_mappings(get_settings().mappings_dir).values():
+        from connectors.sql import SqlSource
+        from model.mapping import load_mappings
+
+        for spec in load_mappings(Settings.from_env().mappings_dir).values():
             for e in spec.entities.values():
                 if e.table == table:
                     with SqlSource(spec, url) as src:

@@ -63,12 +63,13 @@ def change_sources(demo: Path, percent: float) -> int:
     """Edit a mapped text column of every n-th row of each SQL source table, stamping its change column."""
     import sqlite3
 
-    from connectors.mapping import load_mappings
-    from pipelines.settings import get_settings
+    from model.settings import Settings
+
+    from model.mapping import load_mappings
 
     every = max(1, round(100 / percent))
     total = 0
-    for spec in load_mappings(get_settings().mappings_dir).values():
+    for spec in load_mappings(Settings.from_env().mappings_dir).values():
         if spec.kind != "sql":
             continue
         with sqlite3.connect(demo / f"{spec.system}.sqlite") as con:

@@ -12,16 +12,22 @@ import pytest
 
 import assets
 import connectors
+import departments
 import expectations
+import model
 import pipelines
+import reporting
 import warehouse
-from pipelines.definitions import defs, nightly_schedule
+from model.settings import Settings, SettingsError
+from pipelines.definitions import build_definitions, nightly_schedule
+
+defs = build_definitions(Settings.from_env({}))  # the demo college's graph, whatever this shell has set
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_packages_resolve_inside_the_repository():
-    for pkg in (assets, connectors, expectations, pipelines, warehouse):
+    for pkg in (model, connectors, warehouse, reporting, expectations, departments, assets, pipelines):
         assert Path(pkg.__file__).resolve().is_relative_to(ROOT), pkg
 
 
@@ -110,12 +116,8 @@ def test_platform_assets_describe_their_columns_and_where_they_come_from():
     assert form.metadata["sql"] == "generated from form forms.donation" and "Owner: 财务处" in form.description
 
 
-def test_collection_months_setting(monkeypatch):
-    from pipelines.settings import collection_months
-
-    assert collection_months() == {9, 10, 11, 12}
-    monkeypatch.setenv("STATEDATA_COLLECTION_MONTHS", "9, 10")
-    assert collection_months() == {9, 10}
-    monkeypatch.setenv("STATEDATA_COLLECTION_MONTHS", "10-13")
-    with pytest.raises(ValueError, match="months are 1 to 12"):
-        collection_months()
+def test_collection_months_setting():
+    assert Settings.from_env({}).collection_months == {9, 10, 11, 12}
+    assert Settings.from_env({"STATEDATA_COLLECTION_MONTHS": "9, 10"}).collection_months == {9, 10}
+    with pytest.raises(SettingsError, match="months are 1 to 12"):
+        Settings.from_env({"STATEDATA_COLLECTION_MONTHS": "10-13"})

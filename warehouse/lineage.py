@@ -2,10 +2,10 @@
 
 A platform SQL file whose figures are aggregates computes them from one row per contributing source row
 (``column_name``, ``_raw_id``, ``amount``) and declares a CTE named ``lineage``: those rows with the
-national table's key, ``_key`` (its ``where`` values then its key values, joined by '|': key_sql). The file still ends
-with ``select * from final``; run with its last line replaced by ``select * from lineage``, the same file
-yields the contributing rows of every aggregated cell. So the figures and their lineage come from one
-query text, and cannot drift apart.
+national table's key, ``_key`` (its ``where`` values then its key values, joined by '|':
+TableTemplate.lineage_key_sql). The file still ends with ``select * from final``; run with its last line
+replaced by ``select * from lineage``, the same file yields the contributing rows of every aggregated cell.
+So the figures and their lineage come from one query text, and cannot drift apart.
 
 A lineage row may instead name another cell, ``_via`` = '<table>|<row key>|<column>', whose value it adds
 (times ``amount``): an indicator input read from a published table, or a total that is the sum of its
@@ -19,22 +19,10 @@ import re
 
 import duckdb
 
-from warehouse.db import params_used, quote
-from warehouse.templates import TableTemplate
+from warehouse.db import params_used
 
 _FINAL = re.compile(r"select\s+\*\s+from\s+final\s*;?\s*$", re.IGNORECASE)
 _HAS_LINEAGE = re.compile(r"^\s*lineage\s+as\s*\(", re.IGNORECASE | re.MULTILINE)
-
-
-def key_sql(t: TableTemplate) -> str:
-    """The lineage key of a national table's rows: its ``where`` columns (a platform table shared by two
-    templates, e.g. finance's 收入 and 支出), then its key columns, joined by '|'."""
-    return f"concat_ws('|', {', '.join(quote(c) for c in [k for k, _ in t.where] + list(t.key))})"
-
-
-def lineage_key(t: TableTemplate, row_key: str) -> str:
-    """The lineage key of the row whose key values (joined by '|') are ``row_key``."""
-    return "|".join([v for _, v in t.where] + [row_key])
 
 
 def lineage_sql(sql: str) -> str | None:

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.base import Extract
-from connectors.mapping import EntitySpec, SourceSpec
+from model.mapping import EntitySpec, SourceSpec
 from warehouse.db import ident, qualified, quote
 
 PEDIGREE = (

@@ -15,7 +15,7 @@ staging layer without writing SQL. Identifiers come only from validated mapping 
 
 import duckdb
 
-from connectors.mapping import EntitySpec, SourceSpec
+from model.mapping import EntitySpec, SourceSpec
 from warehouse.db import qualified, quote
 
 

@@ -21,11 +21,11 @@ from python_calamine import CalamineWorkbook
 from demo_campus.generator import GeneratorConfig, generate
 from expectations.rules import load_catalogue
 from pipelines.cli import main
+from reporting.export import export_year
+from reporting.templates import TEMPLATES_DIR, load_pack, pack_for_year
 from tests.conftest import YEAR
 from warehouse import db
-from warehouse.export import export_year
-from warehouse.lineage import key_sql, resolve
-from warehouse.templates import TEMPLATES_DIR, load_pack, pack_for_year
+from warehouse.lineage import resolve
 
 pytestmark = pytest.mark.asset
 PACKAGED = f"{YEAR - 1}-{YEAR}"  # the last completed academic year: what `statedata package` builds by default
@@ -371,7 +371,8 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
         checked = 0
         for table in tables:
             template = next((t for t in pack.tables if t.source_table == table), None)
-            key = key_sql(template) if template else "input"  # indicator_input is no national table: one row per input
+            # indicator_input is no national table: one row per input
+            key = template.lineage_key_sql() if template else "input"
             columns = [r[0] for r in con.execute(
                 "select distinct column_name from lineage.cell where table_name = ? and academic_year = ?",
                 [table, PACKAGED]).fetchall()]  # fmt: skip
@@ -430,7 +431,7 @@ def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built, tmp
 
 
 def test_every_core_indicator_traces_to_the_source_rows_of_its_inputs(built):
-    from warehouse import indicators
+    from reporting import indicators
 
     for ind in indicators.load_definitions()["indicators"]:
         doc = json.loads(cli(built, "trace", "--indicator", ind["name"], "--year", PACKAGED, "--format", "json"))
@@ -467,7 +468,7 @@ def test_trace_verify_reports_source_rows_changed_or_vanished_since_extraction(b
 
 
 def test_a_package_snapshot_traces_it_and_rebuilds_it_byte_for_byte_without_the_warehouse(built, tmp_path):
-    from warehouse.package import build_package
+    from reporting.package import build_package
 
     (snapshot,) = (built / "snapshots").glob("*.duckdb")  # written by `statedata package` (the fixture's)
     later = tmp_path / "later"  # years later: no warehouse, only the snapshot
@@ -493,7 +494,7 @@ def test_every_cell_of_every_national_table_and_indicator_is_explained_by_source
     """All cells, not a sample: an aggregated cell re-aggregates from its lineage (the test above checks
     the sums); a copied cell's row names source row versions that exist in raw; every core indicator,
     recomputed from its inputs' source rows alone, equals the reported value."""
-    from warehouse import indicators
+    from reporting import indicators
 
     with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
         raw_tables = [r[0] for r in con.execute(

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from pipelines.cli import main
+from reporting.templates import pack_for_year
 from tests.conftest import ACADEMIC_YEAR
-from warehouse.templates import pack_for_year
 
 pytestmark = pytest.mark.asset
 
@@ -93,11 +93,11 @@ def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, 
 
 
 def test_bad_mapping_file_stops_with_file_and_field(home, tmp_path, monkeypatch):
-    from pipelines.settings import get_settings
+    from model.settings import Settings
 
     mappings = tmp_path / "mappings"
     mappings.mkdir()
-    for p in get_settings().mappings_dir.glob("*.yaml"):
+    for p in Settings.from_env().mappings_dir.glob("*.yaml"):
         text = p.read_text(encoding="utf-8")
         if p.name == "hr.yaml":
             text = text.replace("primary_key: staff_id", "primary_key: staff_no")

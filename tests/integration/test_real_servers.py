@@ -128,11 +128,12 @@ def test_server_down_names_the_source_without_the_password(servers, demo_src, tm
 
 def test_fast_path_is_used_and_exact_on_servers(servers):
     """ConnectorX reads PostgreSQL and MariaDB directly (no silent fallback), equal to the exact path."""
-    from connectors.mapping import load_mappings
-    from connectors.sql import SqlSource
-    from pipelines.settings import get_settings
+    from model.settings import Settings
 
-    specs = load_mappings(get_settings().mappings_dir)
+    from connectors.sql import SqlSource
+    from model.mapping import load_mappings
+
+    specs = load_mappings(Settings.from_env().mappings_dir)
     pg, my = servers
     for system, url in (("academic", pg.url("academic")), ("hr", my.url("hr"))):
         with SqlSource(specs[system], url) as src:

@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
+from reporting.templates import pack_for_year, year_params
 from warehouse import db
-from warehouse.templates import pack_for_year, year_params
+from warehouse.partition import rebuild_partition
 
 pytestmark = pytest.mark.sql
 YEAR = "2026-2027"
@@ -24,7 +25,7 @@ def con(tmp_path):
 
 def platform_rows(con, name):
     params = year_params(YEAR, pack_for_year(YEAR))
-    db.rebuild_partition(con, "platform", name, YEAR, params)
+    rebuild_partition(con, "platform", name, YEAR, params)
     return con.execute(f"select * exclude (academic_year) from platform.{name} order by all").fetchall()
 
 
@@ -177,8 +178,8 @@ def test_a_new_version_of_a_tables_sql_keeps_the_other_years(con):
     """An upgrade that adds, drops or retypes a column must not break a warehouse built by the old one."""
     v1 = "select $academic_year as academic_year, 1 as kept, 'x' as dropped, 2 as retyped, ['r1'] as _raw_ids"
     v2 = "select $academic_year as academic_year, 1 as kept, 'y' as added, '2' as retyped, ['r2'] as _raw_ids"
-    db.rebuild_partition(con, "platform", "evolving", "2025-2026", {"academic_year": "2025-2026"}, v1)
-    db.rebuild_partition(con, "platform", "evolving", "2026-2027", {"academic_year": "2026-2027"}, v2)
+    rebuild_partition(con, "platform", "evolving", "2025-2026", {"academic_year": "2025-2026"}, v1)
+    rebuild_partition(con, "platform", "evolving", "2026-2027", {"academic_year": "2026-2027"}, v2)
     assert con.execute("select * from platform.evolving order by academic_year").fetchall() == [
         ("2025-2026", 1, None, "2", ["r1"]),
         ("2026-2027", 1, "y", "2", ["r2"]),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.files import FileSource
-from connectors.mapping import load_mapping
+from model.mapping import load_mapping
 
 pytestmark = pytest.mark.unit
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad_drops"

@@ -4,19 +4,19 @@ import sqlite3
 import pytest
 import xlsxwriter
 import xlwt
+from model.settings import DEMO_MAPPINGS
 
 from connectors.base import SourceError
 from connectors.files import FileSource
-from connectors.mapping import load_mapping, load_mappings
 from connectors.sql import SqlSource, redact
-from pipelines.settings import get_settings
+from model.mapping import load_mapping, load_mappings
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")
 def specs():
-    return load_mappings(get_settings().mappings_dir)
+    return load_mappings(DEMO_MAPPINGS)
 
 
 def count(db, table):

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
+from assets.resources import StatedataResource
 from expectations.rules import RuleResult, load_catalogue, record
-from pipelines.resources import StatedataResource
 from pipelines.sensors import rule_failure_digest
 from warehouse import db
 

@@ -5,12 +5,12 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from model.settings import DEMO_MAPPINGS
 
 from connectors.files import FileSource
-from connectors.forms import form_file_name, write_form
-from connectors.mapping import load_mapping
+from model.mapping import load_mapping
 from pipelines.cli import main
-from pipelines.settings import get_settings
+from reporting.forms import form_file_name, write_form
 
 pytestmark = pytest.mark.unit
 YEAR = "2025-2026"
@@ -18,7 +18,7 @@ YEAR = "2025-2026"
 
 @pytest.fixture
 def spec():
-    return load_mapping(get_settings().mappings_dir / "forms.yaml")
+    return load_mapping(DEMO_MAPPINGS / "forms.yaml")
 
 
 def test_cli_writes_one_blank_form_per_table_in_the_departments_folders(tmp_path, spec, monkeypatch):

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from warehouse.indicators import DEFINITIONS, IndicatorError, evaluate, load_definitions
+from reporting.indicators import DEFINITIONS, IndicatorError, evaluate, load_definitions
 
 pytestmark = pytest.mark.unit
 

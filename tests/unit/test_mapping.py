@@ -1,9 +1,9 @@
 import textwrap
 
 import pytest
+from model.settings import DEMO_MAPPINGS
 
-from connectors.mapping import MappingError, load_mapping, load_mappings
-from pipelines.settings import get_settings
+from model.mapping import MappingError, load_mapping, load_mappings
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +32,7 @@ def write(tmp_path, text, name="hr.yaml"):
 
 
 def test_demo_mappings_load():
-    specs = load_mappings(get_settings().mappings_dir)
+    specs = load_mappings(DEMO_MAPPINGS)
     assert {"academic", "hr", "finance", "assets", "library", "admissions", "office", "forms"} == set(specs)
     student = specs["academic"].entities["student"]
     assert student.primary_key == ("student_id",)

@@ -2,10 +2,10 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
+from model.settings import DEMO_MAPPINGS
 
-from connectors.mapping import load_mappings
 from connectors.sql import SqlSource
-from pipelines.settings import get_settings
+from model.mapping import load_mappings
 from warehouse import db, raw
 
 pytestmark = pytest.mark.unit
@@ -24,7 +24,7 @@ def load(con, spec, entity, url):
 
 
 def test_versions_idempotent_changed_and_deleted(tmp_path, demo):
-    spec = load_mappings(get_settings().mappings_dir)["hr"]
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
     url = f"sqlite:///{demo}/hr.sqlite"
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
@@ -58,7 +58,7 @@ def test_versions_idempotent_changed_and_deleted(tmp_path, demo):
 
 
 def test_pedigree_columns(tmp_path, demo):
-    spec = load_mappings(get_settings().mappings_dir)["academic"]
+    spec = load_mappings(DEMO_MAPPINGS)["academic"]
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
         load(con, spec, "student", f"sqlite:///{demo}/academic.sqlite")
@@ -74,7 +74,7 @@ def test_frozen_types(tmp_path, demo):
 
     from connectors.base import Extract
 
-    spec = load_mappings(get_settings().mappings_dir)["hr"]
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
     e = spec.entities["org_unit"]
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
@@ -91,7 +91,7 @@ def test_frozen_types(tmp_path, demo):
 
 def test_incremental_load_equals_a_full_load(tmp_path, demo):
     """Watermark extraction (change column GXSJ) plus a key scan gives the same current rows as a full read."""
-    spec = load_mappings(get_settings().mappings_dir)["hr"]
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
     e = spec.entities["staff"]
     url = f"sqlite:///{demo}/hr.sqlite"
     with db.connect(tmp_path / "inc.duckdb") as con:
@@ -131,7 +131,7 @@ def test_a_mapping_that_reads_a_new_field_upgrades_the_raw_table(tmp_path, demo)
     (even where the mapping reads incrementally) and each current row gets the new field's value."""
     import dataclasses
 
-    spec = load_mappings(get_settings().mappings_dir)["academic"]
+    spec = load_mappings(DEMO_MAPPINGS)["academic"]
     new = spec.entities["major"]
     old = dataclasses.replace(new, fields={k: v for k, v in new.fields.items() if k not in ("leader_id", "head_id")})
     old_spec = dataclasses.replace(spec, entities=spec.entities | {"major": old})

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric, uscc
 
-from connectors.mapping import load_mapping
 from expectations.rules import CatalogueError, Rule, evaluate_all, ready_by
 from expectations.suites import SuiteError, expectations
+from model.mapping import load_mapping
 from warehouse import db
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from warehouse.export import FIXED_TIME, school_of
+from reporting.workbook import FIXED_TIME, school_of
 
 FILE_NAME = "核心数据复核清单.xlsx"
 HEADERS = [

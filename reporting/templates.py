@@ -13,11 +13,11 @@ from pathlib import Path
 
 import yaml
 
-from warehouse.codes import code_table_names
-from warehouse.db import ident
+from model.codes import code_table_names
+from model.years import parse_year
+from warehouse.db import ident, quote
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
 
 
 class TemplateError(ValueError):
@@ -57,6 +57,15 @@ class TableTemplate:
     def header_depth(self) -> int:
         return 2 if any(c.group for c in self.columns) else 1
 
+    def lineage_key_sql(self) -> str:
+        """The lineage key of this table's rows (warehouse/lineage.py): its ``where`` columns (a platform table
+        shared by two templates, e.g. finance's 收入 and 支出), then its key columns, joined by '|'."""
+        return f"concat_ws('|', {', '.join(quote(c) for c in [k for k, _ in self.where] + list(self.key))})"
+
+    def lineage_key(self, row_key: str) -> str:
+        """The lineage key of the row whose key values (joined by '|') are ``row_key``."""
+        return "|".join([v for _, v in self.where] + [row_key])
+
     def form_sql(self) -> str:
         """The platform SQL of a form table: the year's rows of the form, with who filled it and when."""
         system, entity = self.form.split(".")
@@ -94,14 +103,6 @@ class TemplatePack:
             return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.findall(r"\d+|\D+", t.number)]
 
         return sorted(self.tables, key=order)
-
-
-def parse_year(academic_year: str) -> int:
-    """'2026-2027' -> 2026, with a clear error for anything else."""
-    m = YEAR_RE.match(academic_year or "")
-    if not m or int(m.group(2)) != int(m.group(1)) + 1:
-        raise ValueError(f"academic year {academic_year!r} is not of the form 2026-2027")
-    return int(m.group(1))
 
 
 def year_params(academic_year: str, pack: "TemplatePack", overrides: dict | None = None) -> dict:

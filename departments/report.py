@@ -12,8 +12,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from expectations.masking import mask
-from warehouse.export import FIXED_TIME
+from model.masking import mask
+from reporting.workbook import FIXED_TIME
 
 SEVERITY = {"error": "错误（阻止上报）", "warning": "警告（需说明）"}
 

@@ -15,12 +15,13 @@ this module.
 import dagster as dg
 
 from assets.common import key
-from connectors.mapping import SourceSpec, pii_fields
-from expectations.masking import mask
+from assets.resources import StatedataResource
 from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, rule_params
-from pipelines.resources import StatedataResource
+from model.mapping import SourceSpec, pii_fields
+from model.masking import mask
+from model.years import current_academic_year
+from reporting.templates import TemplatePack, pack_for_year
 from warehouse.db import qualified, quote
-from warehouse.templates import TemplatePack, pack_for_year
 
 EXAMPLES = 10
 
@@ -87,8 +88,6 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
 
 def _check_year(context: dg.AssetCheckExecutionContext) -> str:
     """The run's academic year (its partition), or the current one for an unpartitioned run."""
-    from pipelines.settings import current_academic_year
-
     return context.partition_key if context.has_partition_key else current_academic_year()
 
 
@@ -178,20 +177,18 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec]) -> dg.AssetChec
 
     @dg.multi_asset_check(specs=specs_, name="rules", can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
-        from pipelines.settings import template_overrides, timeliness_settings
-
         year = _check_year(context)
         pack = pack_for_year(year)
-        timeliness = timeliness_settings()
+        settings = statedata.settings()
         selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
         with statedata.warehouse() as con:
             params = rule_params(
                 con,
                 year,
                 pack,
-                template_overrides(),
-                opens=(timeliness.opens_month, timeliness.opens_day),
-                max_source_age_hours=timeliness.max_source_age_hours,
+                settings.template_overrides,
+                opens=settings.collection_opens,
+                max_source_age_hours=settings.max_source_age_hours,
             )
             applying = [r for r in selected if r.applies(year)]
             for rule in selected:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from warehouse.codes import code_table_names
+from model.codes import code_table_names
 
 FIELD_TYPES = ("string", "integer", "decimal", "date")
 SOURCE_KINDS = ("sql", "files")

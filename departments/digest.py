@@ -8,43 +8,14 @@ evaluation recorded since its cursor, grouped by academic year and owning depart
 
 import re
 import smtplib
-from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 import duckdb
 
-from expectations.report import digest_message
+from departments.report import digest_message
 from expectations.rules import Rule, failures_report
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    outbox: Path
-    sender: str = "statedata@localhost"
-    recipients: dict[str, list[str]] = field(default_factory=dict)  # department -> addresses
-    default_to: list[str] = field(default_factory=list)  # a department without its own addresses
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)  # never printed
-    smtp_starttls: bool = False
-
-    @property
-    def channel(self) -> str:
-        return f"smtp://{self.smtp_host}:{self.smtp_port}" if self.smtp_host else f"outbox {self.outbox}"
-
-
-def parse_recipients(text: str) -> dict[str, list[str]]:
-    """'人事处=hr@x.edu.cn;教务处=a@x.edu.cn,b@x.edu.cn' -> {department: [addresses]}."""
-    out = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        dept, sep, addresses = part.partition("=")
-        if not sep or not dept.strip():
-            raise ValueError(f"STATEDATA_DIGEST_TO: {part!r} is not 部门=address[,address]")
-        out[dept.strip()] = [a.strip() for a in addresses.split(",") if a.strip()]
-    return out
+from model.settings import DigestSettings
 
 
 def pending(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[list[str], datetime | None]:

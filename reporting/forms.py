@@ -13,12 +13,14 @@ The demo generator fills the same workbook, so the demo exercises exactly what d
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from connectors.mapping import EntitySpec, SourceSpec
-from warehouse.codes import load_code_table
-from warehouse.export import FIXED_TIME  # workbook metadata is fixed: the same form gives the same bytes
+from model.codes import load_code_table
+from model.mapping import EntitySpec, SourceSpec
+from reporting.workbook import FIXED_TIME  # workbook metadata is fixed: the same form gives the same bytes
+from warehouse import db
 
 TYPE_HELP = {"string": "文本", "integer": "整数", "decimal": "数值（可带小数）", "date": "日期（如 2026-09-01）"}
 
@@ -106,3 +108,13 @@ def _value(v):
     if isinstance(v, date):
         return v.isoformat()
     return v
+
+
+def loaded_school_name(warehouse: Path) -> str:
+    """The school's name from the warehouse, if it has been loaded; forms are usable without it."""
+    try:
+        with db.connect(warehouse, read_only=True) as con:
+            rows = con.execute("select school_name from core.school").fetchall()
+        return rows[0][0] if rows else ""
+    except (db.WarehouseError, duckdb.Error):  # no warehouse or no school yet: the form is correct without it
+        return ""

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from connectors.mapping import SourceSpec
+from model.mapping import SourceSpec
+from reporting.templates import TableTemplate, TemplatePack
 from warehouse.db import qualified, quote, table_names
-from warehouse.lineage import lineage_key, resolve
-from warehouse.templates import TableTemplate, TemplatePack
+from warehouse.lineage import resolve
+from warehouse.raw import row_identity_sql
 
 PEDIGREE = {"_source_system", "_source_table", "_source_key", "_row_hash", "_raw_id", "_batch_id", "_extracted_at",
             "_valid_to_batch", "_source_file", "_source_sheet", "_source_row"}  # fmt: skip
@@ -82,7 +83,7 @@ def contributors(
         [t.source_table, academic_year, cell.column],
     ).fetchall()[0][0]
     if has_lineage:
-        n, total, rows = resolve(con, t.source_table, academic_year, lineage_key(t, cell.row_key), cell.column, limit)
+        n, total, rows = resolve(con, t.source_table, academic_year, t.lineage_key(cell.row_key), cell.column, limit)
         return "aggregate", n, total, rows
     filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
     ids = (
@@ -188,8 +189,9 @@ def verify(
     unchanged | changed | vanished, fields: the fields whose values differ}. ``locate(spec)`` gives a
     source's URL or folder. Each source table is read once; its rows are compared by key and content hash,
     computed as the loader computes them."""
+    # imported on use: only --verify needs the source clients (SQLAlchemy, ConnectorX, the drivers)
     from connectors.sources import open_source
-    from warehouse.raw import row_identity_sql
+
 
     entities = {f"raw.{s.table_name(e.name)}": (s, e) for s in specs.values() for e in s.entities.values()}
     by_table: dict[str, list[str]] = {}
@@ -294,3 +296,16 @@ def html_page(doc: dict) -> str:
         )
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+def latest_year(con: duckdb.DuckDBPyConnection, platform_table: str) -> str | None:
+    """The newest academic year a platform table holds, or None while it holds none."""
+    return con.execute(f"select max(academic_year) from {qualified('platform', platform_table)}").fetchall()[0][0]
+
+
+def lineage_run(con: duckdb.DuckDBPyConnection, platform_table: str, academic_year: str) -> str | None:
+    """The run that recorded the cell lineage of one table and year."""
+    return con.execute(
+        "select any_value(run_id) from lineage.cell where table_name = ? and academic_year = ?",
+        [platform_table, academic_year],
+    ).fetchall()[0][0]

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.codes import CODES_DIR, code_table_names
+from model.codes import CODES_DIR, code_table_names
+from reporting.export import write_table
+from reporting.review_list import FILE_NAME as REVIEW_FILE
+from reporting.review_list import write_review_list
+from reporting.templates import TemplatePack
+from reporting.workbook import school_of, sha256
 from warehouse.db import qualified
-from warehouse.export import school_of, sha256, write_table
-from warehouse.review_list import FILE_NAME as REVIEW_FILE
-from warehouse.review_list import write_review_list
-from warehouse.templates import TemplatePack
 
 MANIFEST = "manifest.json"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -5,20 +5,18 @@ every table is written, so a failed run leaves the last good outputs untouched. 
 is fixed, so the same data gives byte-identical files.
 """
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import xlsxwriter
 
+from reporting.review_list import FILE_NAME, write_review_list
+from reporting.templates import TableTemplate, TemplatePack
+from reporting.workbook import FIXED_TIME, sha256
 from warehouse.db import qualified, quote
-from warehouse.templates import TableTemplate, TemplatePack
-
-FIXED_TIME = datetime(2000, 1, 1)
 
 
 @dataclass
@@ -29,15 +27,6 @@ class ExportedFile:
     path: Path
     rows: int
     sha256: str
-
-
-def school_of(con: duckdb.DuckDBPyConnection, academic_year: str) -> tuple[str, str] | None:
-    """(学校标识码, 学校名称) of the year's national tables, or None before they are built."""
-    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the next con.sql()
-    rows = con.execute(
-        "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
-    ).fetchall()
-    return rows[0] if rows else None
 
 
 def table_query(t: TableTemplate) -> tuple[str, list]:
@@ -125,14 +114,6 @@ def write_header(wb: xlsxwriter.Workbook, ws, t: TableTemplate) -> int:
     return depth
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def export_year(
     con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path, draft: list[str] | None = None
 ) -> list[ExportedFile]:
@@ -148,8 +129,6 @@ def export_year(
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
-        from warehouse.review_list import FILE_NAME, write_review_list  # it imports FIXED_TIME from here
-
         n = write_review_list(con, academic_year, tmp / FILE_NAME)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
@@ -160,3 +139,11 @@ def export_year(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def exported_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
+    """The files one run wrote (audit.export_log), in the order written."""
+    rows = con.execute(
+        "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid", [run_id]
+    ).fetchall()
+    return [dict(zip(("table", "path", "rows", "sha256"), r)) for r in rows]

@@ -169,3 +169,13 @@ def build(con: duckdb.DuckDBPyConnection, academic_year: str, school_type: str |
         con.execute("rollback")
         raise
     return len(rows)
+
+
+def indicator_results(con: duckdb.DuckDBPyConnection, academic_year: str) -> list[dict]:
+    """The year's core indicators with their verdicts, in the definitions' order."""
+    rows = con.execute(
+        "select name, value, unit, compare, pass_threshold, pass_result from platform.core_indicator "
+        "where academic_year = ? order by seq",
+        [academic_year],
+    ).fetchall()
+    return [dict(zip(("name", "value", "unit", "compare", "threshold", "result"), r)) for r in rows]

@@ -1,14 +1,12 @@
 """Dagster resources: the warehouse and the source systems, resolved when a run uses them."""
 
 from contextlib import contextmanager
-from dataclasses import replace
-from pathlib import Path
 
 import dagster as dg
 
-from connectors.mapping import SourceSpec
 from connectors.sources import open_source
-from pipelines.settings import Settings, file_settle_seconds, get_settings, source_location
+from model.mapping import SourceSpec
+from model.settings import Settings
 from warehouse import db
 
 
@@ -19,11 +17,12 @@ class StatedataResource(dg.ConfigurableResource):
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
 
     def settings(self) -> Settings:
-        s = get_settings()
-        return replace(s, home=Path(self.home).resolve()) if self.home else s
+        """The process's settings (read from the environment when a step first asks), with this resource's home."""
+        return Settings.from_env(home=self.home or None)
 
     def source(self, spec: SourceSpec):
-        return open_source(spec, source_location(spec, self.settings()), settle_seconds=file_settle_seconds())
+        settings = self.settings()
+        return open_source(spec, settings.source_location(spec), settle_seconds=settings.file_settle_seconds)
 
     @contextmanager
     def warehouse(self):

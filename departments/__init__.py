@@ -1,0 +1,1 @@
+"""What goes to the departments: their failure reports and digests."""

@@ -1,0 +1,224 @@
+"""Every setting statedata reads from the environment, read in one place, validated at once.
+
+``Settings.from_env()`` is called once per process by whoever starts the work (a `statedata` command, the
+Dagster resource when a run or a sensor uses it); everything below receives the object. Nothing is read
+at import time. A bad value stops the start with one message that lists every bad variable.
+
+STATEDATA_HOME            working folder (default ./data): demo sources, warehouse, outputs, Dagster history
+STATEDATA_MAPPINGS        folder of mapping files (default: the demo college's, connectors/mappings)
+STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping file's source.env)
+STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
+STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the connection (default 3)
+STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
+STATEDATA_FILE_SETTLE_SECONDS  leave dropped files changed more recently than this for the next run (default 0)
+STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
+STATEDATA_EQUIPMENT_MIN_UNIT_PRICE  元: overrides the template pack's equipment_min_unit_price
+STATEDATA_COLLECTION_MONTHS  months in which the nightly schedule also refreshes the year just completed (default 9-12)
+STATEDATA_COLLECTION_OPENS  month-day the national collection window opens (default 09-24)
+STATEDATA_MAX_SOURCE_AGE_HOURS  a source extracted longer ago than this fails R-SJ-001 (default 48)
+STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
+STATEDATA_DIGEST_TO / _DEFAULT_TO / _FROM  the departments' digest addresses ('人事处=hr@x.edu.cn;教务处=a@x,b@x')
+STATEDATA_SMTP_HOST / _PORT / _USER / _PASSWORD / _STARTTLS  mail the digests (else: the outbox folder)
+
+A source falls back to the demo campus under STATEDATA_HOME/demo only while the mapping folder is the demo
+college's own; a college's own mapping folder must name every source's location.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from model.mapping import SourceSpec
+
+DEMO_MAPPINGS = Path(__file__).resolve().parent.parent / "connectors" / "mappings"
+
+
+class SettingsError(ValueError):
+    """One or more settings variables hold a value statedata cannot use; the message lists them all."""
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """Where the departments' digests go: SMTP when a host is set, else the outbox folder."""
+
+    outbox: Path
+    sender: str = "statedata@localhost"
+    recipients: dict[str, list[str]] = field(default_factory=dict)  # department -> addresses
+    default_to: list[str] = field(default_factory=list)  # a department without its own addresses
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # a secret: never printed
+    smtp_starttls: bool = False
+
+    @property
+    def channel(self) -> str:
+        return f"smtp://{self.smtp_host}:{self.smtp_port}" if self.smtp_host else f"outbox {self.outbox}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    mappings_dir: Path
+    source_retries: int = 3
+    source_retry_delay_s: float = 10.0
+    file_settle_seconds: float = 0.0
+    backup_keep: int = 7
+    template_overrides: dict = field(default_factory=dict)  # template-pack parameters set by the environment
+    collection_months: frozenset[int] = frozenset(range(9, 13))
+    collection_opens: tuple[int, int] = (9, 24)  # month, day
+    max_source_age_hours: int = 48
+    school_type: str | None = None
+    digest: DigestSettings | None = None
+    # the source locations named by the environment (URLs may carry passwords: never printed)
+    locations: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.home / "out"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
+
+    @property
+    def finance_items(self) -> Path:
+        """The finance office's accounting subject → platform item mapping (finance_items.csv)."""
+        return self.mappings_dir / "finance_items.csv"
+
+    @property
+    def demo_college(self) -> bool:
+        """True while the mapping folder is the demo college's own."""
+        return self.mappings_dir == DEMO_MAPPINGS
+
+    def source_location(self, spec: SourceSpec) -> str:
+        """The URL or folder of a source: its environment variable; the demo campus for the demo college."""
+        value = self.locations.get(spec.env)
+        if value:
+            return value
+        if spec.default is None or not self.demo_college:
+            raise SettingsError(f"source {spec.system}: set {spec.env} (the mapping {spec.path} reads it)")
+        return spec.default.format(demo=self.demo_dir)
+
+    def uses_demo_sources(self, specs: dict[str, SourceSpec]) -> bool:
+        """True when every source is the demo campus (none is set in the environment)."""
+        return self.demo_college and not any(self.locations.get(spec.env) for spec in specs.values())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, home: str | Path | None = None) -> "Settings":
+        """The settings of this process (``env``: os.environ unless given; ``home`` overrides STATEDATA_HOME).
+        Raises SettingsError naming every variable whose value is unusable."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def get(name: str, default: str = "") -> str:
+            return (env.get(name) or default).strip()
+
+        def number(name: str, default: str, kind=int, low: float = 0, example: str = ""):
+            text = get(name, default)
+            try:
+                value = kind(text)
+                if value < low:
+                    raise ValueError
+                return value
+            except ValueError:
+                what = "a whole number" if kind is int else "a number"
+                problems.append(f"{name}={text!r}: expected {what} of at least {low:g}{example}")
+                return kind(default)
+
+        home_dir = Path(home or get("STATEDATA_HOME") or "data").resolve()
+        mappings = get("STATEDATA_MAPPINGS")
+        mappings_dir = Path(mappings).resolve() if mappings else DEMO_MAPPINGS
+        if mappings and not mappings_dir.is_dir():
+            problems.append(f"STATEDATA_MAPPINGS={mappings!r}: no such folder")
+
+        overrides = {}
+        if get("STATEDATA_EQUIPMENT_MIN_UNIT_PRICE"):
+            overrides["equipment_min_unit_price"] = number(
+                "STATEDATA_EQUIPMENT_MIN_UNIT_PRICE", "0", float, example=" 元, e.g. 1000"
+            )
+
+        months = _months(get("STATEDATA_COLLECTION_MONTHS", "9-12"), problems)
+        opens = get("STATEDATA_COLLECTION_OPENS", "09-24")
+        try:
+            month, day = (int(x) for x in opens.split("-"))
+            date(2000, month, day)
+        except ValueError:
+            problems.append(f"STATEDATA_COLLECTION_OPENS={opens!r}: expected month-day, e.g. 09-24")
+            month, day = 9, 24
+
+        try:
+            recipients = parse_recipients(get("STATEDATA_DIGEST_TO"))
+        except ValueError as e:
+            problems.append(str(e))
+            recipients = {}
+        digest = DigestSettings(
+            outbox=home_dir / "outbox",
+            sender=get("STATEDATA_DIGEST_FROM", "statedata@localhost"),
+            recipients=recipients,
+            default_to=[a.strip() for a in get("STATEDATA_DIGEST_DEFAULT_TO").split(",") if a.strip()],
+            smtp_host=get("STATEDATA_SMTP_HOST") or None,
+            smtp_port=number("STATEDATA_SMTP_PORT", "25", low=1, example=" (a port)"),
+            smtp_user=get("STATEDATA_SMTP_USER") or None,
+            smtp_password=env.get("STATEDATA_SMTP_PASSWORD") or None,
+            smtp_starttls=get("STATEDATA_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"),
+        )
+        settings = cls(
+            home=home_dir,
+            mappings_dir=mappings_dir,
+            source_retries=number("STATEDATA_SOURCE_RETRIES", "3"),
+            source_retry_delay_s=number("STATEDATA_SOURCE_RETRY_DELAY", "10", float, example=" seconds"),
+            file_settle_seconds=number("STATEDATA_FILE_SETTLE_SECONDS", "0", float, example=" seconds"),
+            backup_keep=number("STATEDATA_BACKUP_KEEP", "7", low=1),
+            template_overrides=overrides,
+            collection_months=months,
+            collection_opens=(month, day),
+            max_source_age_hours=number("STATEDATA_MAX_SOURCE_AGE_HOURS", "48", example=" hours"),
+            school_type=get("STATEDATA_SCHOOL_TYPE") or None,
+            digest=digest,
+            locations={k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))},
+        )
+        if problems:
+            raise SettingsError("bad settings in the environment:\n  " + "\n  ".join(problems))
+        return settings
+
+
+def _months(text: str, problems: list[str]) -> frozenset[int]:
+    """'9-12' or '9,10' -> the months."""
+    months = set()
+    try:
+        for part in filter(None, text.replace(" ", "").split(",")):
+            lo, _, hi = part.partition("-")
+            months |= set(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        problems.append(f"STATEDATA_COLLECTION_MONTHS={text!r}: expected months such as 9-12 or 9,10")
+        return frozenset(range(9, 13))
+    if not months <= set(range(1, 13)):
+        problems.append(f"STATEDATA_COLLECTION_MONTHS={text!r}: months are 1 to 12")
+        return frozenset(range(9, 13))
+    return frozenset(months)
+
+
+def parse_recipients(text: str) -> dict[str, list[str]]:
+    """'人事处=hr@x.edu.cn;教务处=a@x.edu.cn,b@x.edu.cn' -> {department: [addresses]}."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        dept, sep, addresses = part.partition("=")
+        if not sep or not dept.strip():
+            raise ValueError(f"STATEDATA_DIGEST_TO: {part!r} is not 部门=address[,address]")
+        out[dept.strip()] = [a.strip() for a in addresses.split(",") if a.strip()]
+    return out

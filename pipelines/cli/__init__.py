@@ -1,0 +1,58 @@
+"""The `statedata` command: the user-facing entry point. One module per command below this package;
+a command's module is imported only when that command runs (so `statedata --help` does not load Dagster).
+
+statedata demo            generate the demo college's source systems (SQLite + Excel/CSV drops)
+statedata run             run the whole pipeline for an academic year, with progress and a summary
+statedata package         the submission package of a year (refused while error rules fail)
+statedata failures        what each department must fix at the source
+statedata trace           explain one number down to its source rows
+statedata score           the rules against the demo's injected defects
+statedata forms           blank department forms for the tables no system holds
+statedata backup/restore  copy the warehouse aside / put the newest readable copy back
+statedata dev             the Dagster UI on this project
+"""
+
+import importlib
+
+import click
+
+# command -> module of this package that defines it (a function of the same name)
+COMMANDS = {
+    "demo": "demo",
+    "run": "run",
+    "package": "package",
+    "failures": "failures",
+    "trace": "trace",
+    "score": "score",
+    "forms": "forms",
+    "backup": "backup",
+    "restore": "backup",
+    "dev": "dev",
+}
+
+
+class _Commands(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        return getattr(importlib.import_module(f"{__name__}.{COMMANDS[name]}"), name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="statedata")
+def main():
+    """statedata: a college's national status-data tables (人才培养工作状态数据), every night, from its own systems.
+
+    \b
+    First time? Try the demo college:
+      statedata demo          # writes demo source systems under ./data/demo
+      statedata run           # runs the pipeline; prints the output folder and row counts
+      statedata dev           # browse assets, runs and checks in the Dagster UI
+    \b
+    Everything lives under STATEDATA_HOME (default ./data). Real sources are configured by the
+    mapping files (STATEDATA_MAPPINGS) and one environment variable per source, e.g.
+    STATEDATA_HR_URL=postgresql://user@host/hr; see README.md and docs/mapping.md.
+    """

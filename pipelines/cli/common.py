@@ -1,0 +1,56 @@
+"""What every command shares: the working-folder option, the settings, failing with a clear message."""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from model.settings import Settings, SettingsError
+
+DAGSTER_YAML = """\
+# Written by statedata: local run history for `statedata run` and `statedata dev`.
+# One run at a time: DuckDB admits one writer per file, so runs the schedule or the UI submit wait in
+# the queue (the nightly schedule submits two in the collection season). No pool limits: a pool slot
+# that a killed run keeps is freed only by a Dagster daemon, and would block every later CLI run.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False), default=None, help="Working folder [default: STATEDATA_HOME or ./data]."
+)
+
+
+def fail(msg: str, code: int = 1):
+    click.secho(f"statedata: {msg}", fg="red", err=True)
+    sys.exit(code)
+
+
+def load_settings(home: str | None) -> Settings:
+    """The settings of this command: the environment, with --home in place of STATEDATA_HOME. The working
+    folder is also put in the environment, for the Dagster code a command runs in this process."""
+    if home:
+        os.environ["STATEDATA_HOME"] = str(Path(home).resolve())
+    try:
+        return Settings.from_env()
+    except SettingsError as e:
+        fail(str(e), 2)
+
+
+def dagster_home(settings: Settings) -> Path:
+    """A persistent DAGSTER_HOME under the working folder, so runs show up in `statedata dev`."""
+    path = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    # written when missing, and replaced when an older statedata wrote it (a hand-edited one is kept)
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith("# Written by statedata")
+        and config.read_text(encoding="utf-8") != DAGSTER_YAML
+    ):
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(path)
+    return path

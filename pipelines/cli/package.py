@@ -1,0 +1,73 @@
+"""statedata package: the submission package of one academic year, refused while an error rule fails."""
+
+from pathlib import Path
+
+import click
+
+from expectations.rules import blocking_rules, load_catalogue
+from model.years import current_academic_year, parse_year, previous_year
+from pipelines.cli.common import fail, home_option, load_settings
+from pipelines.runlock import Busy, run_lock
+from reporting.package import PackageError, build_package
+from reporting.templates import TemplateError, pack_for_year
+from warehouse import db
+from warehouse.db import WarehouseError
+from warehouse.snapshot import snapshot_path, write_snapshot
+
+
+@click.command()
+@click.option("--year", "academic_year", default=None, help="Academic year [default: the last completed one].")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=None, help="Folder [default: $STATEDATA_HOME/out/packages]."
+)
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Build it even while error rules fail, as <code>_<year>_draft, marked as a draft (for reviewers).",
+)
+@home_option
+def package(academic_year, out, draft, home):
+    """Write the submission package: every national table, the review list and a manifest, plus a zip.
+
+    It is refused while an error rule of the catalogue fails for the year (see `statedata failures`);
+    --draft builds a marked draft beside the last good package instead."""
+    settings = load_settings(home)
+    year = academic_year or previous_year(current_academic_year())
+    try:
+        parse_year(year)
+        pack = pack_for_year(year)
+        with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
+            db.init(con)
+            blocking = blocking_rules(con, load_catalogue(), year)
+            if blocking and not draft:
+                lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {n} rows" for r, n in blocking)
+                raise PackageError(
+                    f"the {year} package is refused: {len(blocking)} error rule(s) fail\n{lines}\n"
+                    "Fix them at the source (statedata failures --dept <部门>) and run again; the last good "
+                    "package is unchanged. --draft builds a marked draft for reviewers."
+                )
+            result = build_package(
+                con,
+                pack,
+                year,
+                Path(out) if out else settings.out_dir / "packages",
+                blocking=[r.id for r, _ in blocking] if draft else None,
+            )
+            snap = snapshot_path(settings.home, result.folder.name, result.manifest["warehouse_snapshot"])
+            write_snapshot(con, snap, year)
+    except (ValueError, TemplateError, Busy, WarehouseError, PackageError) as e:
+        fail(str(e))
+    m = result.manifest
+    if m.get("draft"):
+        click.secho(f"DRAFT: error rules fail ({', '.join(m['blocking_rules'])}); not for submission.", fg="yellow")
+    click.echo(f"Submission package for {m['school_name']} ({m['school_code']}), {year}:")
+    for f in m["files"]:
+        click.echo(f"  {f['rows']:>8,}  {f['file']}")
+    click.echo(
+        f"Template pack {m['template_pack']['pack']} {m['template_pack']['version']}, code lists "
+        f"{m['code_lists_version']}, warehouse snapshot {m['warehouse_snapshot']}.\n"
+        f"Folder: {result.folder}\nZip:    {result.zip_path}\n"
+        f"Snapshot for tracing it later: {snap} ({snap.stat().st_size / 2**20:.1f} MiB)"
+    )
+
+

@@ -1,0 +1,27 @@
+"""What every workbook statedata writes shares: fixed metadata (the same data give the same bytes), the
+file's hash, and the school the year's tables are about."""
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+FIXED_TIME = datetime(2000, 1, 1)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def school_of(con: duckdb.DuckDBPyConnection, academic_year: str) -> tuple[str, str] | None:
+    """(学校标识码, 学校名称) of the year's national tables, or None before they are built."""
+    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the next con.sql()
+    rows = con.execute(
+        "select school_code, school_name from platform.school_basic where academic_year = ?", [academic_year]
+    ).fetchall()
+    return rows[0] if rows else None
