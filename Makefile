@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test dev lint bench install clean
+.PHONY: run test test-fast dev lint bench install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +20,23 @@ run: $(STAMP)
 	$(BIN)/statedata demo --if-missing
 	$(BIN)/statedata run
 
+# Every tier: unit, asset, sql, e2e (whole-pipeline runs) and integration (real PostgreSQL and MariaDB).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Everything but the whole-pipeline runs and the real servers: the tier to run while working (under 2 minutes).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not integration"
 
 # The Dagster UI on http://127.0.0.1:3000 (asset graph, runs, checks).
 dev: $(STAMP)
 	$(BIN)/statedata dev
 
+# Style, format, and the import contracts of docs/architecture.md (pinned tools: requirements.lock).
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Whole pipeline at `large` scale: wall time, peak memory and rows/s per stage.
 bench: $(STAMP)

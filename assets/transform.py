@@ -161,7 +161,7 @@ def _indicator_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         partitions_def=partitions,
-        metadata={"definitions": f"warehouse/indicators/{defs['path'].name}"},
+        metadata={"definitions": f"reporting/indicators/{defs['path'].name}"},
         description=f"Core indicators of {defs['document']} and the 双师素质 share, with their inputs, "
         "thresholds for the school type and verdicts. Period: stock on the stock date, flows over the "
         "academic year. Owner: 质量管理办公室.",

@@ -6,7 +6,7 @@ compares them with the tolerance, and traces each failure to its source row (sys
 through the raw tables. Every evaluation and its full list of failures are kept in
 ``audit.rule_result`` / ``audit.rule_failure``, with the run, the academic year and the time.
 
-Pure Python and SQL: Dagster wraps this in asset checks (expectations/checks.py).
+Pure Python and SQL: Dagster wraps this in asset checks (assets/checks.py).
 Run ``python -m expectations.rules`` to print docs/rules.md.
 """
 
@@ -24,6 +24,7 @@ from expectations.suites import SuiteError, parse, run_suite
 from model.years import parse_year
 from reporting.export import table_query
 from reporting.templates import TemplatePack, year_params
+from reporting.trace import source_rows
 from warehouse.db import ident, params_used
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
@@ -265,8 +266,6 @@ def _result(rule: Rule, academic_year: str, checked: int, rows: list[tuple], sou
 
 def _sources(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, tuple]:
     """raw id -> (system, source table or the very file, source key), from the raw tables (only when rules fail)."""
-    from reporting.trace import source_rows
-
     return {i: (r["system"], r["table"], r["key"]) for i, r in source_rows(con, raw_ids).items()}
 
 

@@ -34,7 +34,7 @@ import duckdb
 
 from model.codes import code_names, code_table_names
 from model.mapping import EntitySpec
-from warehouse.db import quote
+from warehouse.db import params_used, qualified, quote
 
 KINDS = {
     "required", "codes", "unique", "id_card", "id_card_birth", "id_card_sex", "credit_code", "not_negative",
@@ -303,8 +303,6 @@ def run_suite(
 ) -> dict[str, tuple[int, list[tuple[str, str, str | None]]]]:
     """Validate every ``expect:`` rule of one staging table in one GX run.
     Returns rule id -> (rows checked, [(raw id, field, value)] of the failing rows)."""
-    from warehouse.db import params_used, qualified
-
     exps, derived = [], {}
     for rule in rules:
         e, d = expectations(rule.id, rule.expect, entity)

@@ -1,4 +1,4 @@
-"""National code tables shipped as data files (warehouse/codes/<table>.csv).
+"""National code tables shipped as data files (model/codes/<table>.csv).
 
 Each file has at least the columns ``code`` and ``name``; codes are kept as text so that
 leading zeros survive (``01`` 汉族 is not ``1``).

@@ -1,6 +1,6 @@
 """Core indicators (教发〔2004〕2号 and 双师素质) computed from the published national tables.
 
-The definitions are data (warehouse/indicators/*.yaml): inputs with their labels, constants, derived
+The definitions are data (reporting/indicators/*.yaml): inputs with their labels, constants, derived
 figures and indicators, each a formula over the inputs, with thresholds per school type (合格, and
 限制招生 where configured) and the source of every threshold. Formulas are plain arithmetic
 (+ - * / and parentheses over input names and numbers), evaluated here without ``eval``.

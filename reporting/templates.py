@@ -1,6 +1,6 @@
 """Template packs: which national tables exist in a collection year, and how they look.
 
-A pack (warehouse/templates/<pack>.yaml) lists each table's number, name, owning department,
+A pack (reporting/templates/<pack>.yaml) lists each table's number, name, owning department,
 the platform table it renders, an optional row filter, the key that orders its rows, and its
 columns (Chinese header, the platform field, and where the value comes from). The newest pack
 whose ``applies_from`` is not after the academic year is the one used.

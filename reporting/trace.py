@@ -161,7 +161,7 @@ def trace_indicator(
                 "id": n,
                 "label": defs["inputs"].get(n, n),
                 "value": found[0][0] if found else constant,
-                "source": found[0][1] if found else "constant (warehouse/indicators)",
+                "source": found[0][1] if found else "constant (reporting/indicators)",
                 "source_rows": count,
                 "amounts_add_up_to": total if count else None,
                 "rows": rows,
@@ -191,7 +191,6 @@ def verify(
     computed as the loader computes them."""
     # imported on use: only --verify needs the source clients (SQLAlchemy, ConnectorX, the drivers)
     from connectors.sources import open_source
-
 
     entities = {f"raw.{s.table_name(e.name)}": (s, e) for s in specs.values() for e in s.entities.values()}
     by_table: dict[str, list[str]] = {}

@@ -29,10 +29,9 @@ def main(db: str, table: str) -> None:
     url = f"sqlite:///{db}"
 
     def ours(exact=False):
-        from model.settings import Settings
-
         from connectors.sql import SqlSource
         from model.mapping import load_mappings
+        from model.settings import Settings
 
         for spec in load_mappings(Settings.from_env().mappings_dir).values():
             for e in spec.entities.values():

@@ -63,9 +63,8 @@ def change_sources(demo: Path, percent: float) -> int:
     """Edit a mapped text column of every n-th row of each SQL source table, stamping its change column."""
     import sqlite3
 
-    from model.settings import Settings
-
     from model.mapping import load_mappings
+    from model.settings import Settings
 
     every = max(1, round(100 / percent))
     total = 0

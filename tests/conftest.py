@@ -16,6 +16,18 @@ YEAR = 2026  # the demo's current academic year in tests: 2026-2027 (fixed, so r
 ACADEMIC_YEAR = f"{YEAR}-{YEAR + 1}"
 
 
+TIERS = {"unit": "unit", "assets": "asset", "sql": "sql", "e2e": "e2e", "integration": "integration"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test's tier is its folder (tests/unit, tests/assets, tests/sql, tests/e2e, tests/integration);
+    the smoke tests at the top of tests/ are unit tests. `make test-fast` deselects e2e and integration."""
+    here = Path(__file__).parent
+    for item in items:
+        folder = Path(item.path).relative_to(here).parts[0]
+        item.add_marker(TIERS.get(folder, "unit"))
+
+
 @pytest.fixture(scope="session")
 def demo_src(tmp_path_factory) -> Path:
     """A small demo campus with defects, generated once per session (treat as read-only)."""

@@ -40,5 +40,3 @@ def restore(home):
     except (Busy, WarehouseError) as e:
         fail(str(e))
     click.echo(f"Restored {settings.warehouse} from {used}.")
-
-

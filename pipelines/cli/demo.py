@@ -59,5 +59,3 @@ def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missi
         f"True counts on {truth['stock_date']}: {truth['enrolled_students']:,} enrolled students, "
         f"{truth['full_time_teachers']:,} full-time teachers (see {folder / 'manifest.json'})."
     )
-
-

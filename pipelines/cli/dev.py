@@ -25,5 +25,3 @@ def dev(port, home):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.chdir(root)
     os.execv(sys.executable, [*cmd, "-p", str(port)])
-
-

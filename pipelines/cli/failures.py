@@ -106,5 +106,3 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
                 click.echo(f"    {key or '-'}  {shown(g['column'], value)}")
             if len(g["rows"]) > limit:
                 click.echo(f"    … and {len(g['rows']) - limit} more (audit.rule_failure)")
-
-

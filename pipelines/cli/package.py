@@ -69,5 +69,3 @@ def package(academic_year, out, draft, home):
         f"Folder: {result.folder}\nZip:    {result.zip_path}\n"
         f"Snapshot for tracing it later: {snap} ({snap.stat().st_size / 2**20:.1f} MiB)"
     )
-
-

@@ -236,5 +236,3 @@ def _print_summary(s: dict, settings: Settings) -> None:
             click.echo(line)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings_s"]["by_stage"].items())
     click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")
-
-

@@ -58,5 +58,3 @@ def score(demo_dir, as_json, home):
         click.echo("Findings that name no source row (totals, indicators): "
                    + ", ".join(f"{r} ×{n}" for r, n in result["aggregate_findings"].items()))  # fmt: skip
     sys.exit(1 if bad else 0)
-
-

@@ -182,5 +182,3 @@ def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str,
                 f"      {r.get('system')}.{r.get('table')} {r.get('key')} (batch {r.get('batch')}) +{r['amount']:g}"
             )
     click.echo("  (statedata trace <table> <key> <column> explains any cell; --format json lists the rows)")
-
-

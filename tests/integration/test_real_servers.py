@@ -25,8 +25,6 @@ from tests.integration.servers import (
     postgres_bin,
 )
 
-pytestmark = pytest.mark.integration
-
 
 def _require(found, package: str):
     if found is None:
@@ -128,10 +126,9 @@ def test_server_down_names_the_source_without_the_password(servers, demo_src, tm
 
 def test_fast_path_is_used_and_exact_on_servers(servers):
     """ConnectorX reads PostgreSQL and MariaDB directly (no silent fallback), equal to the exact path."""
-    from model.settings import Settings
-
     from connectors.sql import SqlSource
     from model.mapping import load_mappings
+    from model.settings import Settings
 
     specs = load_mappings(Settings.from_env().mappings_dir)
     pg, my = servers

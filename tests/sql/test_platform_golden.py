@@ -8,7 +8,6 @@ from reporting.templates import pack_for_year, year_params
 from warehouse import db
 from warehouse.partition import rebuild_partition
 
-pytestmark = pytest.mark.sql
 YEAR = "2026-2027"
 
 

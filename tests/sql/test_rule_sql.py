@@ -8,7 +8,6 @@ import pytest
 from expectations.rules import evaluate, load_catalogue
 from warehouse import db
 
-pytestmark = pytest.mark.sql
 RULES = {r.id: r for r in load_catalogue()}
 YEAR, LAST = "2025-2026", "2024-2025"
 PARAMS = dict(

@@ -11,7 +11,6 @@ import pytest
 from connectors.files import FileSource
 from model.mapping import load_mapping
 
-pytestmark = pytest.mark.unit
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad_drops"
 
 MAPPING = """

@@ -4,14 +4,12 @@ import sqlite3
 import pytest
 import xlsxwriter
 import xlwt
-from model.settings import DEMO_MAPPINGS
 
 from connectors.base import SourceError
 from connectors.files import FileSource
 from connectors.sql import SqlSource, redact
 from model.mapping import load_mapping, load_mappings
-
-pytestmark = pytest.mark.unit
+from model.settings import DEMO_MAPPINGS
 
 
 @pytest.fixture(scope="module")

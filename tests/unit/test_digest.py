@@ -17,7 +17,6 @@ from expectations.rules import RuleResult, load_catalogue, record
 from pipelines.sensors import rule_failure_digest
 from warehouse import db
 
-pytestmark = pytest.mark.unit
 ID = "110101198005060133"
 
 

@@ -5,14 +5,13 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from model.settings import DEMO_MAPPINGS
 
 from connectors.files import FileSource
 from model.mapping import load_mapping
+from model.settings import DEMO_MAPPINGS
 from pipelines.cli import main
 from reporting.forms import form_file_name, write_form
 
-pytestmark = pytest.mark.unit
 YEAR = "2025-2026"
 
 

@@ -9,8 +9,6 @@ from stdnum.cn import ric
 from demo_campus.defects import KEYS, catalogue
 from demo_campus.generator import SYSTEMS, GeneratorConfig, generate
 
-pytestmark = pytest.mark.unit
-
 
 def digest(folder):
     h = hashlib.sha256()

@@ -5,8 +5,6 @@ import yaml
 
 from reporting.indicators import DEFINITIONS, IndicatorError, evaluate, load_definitions
 
-pytestmark = pytest.mark.unit
-
 INPUTS = dict(
     vocational_students=9000, full_time_teachers=400, external_teachers=120, postgraduate_degree_teachers=100,
     senior_title_teachers=90, dual_qualified_teachers=250, teaching_research_m2=120000, admin_m2=12000,

@@ -1,11 +1,9 @@
 import textwrap
 
 import pytest
-from model.settings import DEMO_MAPPINGS
 
 from model.mapping import MappingError, load_mapping, load_mappings
-
-pytestmark = pytest.mark.unit
+from model.settings import DEMO_MAPPINGS
 
 VALID = """
 system: hr

@@ -2,13 +2,12 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from model.settings import DEMO_MAPPINGS
 
 from connectors.sql import SqlSource
 from model.mapping import load_mappings
+from model.settings import DEMO_MAPPINGS
 from warehouse import db, raw
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
 
 

@@ -8,7 +8,6 @@ import yaml
 from expectations.rules import CATALOGUE, CatalogueError, Rule, docs_markdown, evaluate, load_catalogue, record
 from warehouse import db
 
-pytestmark = pytest.mark.unit
 DOCS = Path(__file__).parents[2] / "docs" / "rules.md"
 
 

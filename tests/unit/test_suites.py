@@ -12,7 +12,6 @@ from expectations.suites import SuiteError, expectations
 from model.mapping import load_mapping
 from warehouse import db
 
-pytestmark = pytest.mark.unit
 MAPPINGS = Path(__file__).parents[2] / "connectors" / "mappings"
 STAFF = load_mapping(MAPPINGS / "hr.yaml").entities["staff"]
 

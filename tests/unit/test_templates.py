@@ -1,11 +1,9 @@
 import pytest
-from model.settings import DEMO_MAPPINGS
 
 from model.mapping import load_mappings
+from model.settings import DEMO_MAPPINGS
 from reporting.templates import TEMPLATES_DIR, TemplateError, all_packs, load_pack, pack_for_year, year_params
 from warehouse import db
-
-pytestmark = pytest.mark.unit
 
 CATALOGUE = {  # national_platform.md §1.2: the tables the source systems and department forms can feed
     "A1": "院校基本信息表", "A1-6": "机构设置表", "A2": "院校领导表", "A3-1": "占地面积与建筑面积表",

@@ -16,8 +16,6 @@ from pipelines.cli import main
 from reporting.templates import pack_for_year
 from tests.conftest import ACADEMIC_YEAR
 
-pytestmark = pytest.mark.asset
-
 
 def run(*args) -> tuple[int, dict | None, str]:
     res = CliRunner().invoke(main, ["run", "--year", ACADEMIC_YEAR, "--json", *args])

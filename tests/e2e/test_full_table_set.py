@@ -27,7 +27,6 @@ from tests.conftest import YEAR
 from warehouse import db
 from warehouse.lineage import resolve
 
-pytestmark = pytest.mark.asset
 PACKAGED = f"{YEAR - 1}-{YEAR}"  # the last completed academic year: what `statedata package` builds by default
 GOLDEN = Path(__file__).parents[1] / "golden" / f"small-{PACKAGED}"
 ENV = {"STATEDATA_MAPPINGS": None, "DAGSTER_HOME": None} | {

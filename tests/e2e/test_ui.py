@@ -11,8 +11,6 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.asset
-
 
 def free_port() -> int:
     with socket.socket() as s:

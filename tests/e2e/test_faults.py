@@ -10,11 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ACADEMIC_YEAR
-
-pytestmark = pytest.mark.asset
 
 
 def cli(home: Path, *args, **popen) -> subprocess.CompletedProcess:
