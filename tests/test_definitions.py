@@ -121,3 +121,31 @@ def test_collection_months_setting():
     assert Settings.from_env({"STATEDATA_COLLECTION_MONTHS": "9, 10"}).collection_months == {9, 10}
     with pytest.raises(SettingsError, match="months are 1 to 12"):
         Settings.from_env({"STATEDATA_COLLECTION_MONTHS": "10-13"})
+
+
+SNAPSHOT = ROOT / "tests" / "golden" / "asset_graph.txt"
+
+
+def graph_lines() -> list[str]:
+    """The asset graph as text: each asset with its group, owners, partitioning and upstream keys; each check
+    with its asset and whether it blocks."""
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for k in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(k)
+        parts = "partitioned" if node.partitions_def else "whole"
+        ups = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
+        lines.append(f"asset {k.to_user_string()} [{node.group_name}; {','.join(node.owners)}; {parts}] <- {ups}")
+    for c in sorted(graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)):
+        blocking = " blocking" if graph.get_check_spec(c).blocking else ""
+        lines.append(f"check {c.name} on {c.asset_key.to_user_string()}{blocking}")
+    return lines
+
+
+def test_asset_graph_snapshot():
+    """A change to the graph (an asset, a dependency, a check, an owner) is deliberate: rewrite the snapshot
+    with STATEDATA_UPDATE_SNAPSHOTS=1 and review its diff."""
+    lines = graph_lines()
+    if os.environ.get("STATEDATA_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert lines == SNAPSHOT.read_text(encoding="utf-8").splitlines()
