@@ -1,0 +1,5 @@
+"""`python -m pipelines.cli` is `statedata`."""
+
+from pipelines.cli import main
+
+main()
