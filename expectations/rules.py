@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from expectations.suites import SuiteError, parse, run_suite
+from model.yamlfile import read_yaml
 from model.years import parse_year
 from reporting.export import table_query
 from reporting.templates import TemplatePack, year_params
@@ -101,7 +101,7 @@ class RuleResult:
 
 
 def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     rules, seen = [], set()
     for i, r in enumerate(raw.get("rules") or []):
         where = f"{path}: rules[{i}] ({r.get('id', '?')})"

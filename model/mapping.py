@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from model.codes import code_table_names
+from model.yamlfile import YAMLError, read_yaml
 
 FIELD_TYPES = ("string", "integer", "decimal", "date")
 SOURCE_KINDS = ("sql", "files")
@@ -214,11 +213,10 @@ def pii_fields(specs: dict[str, SourceSpec]) -> dict[str, str]:
 def load_mapping(path: str | Path) -> SourceSpec:
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise MappingError(f"{path}: mapping file not found") from None
-    except yaml.YAMLError as e:
+    except YAMLError as e:
         raise MappingError(f"{path}: not valid YAML: {e}") from None
     _check_keys(path, "top level", raw, _SOURCE_KEYS, _SOURCE_KEYS)
     system = raw["system"]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
+
+from model.yamlfile import read_yaml
 
 DEFINITIONS = Path(__file__).parent / "indicators" / "jiaofa-2004-2.yaml"
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -60,7 +61,7 @@ class Formula:
 
 
 def load_definitions(path: Path = DEFINITIONS) -> dict:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     known = set(raw["inputs"])
     for name in raw.get("constants") or {}:
         if name not in known:

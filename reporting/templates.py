@@ -9,11 +9,11 @@ whose ``applies_from`` is not after the academic year is the one used.
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
-import yaml
-
 from model.codes import code_table_names
+from model.yamlfile import YAMLError, read_yaml
 from model.years import parse_year
 from warehouse.db import ident, quote
 
@@ -123,8 +123,8 @@ def year_params(academic_year: str, pack: "TemplatePack", overrides: dict | None
 
 def _read(path: Path) -> dict:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
+        raw = read_yaml(path)
+    except YAMLError as e:
         raise TemplateError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise TemplateError(f"{path}: expected a mapping at the top level")
@@ -239,7 +239,15 @@ def load_pack(path: Path) -> TemplatePack:
 
 
 def all_packs(directory: Path = TEMPLATES_DIR) -> list[TemplatePack]:
-    return sorted((load_pack(p) for p in directory.glob("*.yaml")), key=lambda p: parse_year(p.applies_from))
+    """Every pack of a folder, oldest first; read once per process while the files stay as they are."""
+    files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in Path(directory).glob("*.yaml")))
+    return list(_packs(Path(directory), files))
+
+
+@cache
+def _packs(directory: Path, files: tuple) -> tuple[TemplatePack, ...]:
+    packs = (load_pack(directory / name) for name, _, _ in files)
+    return tuple(sorted(packs, key=lambda p: parse_year(p.applies_from)))
 
 
 def pack_for_year(academic_year: str, directory: Path = TEMPLATES_DIR) -> TemplatePack:
