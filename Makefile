@@ -21,8 +21,9 @@ run: $(STAMP)
 	$(BIN)/statedata run
 
 # Every tier: unit, asset, sql, e2e (whole-pipeline runs) and integration (real PostgreSQL and MariaDB).
+# Two workers (the machines have two cores); a file's tests stay on one worker, so a module's fixture runs once.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Everything but the whole-pipeline runs and the real servers: the tier to run while working (under 2 minutes).
 test-fast: $(STAMP)

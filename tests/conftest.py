@@ -1,7 +1,10 @@
 """Shared fixtures. Nothing is written into the working tree: every test works below tmp_path."""
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,15 +47,58 @@ def demo(tmp_path, demo_src) -> Path:
     return dst
 
 
-@pytest.fixture
-def home(demo, monkeypatch) -> Path:
-    """STATEDATA_HOME with the demo campus in it; DAGSTER_HOME below it; no source variables set."""
-    home = demo.parent
+def use_home(home: Path, monkeypatch) -> Path:
+    """STATEDATA_HOME = home; DAGSTER_HOME below it; no source variables set (the demo college's sources)."""
     monkeypatch.setenv("STATEDATA_HOME", str(home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    for name in [v for v in os.environ if v.startswith("STATEDATA_") and v.endswith(("_URL", "_DIR"))]:
+        monkeypatch.delenv(name)
     monkeypatch.delenv("STATEDATA_MAPPINGS", raising=False)
-    for var in ("ACADEMIC", "HR", "FINANCE", "ASSETS", "LIBRARY"):
-        monkeypatch.delenv(f"STATEDATA_{var}_URL", raising=False)
-    for var in ("ADMISSIONS", "OFFICE"):
-        monkeypatch.delenv(f"STATEDATA_{var}_DIR", raising=False)
     return home
+
+
+@pytest.fixture
+def home(demo, monkeypatch) -> Path:
+    """STATEDATA_HOME with the demo campus in it, nothing run yet."""
+    return use_home(demo.parent, monkeypatch)
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment of a `statedata` process working in ``home`` on the demo college."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("STATEDATA_HOME", "STATEDATA_MAPPINGS", "DAGSTER_"))
+    }
+    env = {k: v for k, v in env.items() if not (k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR")))}
+    return env | {"STATEDATA_HOME": str(home)}
+
+
+@pytest.fixture(scope="session")
+def ran_src(tmp_path_factory, demo_src) -> tuple[Path, subprocess.CompletedProcess]:
+    """A working folder after one whole `statedata run --json --quiet` of the small demo for ACADEMIC_YEAR, in its
+    own process, once per session (treat as read-only), and what that process printed."""
+    home = tmp_path_factory.mktemp("ran") / "home"
+    shutil.copytree(demo_src, home / "demo")
+    res = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR, "--json", "--quiet"],
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    return home, res
+
+
+@pytest.fixture
+def ran(tmp_path, ran_src, monkeypatch) -> Path:
+    """A private copy of the working folder after that run: sources, warehouse, outputs, the nightly backup and
+    the run history, as a second night would find them."""
+    home = tmp_path / "home"
+    shutil.copytree(ran_src[0], home)
+    return use_home(home, monkeypatch)
+
+
+@pytest.fixture
+def ran_summary(ran_src) -> dict:
+    """The run summary (`--json`) of that run; its file paths name the session's folder, not the copy."""
+    return json.loads(ran_src[1].stdout)

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -57,9 +56,8 @@ def test_second_run_refuses_while_the_first_runs(home):
     assert first.returncode == 0, rest[-2000:]
 
 
-def test_damaged_warehouse_is_reported_and_restored_from_the_nightly_backup(home):
-    ok = cli(home, "run", "--year", ACADEMIC_YEAR, "--json")
-    assert ok.returncode == 0, ok.stderr[-2000:]
+def test_damaged_warehouse_is_reported_and_restored_from_the_nightly_backup(ran):
+    home = ran  # after a first night's run, with its backup
     backups = sorted((home / "backups").glob("warehouse-*.duckdb"))
     assert len(backups) == 1
     good = outputs(home)
@@ -85,20 +83,22 @@ def test_damaged_warehouse_is_reported_and_restored_from_the_nightly_backup(home
     assert missing.returncode == 1 and "is missing, but backups exist" in missing.stderr
 
 
-def test_backup_retention(home):
-    quiet = cli(home, "run", "--year", ACADEMIC_YEAR, "--quiet")
-    assert quiet.returncode == 0
-    assert "RUN_START" not in quiet.stderr and not re.search(r"\[\s*\d+\.\ds\]", quiet.stderr)  # no log, no progress
+def test_quiet_run_prints_no_log_and_no_progress(ran_src):
+    quiet = ran_src[1]  # the session's first run: `run --json --quiet`
+    assert "RUN_START" not in quiet.stderr and not re.search(r"\[\s*\d+\.\ds\]", quiet.stderr)
+    assert quiet.stdout.lstrip().startswith("{")  # the summary alone on stdout
+
+
+def test_backup_retention(ran):
+    home = ran
     for _ in range(3):
         res = cli(home, "backup", "--keep", "2")
         assert res.returncode == 0, res.stderr
     assert len(list((home / "backups").glob("warehouse-*.duckdb"))) == 2
 
 
-def test_kill_9_during_a_run_then_the_next_run_recovers(home, tmp_path, monkeypatch):
-    reference = tmp_path / "reference"  # the same sources, never interrupted
-    shutil.copytree(home / "demo", reference / "demo")
-    assert cli(reference, "run", "--year", ACADEMIC_YEAR, "--quiet").returncode == 0
+def test_kill_9_during_a_run_then_the_next_run_recovers(home, ran_src, monkeypatch):
+    reference = ran_src[0]  # the same sources, run once and never interrupted
 
     run = start_run(home)
     for line in run.stdout:  # the library (60k items) is being extracted and loaded next

@@ -27,15 +27,14 @@ def run(*args) -> tuple[int, dict | None, str]:
 
 
 @pytest.fixture
-def first_run(home):
-    code, summary, output = run()
-    assert code == 0, output
-    return summary
+def first_run(ran, ran_src, ran_summary) -> dict:
+    """The summary of a first run of the small demo (the session's), its paths in this test's copy of the folder."""
+    return json.loads(json.dumps(ran_summary).replace(str(ran_src[0]), str(ran)))
 
 
-def test_run_produces_every_table_with_the_true_counts(first_run, home):
+def test_run_produces_every_table_with_the_true_counts(first_run, ran):
     s = first_run
-    truth = json.loads((home / "demo" / "manifest.json").read_text(encoding="utf-8"))["truth"][ACADEMIC_YEAR]
+    truth = json.loads((ran / "demo" / "manifest.json").read_text(encoding="utf-8"))["truth"][ACADEMIC_YEAR]
     assert s["success"] and s["academic_year"] == ACADEMIC_YEAR
     assert s["row_counts"]["platform.student"] == truth["enrolled_students"]
     assert s["row_counts"]["platform.full_time_teacher"] == truth["full_time_teachers"]
@@ -45,7 +44,7 @@ def test_run_produces_every_table_with_the_true_counts(first_run, home):
         "核心数据复核清单.xlsx"
     ]
     # the demo's injected defects fail error rules: the tables are a draft beside the (absent) good folder
-    assert Path(s["output_folder"]) == home / "out" / f"4141099999_{ACADEMIC_YEAR}_draft"
+    assert Path(s["output_folder"]) == ran / "out" / f"4141099999_{ACADEMIC_YEAR}_draft"
     by_table = {f["table"]: f for f in s["files"]}
     assert by_table["external_part_time_teacher"]["rows"] == truth["external_part_time_teachers"]
     assert by_table["external_guest_teacher"]["rows"] == truth["external_guest_teachers"]
@@ -64,13 +63,13 @@ def test_run_produces_every_table_with_the_true_counts(first_run, home):
     assert set(s["timings_s"]["by_stage"]) >= {"extract", "core", "platform", "exports", "checks"}
 
 
-def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(first_run, home):
+def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(first_run, ran):
     code, second, output = run()
     assert code == 0, output
     assert [(f["table"], f["rows"], f["sha256"]) for f in second["files"]] == [
         (f["table"], f["rows"], f["sha256"]) for f in first_run["files"]
     ]
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(ran / "warehouse.duckdb"), read_only=True) as con:
         systems = con.execute("select count(distinct system) from audit.batch").fetchone()[0]
         batches = con.execute("select count(*) from audit.batch").fetchone()[0]
         inserted, closed = con.execute(  # the second run's batches come after the first run's
@@ -79,8 +78,8 @@ def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(fi
     assert systems == 8 and batches == 16 and (inserted, closed) == (0, 0)
 
 
-def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, home):
-    (home / "demo" / "hr.sqlite").rename(home / "demo" / "hr.moved")
+def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, ran):
+    (ran / "demo" / "hr.sqlite").rename(ran / "demo" / "hr.moved")
     before = {p.name: p.read_bytes() for p in Path(first_run["output_folder"]).iterdir()}
     code, summary, output = run()
     assert code == 1
@@ -120,7 +119,7 @@ def test_cli_help_and_bad_year(home):
     assert res.exit_code == 2 and "academic year '2026' is not of the form 2026-2027" in res.output
 
 
-def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
+def test_a_batch_is_all_or_nothing(first_run, ran, monkeypatch):
     """A failure while loading the HR system's second entity leaves none of that batch visible."""
     import assets.raw
 
@@ -132,7 +131,7 @@ def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
         return real(con, spec, entity, *args, **kwargs)
 
     def snapshot():
-        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        with duckdb.connect(str(ran / "warehouse.duckdb"), read_only=True) as con:
             return (
                 con.execute("select count(*) from audit.batch where system = 'hr'").fetchone()[0],
                 con.execute("select count(*) from audit.load_log where system = 'hr'").fetchone()[0],
@@ -140,7 +139,7 @@ def test_a_batch_is_all_or_nothing(first_run, home, monkeypatch):
             )
 
     # a change the failed batch would have loaded (org units are loaded before staff)
-    with sqlite3.connect(home / "demo" / "hr.sqlite") as s:
+    with sqlite3.connect(ran / "demo" / "hr.sqlite") as s:
         s.execute("update RS_JGXX set JGMC = JGMC || '（新）' where JGDM = '101'")
     before = snapshot()
     monkeypatch.setattr(assets.raw.raw, "load_entity", failing)
