@@ -27,7 +27,7 @@ CLI_TAG = "statedata/cli"
 
 
 def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
-    steps, rows, checks, errors, retries = {}, {}, [], [], {}
+    steps, rows, checks, errors, retries, planned = {}, {}, [], [], {}, 0
     accounting = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "files_rejected"), 0)
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
@@ -42,6 +42,8 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
                 accounting["rows_loaded"] += md["rows_inserted"] + md["rows_unchanged"]
                 accounting["rows_quarantined"] += md["rows_quarantined"]
                 accounting["files_rejected"] += md["files_rejected"]
+        elif e.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED":
+            planned += 1
         elif e.event_type_value == "STEP_UP_FOR_RETRY":
             retries[e.step_key] = retries.get(e.step_key, 0) + 1
         elif e.event_type_value == "STEP_FAILURE":
@@ -80,6 +82,7 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
         "indicators": indicators,
         "checks": {
             "evaluated": len(checks),
+            "not_applicable": planned - len(checks) if result.success else 0,  # planned, no result: skipped
             "passed": len(checks) - len(failed),
             "failed_error": sum(c["severity"] == "ERROR" for c in failed),
             "failed_warn": sum(c["severity"] == "WARN" for c in failed),
@@ -210,6 +213,7 @@ def _print_summary(s: dict, settings: Settings) -> None:
     click.echo(
         f"\nChecks: {c['evaluated']} evaluated, {c['passed']} passed, {c['failed_error']} errors, "
         f"{c['failed_warn']} warnings"
+        + (f"; {c['not_applicable']} not applicable to {s['academic_year']} (skipped)" if c["not_applicable"] else "")
     )
     rules = {r.check_name: r for r in load_catalogue()}
     by_dept: dict[str, list] = {}

@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from demo_campus.generator import GeneratorConfig, generate
 from expectations.rules import load_catalogue
+from model.codes import CODES_DIR
 from pipelines.cli import main
 from reporting.export import export_year
 from reporting.templates import TEMPLATES_DIR, load_pack, pack_for_year
@@ -184,7 +185,7 @@ def independent_indicators(src: Path, start: int) -> dict[str, float]:
         for r in q("hr", "select JGH, LXRQ, LZRQ, GWLB, XWM, ZCM, SFSSXJS from RS_JZGJBXX order by rowid")
         if r[3] == "ZR" and on_stock(r[1], r[2])
     ]
-    with open(Path(db.__file__).parent / "codes" / "title.csv", encoding="utf-8") as f:
+    with open(CODES_DIR / "title.csv", encoding="utf-8") as f:
         senior_codes = {r["code"] for r in csv.DictReader(f) if r["level"] in ("正高级", "副高级")}
     external = [
         r
