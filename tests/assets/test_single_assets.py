@@ -3,14 +3,18 @@ table and one academic-year partition of a national table, each alone. Expected 
 from the demo's HR database (SQLite), not through the product's SQL."""
 
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import dagster as dg
 import pytest
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from assets.checks import rule_checks
 from assets.raw import build_source_asset
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
+from expectations.rules import load_catalogue
 from model.mapping import load_mappings
 from model.settings import DEMO_MAPPINGS, Settings
 from reporting.templates import all_packs
@@ -89,3 +93,28 @@ def test_core_and_one_platform_partition_alone(extracted):
     expected = sorted(u for u, d in first.items() if not d or date.fromisoformat(str(d)[:10]) <= stock)
     got = warehouse(home, "select unit_code from platform.org_unit where academic_year = ? order by 1", [ACADEMIC_YEAR])
     assert [r[0] for r in got] == expected and expected
+
+
+def test_a_rule_that_does_not_apply_to_the_year_is_skipped_not_passed(extracted):
+    """The rules step alone, with one rule retired before any partition year: no result for it (Dagster shows
+    the check as skipped, not passed) and nothing recorded in the audit tables; the other rule is evaluated."""
+    home = extracted
+    hr_rules = [r for r in load_catalogue() if r.asset.startswith("staging.hr__") and r.kind == "SQL"]
+    hr_rules = hr_rules or [r for r in load_catalogue() if r.asset.startswith("staging.hr__")]
+    retired, current = replace(hr_rules[0], years="2020-2021", until="2021-2022"), hr_rules[1]
+    checks = rule_checks([retired, current], {"hr": HR})
+    keys = [dg.AssetCheckKey(dg.AssetKey(r.asset.split(".")), r.check_name) for r in (retired, current)]
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [build_source_asset(HR, Settings.from_env({})), checks],
+        selection=dg.AssetSelection.checks(*keys),
+        resources={"statedata": StatedataResource(home=str(home))},
+        instance=instance,
+    )
+    assert result.success
+    evaluated = {e.check_name for e in result.get_asset_check_evaluations()}
+    assert evaluated == {current.check_name}
+    record = instance.event_log_storage.get_asset_check_execution_history(keys[0], limit=1)[0]
+    assert record.status == AssetCheckExecutionRecordStatus.PLANNED  # never SUCCEEDED: resolves to skipped
+    recorded = {r[0] for r in warehouse(home, "select rule_id from audit.rule_result")}
+    assert recorded == {current.id}
