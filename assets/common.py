@@ -2,8 +2,10 @@
 
 import dagster as dg
 
-# Every asset that writes the DuckDB file runs in this pool; give it a limit of 1 in dagster.yaml
-# (the nightly job also uses the in-process executor) so the file has one writer at a time.
+# Every asset that writes the DuckDB file names this pool. No limit is set for it today (a slot that a killed
+# run keeps is freed only by a daemon; see pipelines/cli/common.py): one writer at a time comes from the
+# nightly job's in-process executor and the run queue's limit of one run. A deployment with a daemon may set
+# `concurrency: pools: duckdb_warehouse: 1` too.
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
