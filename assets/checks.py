@@ -16,12 +16,12 @@ import dagster as dg
 
 from assets.common import key
 from assets.resources import StatedataResource
+from expectations.integrity import duplicate_keys, last_load
 from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, rule_params
 from model.mapping import SourceSpec, pii_fields
 from model.masking import mask
 from model.years import current_academic_year
 from reporting.templates import TemplatePack, pack_for_year
-from warehouse.db import qualified, quote
 
 EXAMPLES = 10
 
@@ -41,15 +41,9 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
     def _check(statedata: StatedataResource):
         with statedata.warehouse() as con:
             for s, e in entities:
-                row = con.execute(
-                    """
-                    select batch_id, rows_read, rows_inserted, rows_unchanged, rows_quarantined, files_rejected
-                    from audit.load_log where system = ? and entity = ? order by batch_id desc limit 1
-                """,
-                    [s.system, e.name],
-                ).fetchone()
+                account = last_load(con, s.system, e.name, EXAMPLES)
                 asset = key("raw", s.table_name(e.name))
-                if row is None:
+                if account is None:
                     yield dg.AssetCheckResult(
                         asset_key=asset,
                         check_name="load_accounting",
@@ -57,29 +51,23 @@ def load_accounting_checks(specs: dict[str, SourceSpec]) -> dg.AssetChecksDefini
                         metadata={"reason": "no batch loaded yet"},
                     )
                     continue
-                batch, read, ins, unch, quar, files = row
-                examples = con.execute(
-                    """
-                    select coalesce(row_key, source), reason from audit.quarantine
-                    where batch_id = ? and system = ? and entity = ? order by row_key nulls first limit ?
-                """,
-                    [batch, s.system, e.name, EXAMPLES],
-                ).fetchall()
-                balanced = read == ins + unch + quar
+                a = account
                 # a broken balance, or a whole file set aside, loses data: ERROR; quarantined rows: WARN
                 yield dg.AssetCheckResult(
                     asset_key=asset,
                     check_name="load_accounting",
-                    passed=balanced and quar == 0 and files == 0,
-                    severity=dg.AssetCheckSeverity.ERROR if not balanced or files else dg.AssetCheckSeverity.WARN,
+                    passed=a.balanced and a.rows_quarantined == 0 and a.files_rejected == 0,
+                    severity=dg.AssetCheckSeverity.ERROR
+                    if not a.balanced or a.files_rejected
+                    else dg.AssetCheckSeverity.WARN,
                     metadata={
-                        "batch_id": batch,
-                        "rows_read": read,
-                        "rows_loaded": ins + unch,
-                        "rows_quarantined": quar,
-                        "files_rejected": files,
+                        "batch_id": a.batch_id,
+                        "rows_read": a.rows_read,
+                        "rows_loaded": a.rows_inserted + a.rows_unchanged,
+                        "rows_quarantined": a.rows_quarantined,
+                        "files_rejected": a.files_rejected,
                         "tolerance": 0,
-                        "examples": dg.MetadataValue.json([{"row": k, "reason": r} for k, r in examples]),
+                        "examples": dg.MetadataValue.json([{"row": k, "reason": r} for k, r in a.examples]),
                     },
                 )
 
@@ -123,15 +111,7 @@ def key_unique_checks(packs: list[TemplatePack]) -> dg.AssetChecksDefinition:
 
 
 def _key_unique(con, check_key: dg.AssetCheckKey, t, year: str) -> dg.AssetCheckResult:
-    filters = "".join(f" and {quote(k)} = ?" for k, _ in t.where)
-    cols = ", ".join(quote(k) for k in t.key)
-    dups = con.execute(
-        f"""
-        select {cols}, count(*) as n from {qualified("platform", t.source_table)}
-        where academic_year = ?{filters} group by all having count(*) > 1 order by n desc limit ?
-    """,
-        [year, *[v for _, v in t.where], EXAMPLES],
-    ).fetchall()
+    dups = duplicate_keys(con, t, year, EXAMPLES)
     return dg.AssetCheckResult(
         asset_key=check_key.asset_key,
         check_name=check_key.name,

@@ -1,23 +1,15 @@
 """The output files: one .xlsx per national table of the year's template pack."""
 
-import shutil
-
 import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
 from assets.resources import StatedataResource
 from expectations.rules import blocking_rules, load_catalogue
-from reporting.export import export_year
+from reporting.export import publish_year
 from reporting.templates import TemplatePack, pack_for_year
-from reporting.workbook import school_of
 from warehouse.backup import backup, backups
 
 EXPORT_KEY = key("exports", "base_tables")
-
-
-def export_folder_name(con, academic_year: str) -> str:
-    school = school_of(con, academic_year)
-    return f"{school[0] if school else 'school'}_{academic_year}"
 
 
 def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -45,15 +37,7 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
                 blocking = [f"{r.id} {r.message}（{n} 行）" for r, n in blocking_rules(con, load_catalogue(), year)]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]
-            good = statedata.settings().out_dir / export_folder_name(con, year)
-            folder = good.with_name(good.name + "_draft") if blocking else good
-            files = export_year(con, pack, year, folder, blocking or None)
-            if not blocking:  # a draft of data since fixed would only mislead
-                shutil.rmtree(good.with_name(good.name + "_draft"), ignore_errors=True)
-            con.executemany(
-                "insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
-                [[context.run.run_id, year, f.table_id, str(f.path), f.rows, f.sha256] for f in files],
-            )
+            folder, files = publish_year(con, pack, year, statedata.settings().out_dir, blocking, context.run.run_id)
         table = "\n".join(f"| {f.number} | {f.name} | {f.rows} |" for f in files)
         return dg.MaterializeResult(
             metadata={

@@ -15,7 +15,6 @@ from connectors.base import SourceError
 from model.mapping import SourceSpec
 from model.settings import Settings
 from warehouse import raw, staging
-from warehouse.db import qualified
 from warehouse.raw import SchemaDriftError
 
 KINDS = {"sql": {"sql", "duckdb"}, "files": {"excel", "duckdb"}}
@@ -79,35 +78,15 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
             source.close()
         t_extract = time.perf_counter() - t0
         with statedata.warehouse() as con:
-            batch = raw.next_batch_id(con)
-            con.execute("begin")
             try:
-                stats = {
-                    name: raw.load_entity(con, spec, spec.entities[name], x, batch, started, keys=keys.get(name))
-                    for name, x in extracts.items()
-                }
-                con.execute(
-                    "insert into audit.batch values (?, ?, ?, ?, ?, 'committed')",
-                    [batch, spec.system, source.location, started, datetime.now(timezone.utc)],
-                )
-                con.execute("commit")
-            except SchemaDriftError as err:
-                con.execute("rollback")
-                raise dg.Failure(description=str(err), allow_retries=False) from None
-            except Exception as err:  # nothing of this batch is kept; not retried (the policy is for sources)
-                con.execute("rollback")
-                raise dg.Failure(
-                    description=f"{spec.system}: loading batch {batch} failed, nothing of it was kept: "
-                    f"{type(err).__name__}: {err}",
-                    allow_retries=False,
-                ) from err
+                batch, stats = raw.load_batch(con, spec, extracts, started, source.location, keys)
+            except (SchemaDriftError, raw.BatchError) as err:  # not retried: the retry policy is for sources
+                raise dg.Failure(description=str(err), allow_retries=False) from err
             t_load = time.perf_counter() - t0 - t_extract
             staging.load_translations(con, spec)
             for name, e in spec.entities.items():
                 s = stats[name]
-                current = con.execute(
-                    f"select count(*) from {qualified('raw', spec.table_name(name))} where _valid_to_batch is null"
-                ).fetchone()[0]
+                current = raw.current_rows(con, spec, name)
                 yield dg.MaterializeResult(
                     asset_key=key("raw", spec.table_name(name)),
                     metadata={

@@ -169,13 +169,9 @@ def _indicator_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
     def core_indicator(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         with statedata.warehouse() as con:
             n = indicators.build(con, context.partition_key, statedata.settings().school_type, defs)
-            failing = con.execute(
-                "select name from platform.core_indicator where academic_year = ? and pass_result = '不合格' "
-                "order by seq",
-                [context.partition_key],
-            ).fetchall()
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": n, "below threshold": ", ".join(r[0] for r in failing) or "none"}
-        )
+            failing = [
+                i["name"] for i in indicators.indicator_results(con, context.partition_key) if i["result"] == "不合格"
+            ]
+        return dg.MaterializeResult(metadata={"dagster/row_count": n, "below threshold": ", ".join(failing) or "none"})
 
     return core_indicator

@@ -15,7 +15,7 @@ import xlsxwriter
 
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
-from reporting.workbook import FIXED_TIME, sha256
+from reporting.workbook import FIXED_TIME, school_of, sha256
 from warehouse.db import qualified, quote
 
 
@@ -147,3 +147,28 @@ def exported_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
         "select table_id, path, row_count, sha256 from audit.export_log where run_id = ? order by rowid", [run_id]
     ).fetchall()
     return [dict(zip(("table", "path", "rows", "sha256"), r)) for r in rows]
+
+
+def publish_year(
+    con: duckdb.DuckDBPyConnection,
+    pack: TemplatePack,
+    academic_year: str,
+    out_dir: Path,
+    blocking: list[str],
+    run_id: str,
+) -> tuple[Path, list[ExportedFile]]:
+    """Write the year's tables to ``out_dir/<school code>_<year>``, or, while error rules fail (``blocking``:
+    one line each), to the ``…_draft`` folder beside it, each workbook marked; the last good folder stays.
+    A clean export removes the stale draft. Every file is recorded in audit.export_log for the run."""
+    school = school_of(con, academic_year)
+    good = Path(out_dir) / f"{school[0] if school else 'school'}_{academic_year}"
+    draft = good.with_name(good.name + "_draft")
+    folder = draft if blocking else good
+    files = export_year(con, pack, academic_year, folder, blocking or None)
+    if not blocking:  # a draft of data since fixed would only mislead
+        shutil.rmtree(draft, ignore_errors=True)
+    con.executemany(
+        "insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
+        [[run_id, academic_year, f.table_id, str(f.path), f.rows, f.sha256] for f in files],
+    )
+    return folder, files

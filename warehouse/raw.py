@@ -16,7 +16,7 @@ gets a version with the new field (older versions keep it empty).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -211,6 +211,50 @@ def load_entity(
             ],
         )
     return stats
+
+
+class BatchError(RuntimeError):
+    """A batch could not be loaded; nothing of it was kept (the message says which system and why)."""
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    extracts: dict[str, Extract],
+    started: datetime,
+    location: str,
+    keys: dict[str, pa.Table] | None = None,
+) -> tuple[int, dict[str, "LoadStats"]]:
+    """Load one extraction of a source system as one batch, in one transaction: every entity and the batch's
+    audit row, or nothing. ``keys``: the full key sets of entities extracted incrementally (rows whose key is
+    gone were deleted at the source). Raises SchemaDriftError, or BatchError for anything else."""
+    batch = next_batch_id(con)
+    con.execute("begin")
+    try:
+        stats = {
+            name: load_entity(con, spec, spec.entities[name], x, batch, started, keys=(keys or {}).get(name))
+            for name, x in extracts.items()
+        }
+        con.execute(
+            "insert into audit.batch values (?, ?, ?, ?, ?, 'committed')",
+            [batch, spec.system, location, started, datetime.now(timezone.utc)],
+        )
+        con.execute("commit")
+    except SchemaDriftError:
+        con.execute("rollback")
+        raise
+    except Exception as err:
+        con.execute("rollback")
+        raise BatchError(
+            f"{spec.system}: loading batch {batch} failed, nothing of it was kept: {type(err).__name__}: {err}"
+        ) from err
+    return batch, stats
+
+
+def current_rows(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: str) -> int:
+    """How many source rows of an entity are current (their newest version not closed)."""
+    table = qualified("raw", spec.table_name(entity))
+    return con.execute(f"select count(*) from {table} where _valid_to_batch is null").fetchall()[0][0]
 
 
 def _temp_columns(con) -> dict[str, str]:
