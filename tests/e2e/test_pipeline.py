@@ -61,6 +61,8 @@ def test_run_produces_every_table_with_the_true_counts(first_run, ran):
         "checks"
     ]["failures"]  # the demo's keyless library items were quarantined, not lost
     assert set(s["timings_s"]["by_stage"]) >= {"extract", "core", "platform", "exports", "checks"}
+    # every catalogue rule applies to the demo's years: none is skipped, and the count is not made up
+    assert s["checks"]["not_applicable"] == 0 and s["checks"]["evaluated"] > 100
 
 
 def test_second_run_with_unchanged_sources_adds_nothing_and_changes_no_output(first_run, ran):
