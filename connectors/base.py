@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -46,6 +47,20 @@ class Extract:
     @property
     def files_rejected(self) -> int:
         return sum(q["key"] is None for q in self.quarantined)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """The one shape of a source client (SqlSource, FileSource, MemorySource): the assets and the loader
+    use nothing else. ``location`` names what is read, for messages and the batch record, never with
+    credentials. Clients that can read incrementally also take ``extract(entity, since=…)`` and have
+    ``extract_keys(entity)``."""
+
+    location: str
+
+    def extract(self, entity: EntitySpec) -> Extract: ...
+
+    def close(self) -> None: ...
 
 
 class _Invalid(ValueError):
