@@ -144,8 +144,8 @@ def graph_lines() -> list[str]:
 
 def test_asset_graph_snapshot():
     """A change to the graph (an asset, a dependency, a check, an owner) is deliberate: rewrite the snapshot
-    with STATEDATA_UPDATE_SNAPSHOTS=1 and review its diff."""
+    with STATEDATA_UPDATE_GOLDEN=1 and review its diff."""
     lines = graph_lines()
-    if os.environ.get("STATEDATA_UPDATE_SNAPSHOTS") == "1":
+    if os.environ.get("STATEDATA_UPDATE_GOLDEN") == "1":
         SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert lines == SNAPSHOT.read_text(encoding="utf-8").splitlines()

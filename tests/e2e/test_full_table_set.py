@@ -206,7 +206,7 @@ def independent_indicators(src: Path, start: int) -> dict[str, float]:
     counted = [r for r in cards if r[3] in ("1", "2") and r[1] is not None and r[1] >= 1000]
     equipment = sum(r[1] * r[2] for r in counted if on_stock(r[4], r[5]))
     added = sum(r[1] * r[2] for r in counted if _date(r[4]) and y0 <= _date(r[4]) <= y1)
-    computers = sum(1 for r in cards if r[6] in ("05010105", "05010106") and r[3] == "1" and on_stock(r[4], r[5]))
+    computers = sum(r[2] for r in cards if r[6] in ("05010105", "05010106") and r[3] == "1" and on_stock(r[4], r[5]))
     items = q("library", "select TSTM, RCRQ, ZXRQ from LIB_GCMX order by rowid")
     books = sum(on_stock(r[1], r[2]) for r in items)
     books_added = sum(1 for r in items if _date(r[1]) and y0 <= _date(r[1]) <= y1)

@@ -205,11 +205,6 @@ def test_ledger_entry_maps_subjects_by_longest_prefix(con, tmp_path):
     ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger_entry.sql picks among duplicated voucher lines by mapped-prefix length before raw id, "
-    "so the surviving version depends on the mapping file, not on 'first version by raw id'",
-)
 def test_ledger_entry_duplicate_voucher_line_keeps_its_first_version_by_raw_id(con, tmp_path):
     items = tmp_path / "finance_items.csv"
     items.write_text(FINANCE_ITEMS, encoding="utf-8")
@@ -285,11 +280,6 @@ def test_major_code_folds_directions_into_one_row_per_major(con):
     ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="major_code.sql takes any_value(_raw_ids): a major with directions names one arbitrary direction row "
-    "besides the major row its values come from",
-)
 def test_major_code_pedigree_is_the_major_row(con):
     con.execute(MAJORS_WITH_DIRECTIONS)
     assert core_rows(con, "major_code", "major_id") == [

@@ -269,9 +269,6 @@ def test_equipment_assets_in_service_on_the_stock_date_and_the_years_flows(con):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="equipment_assets counts cards, not 台套: a card with quantity 30 counts as 1 device"
-)
 def test_equipment_assets_counts_the_units_of_a_card(con):
     create_equipment(
         con,
@@ -515,9 +512,6 @@ def test_internship_counts_the_cohorts_whose_placement_falls_in_the_year(con):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="internship counts a student once per placement course of the year (count(*) over the join)"
-)
 def test_internship_counts_a_student_with_two_placement_courses_once(con):
     create_internship_inputs(
         con,
@@ -527,7 +521,8 @@ def test_internship_counts_a_student_with_two_placement_courses_once(con):
             ("i2", "M1", 2024, "2024-09-01", None, "01", None),
         ],
     )
-    assert [r[:3] for r in platform_rows(con, "internship")] == [("510203", "软件技术", 2)]
+    # two interns (not four), and the year's internship hours are both courses' (480 + 600)
+    assert [r[:4] for r in platform_rows(con, "internship")] == [("510203", "软件技术", 2, 1080)]
 
 
 # ---------------------------------------------------------------------------------------------- it_conditions
@@ -604,7 +599,6 @@ def test_it_conditions_without_the_years_form_still_has_its_row(con):
     assert [row[c] for c in form] == [None] * len(form)  # not filled in yet: blank, not last year's figures
 
 
-@pytest.mark.xfail(strict=True, reason="it_conditions counts computer cards, not computers: a card of 40 desktops is 1")
 def test_it_conditions_counts_the_computers_on_a_card(con):
     create_equipment(con, [("K1", "05010105", 4000, 40, "教学", "2024-03-01", None)])  # a lab's 40 desktops
     create_it_form(con, [])

@@ -263,11 +263,6 @@ def test_school_basic_counts_students_and_majors_on_the_stock_date(con):
     assert lineage(con, "school_basic", "majors_enrolling") == [("4141099999", ["m1", "m2", "r_h"], 3.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="school_basic.majors_total counts every major of core.major, also one approved after the stock date "
-    "(platform.major and major_leader leave it out)",
-)
 def test_school_basic_majors_total_leaves_out_a_major_approved_after_the_stock_date(con):
     nursing = ("1003", "", None, "护理", "520201", "护理", "105", 3, D("2027-06-01"), None, "1", None, None, ["m3"])
     school_basic_inputs(con, [*MAJORS, nursing])
@@ -335,11 +330,6 @@ def test_practice_base_bases_with_their_equipment_and_majors(con):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="practice_base.equipment_10k/equipment_count count cards acquired after the stock date (acquired_on <= "
-    "$year_end), unlike equipment_assets (in service on the stock date)",
-)
 def test_practice_base_equipment_total_is_the_equipment_in_service_on_the_stock_date(con):
     practice_base_inputs(con, extra_equipment=[("E2", 12345.67, "2026-10-10")])  # bought during the year
     rows = platform_rows(con, "practice_base", order="location, base_id")
@@ -347,11 +337,6 @@ def test_practice_base_equipment_total_is_the_equipment_in_service_on_the_stock_
     assert (float(rows[0][8]), float(rows[0][9]), rows[0][10]) == (7.3, 3.2346, 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="practice_base.majors_served/major_names count a department's major approved after the stock date "
-    "(core.major_code read without the approved_on filter platform.major uses)",
-)
 def test_practice_base_majors_served_leaves_out_a_major_approved_after_the_stock_date(con):
     ai = ("1007", "510209", "人工智能技术应用", "101", D("2027-06-01"), None, None, ["m7"])
     practice_base_inputs(con, extra_majors=[ai])

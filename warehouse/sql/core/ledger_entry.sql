@@ -1,7 +1,8 @@
 -- core.ledger_entry: voucher lines with the platform item each accounting subject maps to, through
 -- the finance office's mapping file (longest matching subject prefix wins; unmapped lines stay visible).
-with lines as (
+with lines as (  -- one version of each voucher line: the first, as for every core entity
     select * from staging.finance__ledger_entry
+    qualify row_number() over (partition by voucher_id, line_no order by _raw_id) = 1
 ),
 
 items as (
@@ -23,7 +24,7 @@ final as (
         l._raw_id
     from lines as l
     left join items as i on starts_with(l.subject_code, i.subject_prefix)
-    qualify row_number() over (partition by l.voucher_id, l.line_no order by length(i.subject_prefix) desc nulls last, l._raw_id) = 1
+    qualify row_number() over (partition by l.voucher_id, l.line_no order by length(i.subject_prefix) desc nulls last) = 1
 )
 
 select * from final

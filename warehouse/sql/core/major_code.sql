@@ -13,7 +13,8 @@ final as (
         any_value(approved_on) as approved_on,
         any_value(leader_id) as leader_id,
         any_value(head_id) as head_id,
-        any_value(_raw_ids) as _raw_ids
+        -- every value here is the major row's: name it alone, not one of its directions' rows
+        [any_value(_raw_ids[1])] as _raw_ids  -- core.major lists the major's row first
     from majors
     group by major_id
 )

@@ -1,5 +1,6 @@
 -- platform.equipment_assets (教学科研仪器设备): equipment in service on the stock date; 教学科研仪器设备
--- are cards used for teaching or research with a unit price at or above $equipment_min_unit_price (元).
+-- are cards used for teaching or research with a unit price at or above $equipment_min_unit_price (元),
+-- counted in units (台套: a card's quantity), valued at unit price × quantity.
 with cards as (
     select
         *,
@@ -18,9 +19,9 @@ cells as (
     union all
     select _raw_id, value_yuan, 'teaching_equipment_10k' from in_service where counted
     union all
-    select _raw_id, 1, 'teaching_equipment_count' from in_service where counted
+    select _raw_id, quantity, 'teaching_equipment_count' from in_service where counted
     union all
-    select _raw_id, 1, 'large_equipment_count' from in_service where counted and unit_price >= 100000
+    select _raw_id, quantity, 'large_equipment_count' from in_service where counted and unit_price >= 100000
     union all
     select _raw_id, value_yuan, 'teaching_equipment_added_10k' from cards
     where counted and acquired_on between $year_start and $year_end
@@ -46,8 +47,10 @@ final as (
             as equipment_total_10k,
         round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_10k'), 0) / 10000, 4)
             as teaching_equipment_10k,
-        count(*) filter (where column_name = 'teaching_equipment_count') as teaching_equipment_count,
-        count(*) filter (where column_name = 'large_equipment_count') as large_equipment_count,
+        coalesce(sum(amount) filter (where column_name = 'teaching_equipment_count'), 0)::bigint
+            as teaching_equipment_count,
+        coalesce(sum(amount) filter (where column_name = 'large_equipment_count'), 0)::bigint
+            as large_equipment_count,
         round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_added_10k'), 0) / 10000, 4)
             as teaching_equipment_added_10k,
         round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_disposed_10k'), 0) / 10000, 4)

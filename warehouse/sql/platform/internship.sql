@@ -1,12 +1,14 @@
 -- platform.internship (顶岗实习): per major, the students whose teaching plan puts a placement
 -- internship course (name matching $internship_course_pattern) in a term of this academic year,
 -- counted among the students enrolled on the stock date, with the off-campus bases serving the major.
+-- one row per cohort and major: a student with two internship courses this year is one intern, for both hours
 with internship_terms as (
-    select p.grade, p.major_id, p.course_id, c.course_name, c.total_hours
+    select p.grade, p.major_id, sum(c.total_hours) as total_hours
     from core.teaching_plan as p
     inner join core.course as c on c.course_id = p.course_id
     where regexp_matches(c.course_name, $internship_course_pattern)
       and p.grade + (p.term_no - 1) // 2 = year($year_start)
+    group by p.grade, p.major_id
 ),
 
 students as (

@@ -1,5 +1,5 @@
--- platform.it_conditions (计算机、教室与校园网): computers in service from the equipment cards, and the
--- classrooms and network figures the information centre fills in its form.
+-- platform.it_conditions (计算机、教室与校园网): computers in service from the equipment cards (a card counts its
+-- quantity of machines), and the classrooms and network figures the information centre fills in its form.
 with computers as (
     select * from core.equipment
     where list_contains($computer_class_codes, class_code)
@@ -11,13 +11,13 @@ form as (
     where academic_year = $academic_year
 ),
 
--- computers are counted from their cards; the form's figures are copied from its one row (a sum of one)
+-- computers are counted from their cards (quantity each); the form's figures are copied from its one row (a sum of one)
 lineage as (
     select (select school_code from core.school limit 1) as _key, column_name, _raw_id, amount::double as amount
     from (
-        select _raw_id, 1 as amount, 'computers_total' as column_name from computers
+        select _raw_id, quantity as amount, 'computers_total' as column_name from computers
         union all
-        select _raw_id, 1, 'teaching_computers' from computers where use = '教学'
+        select _raw_id, quantity, 'teaching_computers' from computers where use = '教学'
         union all
         select _raw_id, value, column_name from (
             unpivot (
@@ -34,8 +34,8 @@ final as (
     select
         $academic_year as academic_year,
         (select school_code from core.school limit 1) as school_code,
-        (select count(*) from computers) as computers_total,
-        (select count(*) from computers where use = '教学') as teaching_computers,
+        (select coalesce(sum(quantity), 0)::bigint from computers) as computers_total,
+        (select coalesce(sum(quantity), 0)::bigint from computers where use = '教学') as teaching_computers,
         f.classrooms,
         f.multimedia_rooms,
         f.multimedia_seats,

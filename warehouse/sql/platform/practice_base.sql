@@ -1,21 +1,27 @@
--- platform.practice_base (实践教学基地): on-campus bases with the equipment booked to them, and
--- off-campus internship bases with their partner; the template splits them by `location`.
+-- platform.practice_base (实践教学基地): on-campus bases with the equipment booked to them (in service on the
+-- stock date, in units; added over the year), and off-campus internship bases with their partner; the template
+-- splits them by `location`. An on-campus base serves its department's majors approved by the stock date.
 with bases as (
     select * from core.practice_base
     where (established_on is null or established_on <= $year_end)
       and (closed_on is null or closed_on >= $year_start)
 ),
 
+cards as (
+    select *, acquired_on <= $stock_date and (disposed_on is null or disposed_on > $stock_date) as in_service
+    from core.equipment
+    where base_id is not null and acquired_on <= $year_end
+),
+
 equipment as (
     select
         base_id,
-        round(sum(value_yuan) filter (where disposed_on is null or disposed_on > $stock_date) / 10000, 4) as equipment_10k,
-        count(*) filter (where disposed_on is null or disposed_on > $stock_date) as equipment_count,
+        round(sum(value_yuan) filter (where in_service) / 10000, 4) as equipment_10k,
+        coalesce(sum(quantity) filter (where in_service), 0)::bigint as equipment_count,
         round(coalesce(sum(value_yuan) filter (where acquired_on between $year_start and $year_end), 0) / 10000, 4)
             as equipment_added_10k,
         list(_raw_id) as raw_ids
-    from core.equipment
-    where base_id is not null and acquired_on <= $year_end
+    from cards
     group by base_id
 ),
 
@@ -23,9 +29,14 @@ majors as (
     select * from core.major_code
 ),
 
+current_majors as (
+    select * from majors
+    where approved_on is null or approved_on <= $stock_date
+),
+
 served as (
     select dept_code, count(*) as majors_served, string_agg(major_name, '、' order by catalog_code) as major_names
-    from majors
+    from current_majors
     group by dept_code
 ),
 
@@ -38,20 +49,21 @@ lineage as (  -- equipment booked to a base; majors served (校内: the departme
     from bases as b
     inner join (
         select base_id, 'equipment_10k' as column_name, _raw_id, value_yuan / 10000 as amount
-        from core.equipment
-        where base_id is not null and acquired_on <= $year_end and (disposed_on is null or disposed_on > $stock_date)
+        from cards where in_service
         union all
-        select base_id, 'equipment_count', _raw_id, 1 from core.equipment
-        where base_id is not null and acquired_on <= $year_end and (disposed_on is null or disposed_on > $stock_date)
+        select base_id, 'equipment_count', _raw_id, quantity from cards where in_service
         union all
-        select base_id, 'equipment_added_10k', _raw_id, value_yuan / 10000 from core.equipment
-        where base_id is not null and acquired_on between $year_start and $year_end
+        select base_id, 'equipment_added_10k', _raw_id, value_yuan / 10000 from cards
+        where acquired_on between $year_start and $year_end
     ) as c on c.base_id = b.base_id
     union all
     select concat_ws('|', b.location, b.base_id), 'majors_served', m._raw_ids[1], 1
     from bases as b
-    inner join majors as m
-        on (b.location = '校内' and m.dept_code = b.dept_code) or (b.location <> '校内' and m.major_id = b.major_id)
+    inner join current_majors as m on b.location = '校内' and m.dept_code = b.dept_code
+    union all
+    select concat_ws('|', b.location, b.base_id), 'majors_served', m._raw_ids[1], 1
+    from bases as b
+    inner join majors as m on b.location <> '校内' and m.major_id = b.major_id
 ),
 
 final as (

@@ -27,7 +27,10 @@ cells as (
     select 'new_from_other', _raw_id, 1 from enrolled
     where grade = year($stock_date) and origin_type is distinct from '普通高中' and origin_type is distinct from '中职'
     union all
-    select 'majors_total', any_value(_raw_ids[1]), 1 from majors group by major_id
+    -- majors approved by the stock date, as A2 专业设置 lists them
+    select 'majors_total', any_value(_raw_ids[1]), 1 from majors
+    where approved_on is null or approved_on <= $stock_date
+    group by major_id
     union all
     -- a major with new students; one not in the major table is counted too, through its first student
     select 'majors_enrolling', coalesce(any_value(m._raw_ids[1]), min(e._raw_id)), 1
