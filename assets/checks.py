@@ -8,8 +8,7 @@
   rule on the table it guards, every result and failing row recorded in the audit tables.
 
 Each result carries evidence: counts, the tolerance, and up to 10 example keys (masked where
-personal). The full rule catalogue (GX suites, cross-table and year-over-year SQL rules) builds on
-this module.
+personal). The SQL behind the first two is expectations/integrity.py; the rules' is expectations/rules.py.
 """
 
 import dagster as dg

@@ -13,7 +13,7 @@ from assets.common import WAREHOUSE_POOL, key, owner
 from assets.resources import StatedataResource
 from connectors.base import SourceError
 from model.mapping import SourceSpec
-from model.settings import Settings
+from model.settings import Settings, SettingsError
 from warehouse import raw, staging
 from warehouse.raw import SchemaDriftError
 
@@ -62,7 +62,10 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
         if spec.kind == "sql" and not statedata.full_refresh:  # incremental where the source marks changes
             with statedata.warehouse() as con:
                 since = {n: raw.watermark(con, spec, e) if e.change_column else None for n, e in spec.entities.items()}
-        source = statedata.source(spec)
+        try:
+            source = statedata.source(spec)
+        except SettingsError as err:  # a variable to set, not a source to wait for: no retry
+            raise dg.Failure(description=str(err), allow_retries=False) from None
         keys = {}
         try:
             extracts = {}

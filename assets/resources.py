@@ -17,7 +17,7 @@ class StatedataResource(dg.ConfigurableResource):
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
 
     def settings(self) -> Settings:
-        """The process's settings (read from the environment when a step first asks), with this resource's home."""
+        """The settings, read from the environment when a step asks, with this resource's home."""
         return Settings.from_env(home=self.home or None)
 
     def source(self, spec: SourceSpec):

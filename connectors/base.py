@@ -51,10 +51,9 @@ class Extract:
 
 @runtime_checkable
 class Source(Protocol):
-    """The one shape of a source client (SqlSource, FileSource, MemorySource): the assets and the loader
-    use nothing else. ``location`` names what is read, for messages and the batch record, never with
-    credentials. Clients that can read incrementally also take ``extract(entity, since=…)`` and have
-    ``extract_keys(entity)``."""
+    """The one shape of a source client (SqlSource, FileSource, MemorySource). ``location`` names what is
+    read, for messages and the batch record, never with credentials. Clients of SQL sources can also read
+    incrementally: ``extract(entity, since=…)`` and ``extract_keys(entity)`` (SqlSource, MemorySource)."""
 
     location: str
 

@@ -306,6 +306,11 @@ def latest_checked_year(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+def checked_years(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The academic years the rules have been evaluated for."""
+    return {r[0] for r in con.execute("select distinct academic_year from audit.rule_result").fetchall()}
+
+
 def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, int]]:
     """The error rules whose latest evaluation for the year failed, with their failing row counts.
     A year whose rules have never been evaluated is refused too: nothing says its data are sound."""

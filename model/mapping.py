@@ -69,7 +69,7 @@ class SourceSpec:
     entities: dict[str, EntitySpec]
     path: Path
     env: str  # environment variable holding the URL (sql) or folder (files)
-    default: str | None = None  # used when the variable is unset; ``{demo}`` is the demo folder
+    default: str | None = None  # the demo college's own folder only: used when the variable is unset
 
     def table_name(self, entity: str) -> str:
         """The warehouse name of an entity: ``<system>__<entity>``."""

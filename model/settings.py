@@ -1,8 +1,9 @@
 """Every setting statedata reads from the environment, read in one place, validated at once.
 
-``Settings.from_env()`` is called once per process by whoever starts the work (a `statedata` command, the
-Dagster resource when a run or a sensor uses it); everything below receives the object. Nothing is read
-at import time. A bad value stops the start with one message that lists every bad variable.
+``Settings.from_env()`` is called by whoever starts the work: a `statedata` command once, the Dagster resource
+each time a step or a sensor asks (a few dictionary lookups); everything below receives the object. Nothing
+is read at import time. A bad value stops the command or the step with one message that lists every bad
+variable (the school type is checked against the indicator file when the indicators are computed).
 
 STATEDATA_HOME            working folder (default ./data): demo sources, warehouse, outputs, Dagster history
 STATEDATA_MAPPINGS        folder of mapping files (default: the demo college's, connectors/mappings)

@@ -14,7 +14,7 @@ from assets.transform import core_assets, platform_assets
 from expectations.rules import load_catalogue
 from model.mapping import load_mappings
 from model.settings import Settings
-from model.years import academic_year_of, academic_years
+from model.years import academic_year_of, academic_years, previous_year
 from pipelines.progress import progress_logger
 from pipelines.sensors import rule_failure_digest
 from reporting.templates import all_packs
@@ -43,8 +43,7 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     year = academic_year_of(when)
     years = [year]
     if when.month in Settings.from_env().collection_months:
-        start = int(year[:4])
-        years.insert(0, f"{start - 1}-{start}")
+        years.insert(0, previous_year(year))
     return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
 
 

@@ -8,6 +8,7 @@ from assets.resources import StatedataResource
 from departments.digest import build_digests, deliver, pending
 from expectations.rules import load_catalogue
 from model.mapping import load_mappings, pii_fields
+from model.settings import SettingsError
 from warehouse import db
 from warehouse.db import WarehouseError
 
@@ -21,7 +22,10 @@ from warehouse.db import WarehouseError
     "STATEDATA_SMTP_HOST is set. Failed asset checks do not fail a run, so run-failure sensors never see them.",
 )
 def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: StatedataResource):
-    settings = statedata.settings()
+    try:
+        settings = statedata.settings()
+    except SettingsError as e:
+        return dg.SkipReason(str(e))
     since = datetime.fromisoformat(context.cursor) if context.cursor else None
     try:
         with db.connect(settings.warehouse, read_only=True) as con:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from connectors.base import SourceError
 from model.mapping import SourceSpec
+from model.settings import SettingsError
 from reporting.templates import TableTemplate, TemplatePack
 from warehouse.db import qualified, quote, table_names
 from warehouse.lineage import resolve
@@ -199,11 +201,14 @@ def verify(
     out = {}
     for raw_table, ids in by_table.items():
         spec, entity = entities[raw_table]
-        source = open_source(spec, locate(spec))
         try:
-            live = source.extract(entity).table
-        finally:
-            source.close()
+            source = open_source(spec, locate(spec))
+            try:
+                live = source.extract(entity).table
+            finally:
+                source.close()
+        except (SettingsError, SourceError) as e:  # unreachable or unconfigured: say so, as a trace error
+            raise TraceError(f"--verify cannot re-read {spec.system}: {e}") from None
         key_expr, hash_expr = row_identity_sql(entity)
         con.register("_live", live)
         try:
@@ -298,7 +303,9 @@ def html_page(doc: dict) -> str:
 
 
 def latest_year(con: duckdb.DuckDBPyConnection, platform_table: str) -> str | None:
-    """The newest academic year a platform table holds, or None while it holds none."""
+    """The newest academic year a platform table holds, or None while it holds none (or does not exist yet)."""
+    if platform_table not in table_names(con, "platform"):
+        return None
     return con.execute(f"select max(academic_year) from {qualified('platform', platform_table)}").fetchall()[0][0]
 
 

@@ -16,18 +16,18 @@ import importlib
 
 import click
 
-# command -> module of this package that defines it (a function of the same name)
+# command -> (module of this package that defines it, a function of the same name; its line in --help)
 COMMANDS = {
-    "demo": "demo",
-    "run": "run",
-    "package": "package",
-    "failures": "failures",
-    "trace": "trace",
-    "score": "score",
-    "forms": "forms",
-    "backup": "backup",
-    "restore": "backup",
-    "dev": "dev",
+    "demo": ("demo", "Generate the demo college's source systems."),
+    "run": ("run", "Run the whole pipeline for one academic year."),
+    "package": ("package", "The submission package of a year (refused while error rules fail)."),
+    "failures": ("failures", "What each department must fix at the source."),
+    "trace": ("trace", "Explain one number down to its source rows."),
+    "score": ("score", "The rules against the demo's injected defects."),
+    "forms": ("forms", "Blank department forms for the tables no system holds."),
+    "backup": ("backup", "Copy the warehouse to STATEDATA_HOME/backups."),
+    "restore": ("backup", "Put the newest readable backup in place of the warehouse."),
+    "dev": ("dev", "Open the Dagster UI on this project."),
 }
 
 
@@ -38,7 +38,12 @@ class _Commands(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        return getattr(importlib.import_module(f"{__name__}.{COMMANDS[name]}"), name)
+        return getattr(importlib.import_module(f"{__name__}.{COMMANDS[name][0]}"), name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from COMMANDS: `statedata --help` imports no command (nor Dagster)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

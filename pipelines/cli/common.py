@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from model.mapping import MappingError, SourceSpec, load_mappings
 from model.settings import Settings, SettingsError
+from model.years import parse_year
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
@@ -39,6 +41,23 @@ def load_settings(home: str | None) -> Settings:
         return Settings.from_env()
     except SettingsError as e:
         fail(str(e), 2)
+
+
+def load_specs(settings: Settings) -> dict[str, SourceSpec]:
+    """The college's mapping files; a broken one ends the command with its file and key named."""
+    try:
+        return load_mappings(settings.mappings_dir)
+    except MappingError as e:
+        fail(str(e), 2)
+
+
+def checked_year(academic_year: str) -> str:
+    """A --year value, or exit 2 saying what form it must have."""
+    try:
+        parse_year(academic_year)
+    except ValueError as e:
+        fail(str(e), 2)
+    return academic_year
 
 
 def dagster_home(settings: Settings) -> Path:

@@ -17,6 +17,9 @@ def dev(port, home):
     """Open the Dagster UI (asset graph, runs, checks, schedule) on http://127.0.0.1:PORT."""
     settings = load_settings(home)
     dagster_home(settings)
+    # the code location starts in the repository folder: give it this command's folders, resolved
+    os.environ["STATEDATA_HOME"] = str(settings.home)
+    os.environ["STATEDATA_MAPPINGS"] = str(settings.mappings_dir)
     root = Path(__file__).resolve().parents[2]
     cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1"]
     # Started from a script or in the background, SIGINT may be ignored; dagster copies that to SIGTERM and

@@ -6,10 +6,10 @@ from pathlib import Path
 import click
 
 from departments.report import html_page, write_xlsx
-from expectations.rules import failures_report, latest_checked_year, load_catalogue
-from model.mapping import load_mappings, pii_fields
+from expectations.rules import checked_years, failures_report, latest_checked_year, load_catalogue
+from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import fail, home_option, load_settings
+from pipelines.cli.common import checked_year, fail, home_option, load_settings, load_specs
 from warehouse import db
 from warehouse.db import WarehouseError
 
@@ -38,10 +38,14 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
     owners = sorted({r.owner for r in rules})
     if dept and dept not in owners:
         fail(f"no rule is owned by {dept!r}; departments: {', '.join(owners)}", 2)
-    pii = pii_fields(load_mappings(settings.mappings_dir))
+    pii = pii_fields(load_specs(settings))
+    if academic_year is not None:
+        checked_year(academic_year)
     try:
         with db.connect(settings.warehouse, read_only=True) as con:
             year = academic_year or latest_checked_year(con)
+            if year is not None and year not in checked_years(con):
+                fail(f"the rules have not been evaluated for {year} yet: run `statedata run --year {year}` first")
             if year is None:
                 fail("no rule has been evaluated yet: run `statedata run` first")
             report = failures_report(con, rules, year, dept)

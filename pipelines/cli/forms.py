@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from model.mapping import load_mapping
-from model.years import current_academic_year, parse_year
-from pipelines.cli.common import fail, home_option, load_settings
+from model.years import current_academic_year
+from pipelines.cli.common import checked_year, fail, home_option, load_settings
 from reporting.forms import form_department, form_file_name, loaded_school_name, write_form
 
 
@@ -19,9 +19,8 @@ from reporting.forms import form_department, form_file_name, loaded_school_name,
 def forms(academic_year, out, home):
     """Write the blank department forms (tables no campus system holds), one folder per department."""
     settings = load_settings(home)
-    year = academic_year or current_academic_year()
+    year = checked_year(academic_year or current_academic_year())
     try:
-        parse_year(year)
         spec = load_mapping(settings.mappings_dir / "forms.yaml")
     except (ValueError, OSError) as e:
         fail(str(e))

@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from expectations.rules import blocking_rules, load_catalogue
-from model.years import current_academic_year, parse_year, previous_year
-from pipelines.cli.common import fail, home_option, load_settings
+from model.years import current_academic_year, previous_year
+from pipelines.cli.common import checked_year, fail, home_option, load_settings
 from pipelines.runlock import Busy, run_lock
 from reporting.package import PackageError, build_package
 from reporting.templates import TemplateError, pack_for_year
@@ -32,9 +32,8 @@ def package(academic_year, out, draft, home):
     It is refused while an error rule of the catalogue fails for the year (see `statedata failures`);
     --draft builds a marked draft beside the last good package instead."""
     settings = load_settings(home)
-    year = academic_year or previous_year(current_academic_year())
+    year = checked_year(academic_year or previous_year(current_academic_year()))
     try:
-        parse_year(year)
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
             db.init(con)

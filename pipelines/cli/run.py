@@ -9,10 +9,10 @@ import click
 import dagster as dg
 
 from expectations.rules import load_catalogue
-from model.mapping import MappingError, load_mappings
-from model.settings import Settings
-from model.years import current_academic_year, parse_year
-from pipelines.cli.common import dagster_home, fail, home_option, load_settings
+from model.mapping import MappingError
+from model.settings import Settings, SettingsError
+from model.years import current_academic_year
+from pipelines.cli.common import checked_year, dagster_home, fail, home_option, load_settings, load_specs
 from pipelines.definitions import academic_year_partitions, build_definitions
 from pipelines.progress import step_error
 from pipelines.runlock import Busy, run_lock
@@ -94,7 +94,7 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
 def _truth_lines(summary: dict, settings: Settings) -> list[str]:
     """When the sources are the demo campus, compare with the generator's true counts."""
     manifest = settings.demo_dir / "manifest.json"
-    if not manifest.exists() or not settings.uses_demo_sources(load_mappings(settings.mappings_dir)):
+    if not manifest.exists() or not settings.uses_demo_sources(load_specs(settings)):
         return []
     truth = json.loads(manifest.read_text(encoding="utf-8")).get("truth", {}).get(summary["academic_year"])
     if not truth:
@@ -123,11 +123,16 @@ def _truth_lines(summary: dict, settings: Settings) -> list[str]:
 def run(academic_year, as_json, home, quiet, wait, full_refresh):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
     settings = load_settings(home)
-    year = academic_year or current_academic_year()
-    try:
-        parse_year(year)
-    except ValueError as e:
-        fail(str(e), 2)
+    year = checked_year(academic_year or current_academic_year())
+    specs = load_specs(settings)
+    missing = []
+    for spec in specs.values():  # every source's location, all at once, before anything runs
+        try:
+            settings.source_location(spec)
+        except SettingsError as e:
+            missing.append(str(e))
+    if missing:
+        fail("no location for these sources:\n  " + "\n  ".join(missing), 2)
     dagster_home(settings)
     try:
         defs = build_definitions(settings)

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
-from model.mapping import load_mappings, pii_fields
+from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import fail, home_option, load_settings
+from pipelines.cli.common import checked_year, fail, home_option, load_settings, load_specs
 from reporting import indicators
 from reporting.templates import pack_for_year
 from reporting.trace import (
@@ -46,6 +46,8 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
     or 510201| for 专业代码 + 方向) and COLUMN (field or Chinese header), down to the source rows; or
     --indicator 生师比: its formula, inputs, and the source rows of each input."""
     settings = load_settings(home)
+    if academic_year is not None:
+        checked_year(academic_year)
     if indicator is None and not (table and row_key and column):
         fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
     source = settings.warehouse
@@ -59,7 +61,7 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
             fail("--format html explains a cell; for an indicator use text or json", 2)
         _trace_indicator(indicator, academic_year, limit, fmt, source)
         return
-    specs = load_mappings(settings.mappings_dir)
+    specs = load_specs(settings)
     pii = pii_fields(specs)
     try:
         with db.connect(source, read_only=True) as con:

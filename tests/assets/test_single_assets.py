@@ -118,3 +118,22 @@ def test_a_rule_that_does_not_apply_to_the_year_is_skipped_not_passed(extracted)
     assert record.status == AssetCheckExecutionRecordStatus.PLANNED  # never SUCCEEDED: resolves to skipped
     recorded = {r[0] for r in warehouse(home, "select rule_id from audit.rule_result")}
     assert recorded == {current.id}
+
+
+def test_an_extract_without_its_source_location_fails_at_once_not_retried(tmp_path, monkeypatch):
+    college = tmp_path / "college"
+    college.mkdir()
+    (college / "hr.yaml").write_text((DEMO_MAPPINGS / "hr.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("STATEDATA_MAPPINGS", str(college))
+    monkeypatch.delenv("STATEDATA_HR_URL", raising=False)
+    spec = load_mappings(college)["hr"]
+    result = dg.materialize(
+        [build_source_asset(spec, Settings.from_env({"STATEDATA_SOURCE_RETRY_DELAY": "5"}))],
+        resources={"statedata": StatedataResource(home=str(tmp_path / "home"))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    events = [e.event_type_value for e in result.all_events]
+    assert not result.success and "STEP_UP_FOR_RETRY" not in events
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert f"set STATEDATA_HR_URL (the mapping {college / 'hr.yaml'} reads it)" in str(failure.event_specific_data)

@@ -58,7 +58,7 @@ create table if not exists audit.export_log (
     written_at timestamptz not null
 );
 
--- National code tables, loaded from warehouse/codes/*.csv.
+-- National code tables, loaded from model/codes/*.csv.
 create table if not exists core.national_code (
     code_table varchar not null,
     code varchar not null,
