@@ -109,7 +109,7 @@ def test_bad_mapping_file_stops_with_file_and_field(home, tmp_path, monkeypatch)
         text=True,
         timeout=300,
     )
-    assert res.returncode == 1
+    assert res.returncode == 2  # a configuration to correct, like a bad setting
     assert "hr.yaml: entities.staff.primary_key: 'staff_no' is not a field" in res.stderr
     assert "Traceback" not in res.stderr
 
