@@ -9,11 +9,12 @@ again through SQLAlchemy Core in chunks, where each bad value is quarantined wit
 
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
 from model.mapping import EntitySpec, SourceSpec
@@ -38,10 +39,24 @@ _COMPATIBLE = {
 }
 
 
+def parse_url(url: str) -> URL:
+    """A SQLAlchemy URL, read so that the password may hold any character: the user information ends at the
+    last @ (a host never holds one), so an unencoded @, : or / in a password is the password's, not the host's.
+    Percent-encoded characters are decoded as usual."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return make_url(url)
+    userinfo, _, hostpart = rest.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return make_url(f"{scheme}://{hostpart}").set(
+        username=unquote(user) or None, password=unquote(password) if colon else None
+    )
+
+
 def redact(url: str) -> str:
-    """The URL as it may appear in messages and logs: no password."""
+    """The URL as it may appear in messages and logs: no password, whatever characters it holds."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return parse_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparseable URL is shown as its scheme only
         return url.split(":", 1)[0] + "://…"
 
@@ -58,7 +73,7 @@ class SqlSource:
     # -- connection ------------------------------------------------------------------------------
     def engine(self) -> sa.Engine:
         if self._engine is None:
-            url = make_url(self.url)
+            url = parse_url(self.url)
             if url.get_backend_name() == "sqlite":
                 db = url.database
                 if not db or db == ":memory:" or not Path(db).is_file():
@@ -138,7 +153,7 @@ class SqlSource:
         return stmt
 
     def _connectorx_url(self) -> str | None:
-        url = make_url(self.url)
+        url = parse_url(self.url)
         scheme = _CX_SCHEMES.get(url.get_backend_name())
         if scheme is None:
             return None

@@ -136,3 +136,35 @@ def test_fast_path_is_used_and_exact_on_servers(servers):
                 fast = src._extract_connectorx(e)
                 assert fast is not None, (system, e.name)
                 assert fast.table.equals(src._extract_sqlalchemy(e).table), (system, e.name)
+
+
+def test_a_password_with_at_colon_and_slash_is_read_as_written_and_never_shown(servers):
+    """A password holding @, : and / works unencoded in the URL, on both paths, and no part of it reaches a
+    message, the batch's location, or the error of a server that is down."""
+    import sqlalchemy as sa
+
+    from connectors.base import SourceError
+    from connectors.sql import SqlSource
+    from model.mapping import load_mappings
+    from model.settings import DEMO_MAPPINGS
+
+    pg, _ = servers
+    odd = "p@ss:w/rd@9"
+    engine = sa.create_engine(pg.url("academic"))
+    with engine.begin() as con:
+        con.execute(sa.text(f"create role odd login superuser password '{odd}'"))
+    engine.dispose()
+    spec = load_mappings(DEMO_MAPPINGS)["academic"]
+    entity = spec.entities["major"]
+    url = f"postgresql+psycopg2://odd:{odd}@127.0.0.1:{pg.port}/academic"
+    with SqlSource(spec, url) as src:
+        fast, exact = src._extract_connectorx(entity), src._extract_sqlalchemy(entity)
+        assert fast is not None and fast.table.num_rows > 0 and fast.table.equals(exact.table)
+        shown = f"{src.location} {fast.source} {exact.source}"
+    dead = url.replace(f":{pg.port}/", f":{free_port()}/")
+    with pytest.raises(SourceError) as err, SqlSource(spec, dead) as src:
+        src.extract(entity)
+    shown += str(err.value)
+    assert "odd:***@127.0.0.1" in shown
+    for part in ("p@ss", "ss:w", "w/rd", "rd@9"):
+        assert part not in shown, part

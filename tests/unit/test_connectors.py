@@ -7,7 +7,7 @@ import xlwt
 
 from connectors.base import SourceError
 from connectors.files import FileSource
-from connectors.sql import SqlSource, redact
+from connectors.sql import SqlSource, parse_url, redact
 from model.mapping import load_mapping, load_mappings
 from model.settings import DEMO_MAPPINGS
 
@@ -106,6 +106,15 @@ def test_unconvertible_value_is_quarantined_not_loaded(specs, demo):
 def test_password_never_in_messages():
     assert "s3cret" not in redact("postgresql://etl:s3cret@db.example/hr")
     assert "***" in redact("postgresql://etl:s3cret@db.example/hr")
+
+
+@pytest.mark.parametrize("password", ["p@ss", "p@ss:w/rd@9", "se/cret", "a:b", "pa%40ss"])
+def test_a_password_is_parsed_whatever_it_holds(password):
+    url = f"postgresql+psycopg2://etl:{password}@db.example:5432/hr?sslmode=require"
+    parsed = parse_url(url)
+    assert (parsed.username, parsed.host, parsed.port, parsed.database) == ("etl", "db.example", 5432, "hr")
+    assert parsed.password == password.replace("%40", "@") and parsed.query == {"sslmode": "require"}
+    assert redact(url) == "postgresql+psycopg2://etl:***@db.example:5432/hr?sslmode=require"
 
 
 # -- file drops ------------------------------------------------------------------------------------
