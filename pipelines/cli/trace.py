@@ -80,12 +80,15 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
     except (WarehouseError, TraceError) as e:
         fail(str(e))
     t = cell.template
+    # the traced value is masked like the source values when it is personal (a name, an ID number, a phone)
+    kind_of = pii.get(cell.column) or pii.get(str(cell.source).rsplit(".", 1)[-1])
+    value = cell.value if reveal or kind_of is None else mask(cell.value, kind_of)
     doc = {
         "academic_year": academic_year,
         "table": {"number": t.number, "name": t.name, "platform_table": t.source_table, "key": list(t.key)},
         "row_key": cell.row_key,
         "column": {"field": cell.column, "header": cell.header, "source": cell.source},
-        "value": cell.value,
+        "value": value,
         "template_pack": f"{pack.pack} {pack.version}",
         "sql": f"warehouse/sql/platform/{t.source_table}.sql" if not t.form else f"generated from {t.form}",
         "kind": kind,
@@ -123,7 +126,7 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
             click.echo(page)
         return
     click.echo(f"{t.number} {t.name} · {cell.row_key} · {cell.header} ({cell.column}) · {academic_year}")
-    click.echo(f"  value: {cell.value}")
+    click.echo(f"  value: {value}")
     click.echo(f"  defined by: template {doc['template_pack']}, column {cell.header!r}, source {cell.source}")
     click.echo(f"  computed by: {doc['sql']}" + (f" (lineage of run {run})" if run and kind == "aggregate" else ""))
     if kind == "aggregate":

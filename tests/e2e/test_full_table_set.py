@@ -403,6 +403,13 @@ def test_every_aggregated_cell_with_lineage_re_aggregates_from_its_source_rows(b
     assert checked > 100 and dangling == 0  # every contributing row is a source row version in raw
 
 
+def q_first_student(home: Path) -> str:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select student_id from platform.student where academic_year = ? order by student_id limit 1", [PACKAGED]
+        ).fetchall()[0][0]
+
+
 def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built, tmp_path):
     doc = json.loads(cli(built, "trace", "A1", "4141099999", "全日制在校生数", "--year", PACKAGED, "--format", "json",
                          "--limit", "5000"))  # fmt: skip
@@ -414,6 +421,15 @@ def test_trace_explains_a_count_and_a_copied_cell_down_to_source_rows(built, tmp
     copied = json.loads(cli(built, "trace", "school_basic", "4141099999", "school_name", "--year", PACKAGED,
                             "--format", "json"))  # fmt: skip
     assert copied["kind"] == "row" and copied["rows"][0]["values"]["school_name"] == copied["value"]
+    # a personal value traced is masked in the headline too, unless revealed
+    student = q_first_student(built)
+    person = json.loads(cli(built, "trace", "A10-1", student, "姓名", "--year", PACKAGED, "--format", "json"))
+    revealed = json.loads(cli(built, "trace", "A10-1", student, "姓名", "--year", PACKAGED, "--format", "json",
+                              "--reveal"))  # fmt: skip
+    assert revealed["value"] and person["value"] != revealed["value"]
+    assert person["value"] == revealed["value"][0] + "*" * (len(revealed["value"]) - 1)
+    text = cli(built, "trace", "A10-1", student, "姓名", "--year", PACKAGED)
+    assert revealed["value"] not in text and f"value: {person['value']}" in text
     page = tmp_path / "trace.html"
     cli(
         built, "trace", "A1", "4141099999", "全日制在校生数", "--year", PACKAGED, "--format", "html", "--out", str(page)
