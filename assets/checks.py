@@ -17,7 +17,8 @@ from assets.common import key
 from assets.resources import StatedataResource
 from expectations.integrity import duplicate_keys, last_load
 from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, rule_params
-from model.mapping import SourceSpec, pii_fields
+from model.canonical import Model
+from model.mapping import SourceSpec, pii_fields, translations
 from model.masking import mask
 from model.years import current_academic_year
 from reporting.templates import TemplatePack, pack_for_year
@@ -128,7 +129,7 @@ def _key_unique(con, check_key: dg.AssetCheckKey, t, year: str) -> dg.AssetCheck
 READY_CHECK = "submission_ready"
 
 
-def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec]) -> dg.AssetChecksDefinition:
+def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -> dg.AssetChecksDefinition:
     """The catalogue's rules, one asset check each on the table it guards (a staging table or a national
     table), all evaluated in one step: SQL rules one by one, GX suites one per staging table. Every
     evaluation and its full list of failures go to audit.rule_result / audit.rule_failure.
@@ -136,8 +137,8 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec]) -> dg.AssetChec
     One more check, ``submission_ready`` on platform.core_indicator, sums up the error rules. It is
     blocking, so the exports wait for this step and can mark a year whose error rules fail as a draft; it
     fails with WARN severity only, so the draft tables are still written for the reviewers."""
-    entities = {s.table_name(e.name): e for s in specs.values() for e in s.entities.values()}
-    pii = pii_fields(specs)
+    translated = translations(specs)
+    pii = pii_fields(specs, model)
     by_key = {dg.AssetCheckKey(key(*r.asset.split(".")), r.check_name): r for r in rules}
     ready = dg.AssetCheckKey(key("platform", "core_indicator"), READY_CHECK)
     specs_ = [
@@ -175,7 +176,7 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec]) -> dg.AssetChec
             for rule in selected:
                 if rule not in applying:
                     context.log.info(f"{rule.id} does not apply to {year}: not evaluated")
-            results = evaluate_all(con, applying, year, params, entities)
+            results = evaluate_all(con, applying, year, params, model, translated)
             record(con, context.run.run_id, results)
             for result in results:
                 yield _rule_result(key(*result.rule.asset.split(".")), result, pii)

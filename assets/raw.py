@@ -12,6 +12,7 @@ import dagster as dg
 from assets.common import WAREHOUSE_POOL, key, owner
 from assets.resources import StatedataResource
 from connectors.base import SourceError
+from model.canonical import Model
 from model.mapping import SourceSpec
 from model.settings import Settings, SettingsError
 from warehouse import raw, staging
@@ -105,10 +106,11 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
                         "extraction": f"changed since {since[name]}" if since[name] else "full",
                     },
                 )
-                n = staging.build_staging(con, spec, e)
-                yield dg.MaterializeResult(
-                    asset_key=key("staging", spec.table_name(name)), metadata={"dagster/row_count": n}
-                )
+                n, superseded = staging.build_staging(con, spec, e)
+                meta = {"dagster/row_count": n}
+                if e.latest_by:  # the accounting of a repeated key: older versions kept in raw, not staged
+                    meta["rows_superseded"] = superseded
+                yield dg.MaterializeResult(asset_key=key("staging", spec.table_name(name)), metadata=meta)
         context.log.info(
             f"{spec.system}: batch {batch}, extract {t_extract:.2f}s, load {t_load:.2f}s, "
             f"{sum(s.rows_read for s in stats.values())} rows read, "
@@ -117,6 +119,48 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
         )
 
     return _extract
+
+
+def canonical_asset(model: Model, specs: dict[str, SourceSpec]) -> dg.AssetsDefinition:
+    """``staging.<entity>`` for every entity of the canonical model, in one step: a view over the staging
+    tables of the mappings that feed it (empty when none does)."""
+    feeders = {
+        name: [(s, e) for s in specs.values() for e in s.entities.values() if e.canonical == name]
+        for name in model.entities
+    }
+    asset_specs = [
+        dg.AssetSpec(
+            key("staging", name),
+            deps=[key("staging", s.table_name(e.name)) for s, e in feeders[name]],
+            group_name="canonical",
+            owners=[owner(feeders[name][0][0].department)] if feeders[name] else [],
+            kinds={"duckdb"},
+            description=f"{entity.title}: the canonical relation (docs/model.md), "
+            + (
+                "from " + ", ".join(f"{s.system}.{e.source_name}" for s, e in feeders[name])
+                if feeders[name]
+                else "empty: no mapping feeds it"
+            ),
+        )
+        for name, entity in model.entities.items()
+    ]
+
+    @dg.multi_asset(
+        name="canonical",
+        specs=asset_specs,
+        pool=WAREHOUSE_POOL,
+        description="The canonical relations: one view per entity of the canonical model over the staging tables.",
+    )
+    def _canonical(statedata: StatedataResource):
+        with statedata.warehouse() as con:
+            built = staging.build_canonical(con, model, specs)
+        for name, (n, tables) in built.items():
+            yield dg.MaterializeResult(
+                asset_key=key("staging", name),
+                metadata={"dagster/row_count": n, "staging tables": ", ".join(tables) or "none"},
+            )
+
+    return _canonical
 
 
 def source_assets(specs: dict[str, SourceSpec], settings: Settings) -> list[dg.AssetsDefinition]:

@@ -8,33 +8,12 @@ import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key, owner
 from assets.resources import StatedataResource
+from model.settings import College
 from reporting import indicators
 from reporting.templates import TableTemplate, TemplatePack, pack_for_year, year_params
 from warehouse import db
 from warehouse.partition import rebuild_partition
 
-CORE_OWNERS = {  # department answerable for each conformed entity
-    "org_unit": "人事处",
-    "staff": "人事处",
-    "external_teacher": "人事处",
-    "major": "教务处",
-    "course": "教务处",
-    "class": "教务处",
-    "teaching_plan": "教务处",
-    "teaching_task": "教务处",
-    "student": "学生工作处",
-    "school": "党政办公室",
-    "leader": "人事处",
-    "equipment": "资产管理处",
-    "building": "资产管理处",
-    "land": "资产管理处",
-    "practice_base": "资产管理处",
-    "library_item": "图书馆",
-    "ledger_entry": "财务处",
-    "graduate": "招生就业处",
-    "enrolment_plan": "招生就业处",
-    "major_code": "教务处",
-}
 PERIOD_TEXT = {
     "stock": "stock figures on the template's stock date (1 September)",
     "academic_year": "the academic year (1 Sep – 31 Aug)",
@@ -47,22 +26,19 @@ def _first_comment(layer: str, name: str) -> str:
     return line.lstrip("- ").strip()
 
 
-def core_assets() -> list[dg.AssetsDefinition]:
-    out = []
-    for path in sorted((db.SQL_DIR / "core").glob("*.sql")):
-        name = path.stem
-        out.append(_core_asset(name))
-    return out
+def core_assets(college: College) -> list[dg.AssetsDefinition]:
+    """One asset per core SQL file; its owner is the department the college's configuration names for it."""
+    return [_core_asset(path.stem, college.owner(path.stem)) for path in sorted((db.SQL_DIR / "core").glob("*.sql"))]
 
 
-def _core_asset(name: str) -> dg.AssetsDefinition:
+def _core_asset(name: str, department: str) -> dg.AssetsDefinition:
     reads_items = "$finance_items" in db.sql_text("core", name)  # decided once, not on every materialization
 
     @dg.asset(
         key=key("core", name),
         deps=[key(*r) for r in db.references("core", name)],
         group_name="core",
-        owners=[owner(CORE_OWNERS.get(name, "质量管理办公室"))],
+        owners=[owner(department)],
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         description=_first_comment("core", name),
@@ -73,7 +49,7 @@ def _core_asset(name: str) -> dg.AssetsDefinition:
         if reads_items and not items.exists():
             raise dg.Failure(
                 f"core.{name} maps accounting subjects with {items}, which does not exist: copy "
-                "connectors/mappings/finance_items.csv next to your mapping files and adapt it",
+                "demo_campus/college/mappings/finance_items.csv next to your mapping files and adapt it",
                 allow_retries=False,
             )
         with statedata.warehouse() as con:
@@ -100,15 +76,15 @@ def platform_assets(packs: list[TemplatePack], partitions: dg.PartitionsDefiniti
 
 
 def column_metadata(columns: dict) -> dict:
-    """The national table's columns (Chinese header as description) and where each comes from: the raw
-    source column a template names as `<system>.<entity>.<field>` (computed figures have no source column)."""
+    """The national table's columns (Chinese header as description) and where each comes from: the canonical
+    field a template names as `<entity>.<field>` (computed figures have no source column)."""
     if not columns:
         return {}
     lineage = {}
     for field, c in columns.items():
         parts = c.source.split(".")
-        if not c.source.startswith("computed:") and len(parts) == 3:
-            lineage[field] = [dg.TableColumnDep(asset_key=key("raw", f"{parts[0]}__{parts[1]}"), column_name=parts[2])]
+        if not c.source.startswith("computed:") and len(parts) == 2:
+            lineage[field] = [dg.TableColumnDep(asset_key=key("staging", parts[0]), column_name=parts[1])]
     return {
         "dagster/column_schema": dg.TableSchema(
             columns=[

@@ -34,7 +34,7 @@ from model.mapping import load_mapping
 from reporting.forms import form_department, form_file_name, write_form
 
 SYSTEMS = ("academic", "hr", "finance", "assets", "library")
-MAPPINGS_DIR = Path(__file__).parents[1] / "connectors" / "mappings"
+MAPPINGS_DIR = Path(__file__).parent / "college" / "mappings"
 
 
 @dataclass

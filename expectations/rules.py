@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.suites import SuiteError, parse, run_suite
+from model.canonical import Model
 from model.yamlfile import read_yaml
 from model.years import parse_year
 from reporting.export import table_query
@@ -118,7 +119,7 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
         if layer not in LAYERS or not table:
             raise CatalogueError(f"{where}: asset must be a platform or staging table, e.g. platform.student")
         if "expect" in r and layer != "staging":
-            raise CatalogueError(f"{where}: GX suites (expect) guard staging tables, e.g. staging.academic__student")
+            raise CatalogueError(f"{where}: GX suites (expect) guard canonical relations, e.g. staging.student")
         ident(table)
         if r["dimension"] not in DIMENSIONS:
             raise CatalogueError(f"{where}: dimension {r['dimension']!r} is not one of {', '.join(DIMENSIONS)}")
@@ -220,20 +221,26 @@ def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, academic_year: str, par
 
 
 def evaluate_all(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, params: dict, entities: dict
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    academic_year: str,
+    params: dict,
+    model: Model,
+    translations: dict[str, dict[str, set[str]]] | None = None,
 ) -> list[RuleResult]:
-    """Evaluate rules: SQL rules one by one, GX rules as one suite per staging table; then trace every
-    failing row to its source in one pass over the raw tables.
-    ``entities`` maps a staging table name (<system>__<entity>) to its mapping EntitySpec."""
+    """Evaluate rules: SQL rules one by one, GX rules as one suite per canonical relation; then trace every
+    failing row to its source in one pass over the raw tables. ``translations``: canonical entity -> field
+    -> the values its mappings translate to (model.mapping.translations)."""
+    translations = translations or {}
     found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if r.sql}
     by_table: dict[str, list[Rule]] = {}
     for r in rules:
         if r.expect:
             by_table.setdefault(r.table, []).append(r)
     for table, table_rules in by_table.items():
-        if table not in entities:
-            raise CatalogueError(f"{table_rules[0].id}: no mapping defines staging.{table}")
-        found |= run_suite(con, table, entities[table], table_rules, params)
+        if table not in model.entities:
+            raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
+        found |= run_suite(con, table, model.entities[table], table_rules, params, translations.get(table))
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
     return [_result(r, academic_year, *found[r.id], sources) for r in rules]
 

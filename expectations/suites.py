@@ -1,13 +1,14 @@
-"""Per-table rules as Great Expectations suites over the staging tables.
+"""Per-entity rules as Great Expectations suites over the canonical relations (staging.<entity>).
 
 A catalogue rule with ``expect:`` (instead of ``sql:``) guards one staging table. Its expectations
 are written in a short form and become GX 1.x expectations:
 
 ============================  =====================================================================
-``required``                  every field the mapping marks ``required: true`` is not null
-``codes``                     every field with ``codes:`` holds a code of that national table (or a
-                              superseded code its <table>_crosswalk.csv maps to a current one); a
-                              translated field without ``codes:`` holds one of its translations
+``required``                  every field the canonical model marks ``required: true`` is not null
+``codes``                     every field with ``codes:`` in the canonical model holds a code of that
+                              national table (or a superseded code its <table>_crosswalk.csv maps to
+                              a current one); a translated field without ``codes:`` holds one of the
+                              values the feeding mappings translate to
 ``unique: [a, b]``            the columns identify a row (学号, 教工号, 课程代码 …)
 ``id_card: col``              a valid 18-digit 居民身份证号 (python-stdnum: region, date, check digit)
 ``id_card_birth: [id, d]``    the birth date agrees with the ID number
@@ -33,7 +34,7 @@ from functools import cache
 import duckdb
 
 from model.codes import code_names, code_table_names
-from model.mapping import EntitySpec
+from model.canonical import Entity
 from warehouse.db import params_used, qualified, quote
 
 KINDS = {
@@ -201,12 +202,16 @@ def _context():
     return ctx
 
 
-def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectation], dict[str, str]]:
-    """The GX expectations of one rule on one staging table, and the derived frame columns they
-    need (name -> SQL expression over the staging table ``s`` and its raw table ``r``)."""
+def expectations(
+    rule_id: str, spec, entity: Entity, translations: dict[str, set[str]] | None = None
+) -> tuple[list[Expectation], dict[str, str]]:
+    """The GX expectations of one rule on one canonical relation, and the derived frame columns they need
+    (name -> SQL expression over the relation ``s``). ``translations``: per field, the values the feeding
+    mappings translate to (what a field without a code table may hold)."""
     g = _gx()
     gxe = g["gxe"]
-    fields = set(entity.all_fields())
+    translations = translations or {}
+    fields = set(entity.fields)
     out: list[Expectation] = []
     derived: dict[str, str] = {}
 
@@ -226,14 +231,13 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
                 if f.required:
                     add(gxe.ExpectColumnValuesToNotBeNull(column=name), name)
         elif kind == "codes":
-            for name in entity.all_fields():
-                f = entity.fields.get(name)
-                if f is not None and f.codes:  # with the superseded codes of its crosswalk, if any
+            for name, f in entity.fields.items():
+                if f.codes:  # with the superseded codes of its crosswalk, if any
                     superseded = f"{f.codes}_crosswalk"
                     old = code_names(superseded) if superseded in code_table_names() else {}
                     allowed = sorted(set(code_names(f.codes)) | set(old))
-                elif name in entity.translate:
-                    allowed = sorted(set(entity.translate[name].values()))
+                elif translations.get(name):
+                    allowed = sorted(translations[name])
                 else:
                     continue
                 add(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=allowed), name)
@@ -268,7 +272,7 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
             need(*cols)
             for c in cols:
                 text = f"{c}__text"
-                derived[text] = f"nullif(trim(r.{quote(c)}), '')"
+                derived[text] = f"s.{quote(text)}"
                 add(
                     gxe.ExpectColumnValuesToNotBeNull(column=c, row_condition=g["Column"](text).is_not_null()),
                     c,
@@ -299,23 +303,23 @@ def expectations(rule_id: str, spec, entity: EntitySpec) -> tuple[list[Expectati
 
 
 def run_suite(
-    con: duckdb.DuckDBPyConnection, table: str, entity: EntitySpec, rules: list, params: dict
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    entity: Entity,
+    rules: list,
+    params: dict,
+    translations: dict[str, set[str]] | None = None,
 ) -> dict[str, tuple[int, list[tuple[str, str, str | None]]]]:
-    """Validate every ``expect:`` rule of one staging table in one GX run.
+    """Validate every ``expect:`` rule of one canonical relation in one GX run.
     Returns rule id -> (rows checked, [(raw id, field, value)] of the failing rows)."""
     exps, derived = [], {}
     for rule in rules:
-        e, d = expectations(rule.id, rule.expect, entity)
+        e, d = expectations(rule.id, rule.expect, entity, translations)
         exps += e
         derived |= d
     columns = sorted({c for e in exps for c in e.columns if c not in derived})
     select = ", ".join([f"s.{quote(c)}" for c in columns] + [f"{e} as {quote(name)}" for name, e in derived.items()])
-    sql = (
-        f"select s._raw_id, {select} from {qualified('staging', table)} as s "
-        f"left join {qualified('raw', table)} as r using (_raw_id)"
-        if any(k.endswith("__text") for k in derived)
-        else f"select s._raw_id, {select} from {qualified('staging', table)} as s"
-    )
+    sql = f"select s._raw_id, {select} from {qualified('staging', table)} as s"
     frame = con.sql(sql, params=params_used(sql, params)).to_arrow_table().to_pandas(date_as_object=False)
     results: dict[str, tuple[int, list]] = {r.id: (len(frame), []) for r in rules}
     if not exps:

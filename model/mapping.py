@@ -34,10 +34,23 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class DerivedSpec:
+    """A field computed in staging by a DuckDB SQL expression over the entity's mapped fields (after typing
+    and translation): debit from amount and direction, 平方米 from 亩, a date from an integer year."""
+
+    name: str
+    expr: str
+    type: str = "string"
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     name: str
     fields: dict[str, FieldSpec]
     primary_key: tuple[str, ...]
+    entity: str = ""  # the canonical entity it feeds (model/canonical.yaml); default: its own name
+    derived: dict[str, DerivedSpec] = field(default_factory=dict)
+    latest_by: tuple[str, ...] = ()  # when the primary key repeats, the row with the greatest of these wins
     table: str | None = None  # sql sources: the vendor table
     files: str | None = None  # file sources: a glob below the source folder
     sheet: str | int = 0
@@ -56,8 +69,17 @@ class EntitySpec:
     def source_name(self) -> str:
         return self.table or self.files or self.name
 
+    @property
+    def canonical(self) -> str:
+        return self.entity or self.name
+
     def all_fields(self) -> list[str]:
+        """The fields read from the source (columns, file names, cells above the header): what raw keeps."""
         return list(self.fields) + list(self.filename_fields) + list(self.cell_fields)
+
+    def staged_fields(self) -> list[str]:
+        """The fields of the staging table: those read, then those derived."""
+        return self.all_fields() + list(self.derived)
 
 
 @dataclass(frozen=True)
@@ -91,8 +113,11 @@ _ENTITY_KEYS = {
     "department",
     "translate",
     "description",
+    "entity",
+    "latest_by",
 }
 _FIELD_KEYS = {"column", "type", "required", "pii", "codes", "aliases"}
+_DERIVED_KEYS = {"expr", "type"}
 
 
 def _fail(path: Path, where: str, msg: str) -> MappingError:
@@ -141,10 +166,18 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
     if not NAME_RE.match(name):
         raise _fail(path, where, "entity names are lowercase letters, digits and _ (they become table names)")
     _check_keys(path, where, raw, _ENTITY_KEYS, {"fields", "primary_key"} | ({"table"} if kind == "sql" else {"files"}))
-    fields = {}
+    fields, derived = {}, {}
     for fname, fraw in (raw.get("fields") or {}).items():
         if not NAME_RE.match(str(fname)):
             raise _fail(path, f"{where}.fields.{fname}", "field names are lowercase letters, digits and _")
+        if isinstance(fraw, dict) and "expr" in fraw:
+            _check_keys(path, f"{where}.fields.{fname}", fraw, _DERIVED_KEYS, {"expr"})
+            if fraw.get("type", "string") not in FIELD_TYPES:
+                raise _fail(path, f"{where}.fields.{fname}", f"type {fraw['type']!r} is not one of {', '.join(FIELD_TYPES)}")
+            if ";" in str(fraw["expr"]):
+                raise _fail(path, f"{where}.fields.{fname}.expr", "one SQL expression, without ';'")
+            derived[fname] = DerivedSpec(fname, str(fraw["expr"]), fraw.get("type", "string"))
+            continue
         fields[fname] = _field(path, f"{where}.fields.{fname}", fname, fraw)
     if not fields:
         raise _fail(path, where, "no fields")
@@ -179,6 +212,14 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
         if not isinstance(table, dict):
             raise _fail(path, f"{where}.translate.{fname}", "expected source value: national code pairs")
         translate[fname] = {str(k): str(v) for k, v in table.items()}
+    latest_by = raw.get("latest_by") or ()
+    latest_by = (latest_by,) if isinstance(latest_by, str) else tuple(latest_by)
+    for k in latest_by:
+        if k not in fields and k not in derived:
+            raise _fail(path, f"{where}.latest_by", f"{k!r} is not a field of this entity; fields: {', '.join(fields)}")
+    canonical = raw.get("entity", name)
+    if not isinstance(canonical, str) or not NAME_RE.match(canonical):
+        raise _fail(path, f"{where}.entity", "expected the name of a canonical entity (model/canonical.yaml)")
     change = raw.get("change_column")
     if change is not None and change not in columns:
         raise _fail(path, f"{where}.change_column", f"{change!r} is not one of the mapped source columns")
@@ -202,12 +243,29 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
         department=raw.get("department"),
         translate=translate,
         description=raw.get("description", ""),
+        entity=canonical,
+        derived=derived,
+        latest_by=latest_by,
     )
 
 
-def pii_fields(specs: dict[str, SourceSpec]) -> dict[str, str]:
-    """Field name -> kind of personal data (name, id_card, phone), for masking evidence and reports."""
-    return {f.name: f.pii for s in specs.values() for e in s.entities.values() for f in e.fields.values() if f.pii}
+def pii_fields(specs: dict[str, SourceSpec], model=None) -> dict[str, str]:
+    """Field name -> kind of personal data (name, id_card, phone), for masking evidence and reports: what the
+    canonical model (``model.canonical.Model``) declares, and what a mapping marks besides."""
+    out = {f.name: f.pii for s in specs.values() for e in s.entities.values() for f in e.fields.values() if f.pii}
+    if model is not None:
+        out |= {f.name: f.pii for e in model.entities.values() for f in e.fields.values() if f.pii}
+    return out
+
+
+def translations(specs: dict[str, SourceSpec]) -> dict[str, dict[str, set[str]]]:
+    """Canonical entity -> field -> every value the feeding mappings translate to."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for s in specs.values():
+        for e in s.entities.values():
+            for f, table in e.translate.items():
+                out.setdefault(e.canonical, {}).setdefault(f, set()).update(table.values())
+    return out
 
 
 def load_mapping(path: str | Path) -> SourceSpec:
@@ -253,3 +311,89 @@ def load_mappings(directory: str | Path) -> dict[str, SourceSpec]:
             raise MappingError(f"{p}: system {spec.system!r} is already described by {specs[spec.system].path}")
         specs[spec.system] = spec
     return specs
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a mapping folder: ``error`` stops a run, ``warning`` costs data, ``note`` informs."""
+
+    level: str  # error | warning | note
+    where: str  # <mapping file>: entities.<entity>[.fields.<field>]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.where}: {self.message}"
+
+
+def staged_type(entity: EntitySpec, name: str) -> str:
+    """The type a field has in staging: translated values are text, whatever the source type."""
+    if name in entity.translate:
+        return "string"
+    if name in entity.derived:
+        return entity.derived[name].type
+    f = entity.fields.get(name)
+    return f.type if f else "string"
+
+
+_WIDENS = {("integer", "decimal")}  # a staged type the model's type takes without loss
+
+
+def model_problems(specs: dict[str, SourceSpec], model) -> list[Problem]:
+    """Every mismatch between the mapping files and the canonical model (``model.canonical.Model``), at once.
+
+    Errors: a canonical entity that does not exist, a field whose type the model cannot take, a model key
+    field the mapping does not give. Warnings: a required field no mapping of the entity gives (its rows
+    will fail the completeness rule), an entity nothing feeds (its tables stay empty). Notes: mapped fields
+    the model does not have (helpers for expressions; nothing downstream reads them).
+    """
+    out: list[Problem] = []
+    fed: dict[str, list[tuple[SourceSpec, EntitySpec]]] = {}
+    for s in specs.values():
+        for e in s.entities.values():
+            where = f"{s.path.name}: entities.{e.name}"
+            if e.canonical not in model.entities:
+                out.append(
+                    Problem(
+                        "error",
+                        where + (".entity" if e.entity != e.name else ""),
+                        f"{e.canonical!r} is not an entity of the canonical model; known: {', '.join(model.entities)}"
+                        " (docs/model.md); name it with `entity:`",
+                    )
+                )
+                continue
+            fed.setdefault(e.canonical, []).append((s, e))
+            target = model.entities[e.canonical]
+            extra = [n for n in e.staged_fields() if n not in target.fields]
+            if extra:
+                out.append(Problem("note", where, f"not in the model, read by nothing downstream: {', '.join(extra)}"))
+            for n in e.staged_fields():
+                if n not in target.fields:
+                    continue
+                got, want = staged_type(e, n), target.fields[n].type
+                if got != want and (got, want) not in _WIDENS:
+                    why = " (translated values are text)" if n in e.translate else ""
+                    out.append(
+                        Problem("error", f"{where}.fields.{n}", f"is {got}{why}; the model's {e.canonical}.{n} is {want}")
+                    )
+            missing_key = [k for k in target.key if k not in e.staged_fields()]
+            if missing_key:
+                out.append(
+                    Problem("error", where, f"gives no {', '.join(missing_key)}: the key of {e.canonical} in the model")
+                )
+    for name, entity in model.entities.items():
+        feeders = fed.get(name, [])
+        if not feeders:
+            out.append(Problem("warning", f"entity {name}", f"no mapping feeds {entity.title} ({name}): it stays empty"))
+            continue
+        for f in entity.fields.values():
+            if f.required:
+                lacking = [s.path.name for s, e in feeders if f.name not in e.staged_fields()]
+                if lacking:
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"{', '.join(lacking)}: entities.{name}",
+                            f"required field {f.name} ({f.meaning or f.name}) is not mapped: every row lacks it",
+                        )
+                    )
+    return out

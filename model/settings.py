@@ -6,7 +6,9 @@ is read at import time. A bad value stops the command or the step with one messa
 variable (the school type is checked against the indicator file when the indicators are computed).
 
 STATEDATA_HOME            working folder (default ./data): demo sources, warehouse, outputs, Dagster history
-STATEDATA_MAPPINGS        folder of mapping files (default: the demo college's, connectors/mappings)
+STATEDATA_COLLEGE         the college's folder: college.yaml and mappings/ (default: the demo college,
+                          demo_campus/college)
+STATEDATA_MAPPINGS        folder of mapping files (default: the college folder's mappings/)
 STATEDATA_<SYSTEM>_URL    SQLAlchemy URL of a SQL source (named by its mapping file's source.env)
 STATEDATA_<SYSTEM>_DIR    drop folder of a file source (likewise)
 STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the connection (default 3)
@@ -32,8 +34,52 @@ from datetime import date
 from pathlib import Path
 
 from model.mapping import SourceSpec
+from model.yamlfile import YAMLError, read_yaml
 
-DEMO_MAPPINGS = Path(__file__).resolve().parent.parent / "connectors" / "mappings"
+DEMO_COLLEGE = Path(__file__).resolve().parent.parent / "demo_campus" / "college"
+DEMO_MAPPINGS = DEMO_COLLEGE / "mappings"
+
+
+@dataclass(frozen=True)
+class College:
+    """A college's own configuration (<college folder>/college.yaml): who it is and who answers for what."""
+
+    name: str = ""
+    school_type: str | None = None
+    collection_opens: str | None = None
+    default_owner: str = "质量管理办公室"
+    owners: dict[str, str] = field(default_factory=dict)  # core table -> department
+
+    def owner(self, table: str) -> str:
+        return self.owners.get(table, self.default_owner)
+
+
+_COLLEGE_KEYS = {"name", "school_type", "collection_opens", "default_owner", "owners"}
+
+
+def load_college(folder: Path, problems: list[str]) -> College:
+    """college.yaml of a college folder (absent: every default); a bad file adds to ``problems``."""
+    path = folder / "college.yaml"
+    if not path.exists():
+        return College()
+    try:
+        raw = read_yaml(path) or {}
+    except YAMLError as e:
+        problems.append(f"{path}: not valid YAML: {e}")
+        return College()
+    unknown = set(raw) - _COLLEGE_KEYS if isinstance(raw, dict) else {"(not a mapping)"}
+    owners = raw.get("owners") or {} if isinstance(raw, dict) else {}
+    if unknown or not isinstance(owners, dict):
+        problems.append(f"{path}: unknown key(s) {sorted(unknown)} or owners not table: department pairs; "
+                        f"allowed: {sorted(_COLLEGE_KEYS)}")
+        return College()
+    return College(
+        name=str(raw.get("name", "")),
+        school_type=raw.get("school_type"),
+        collection_opens=None if raw.get("collection_opens") is None else str(raw["collection_opens"]),
+        default_owner=str(raw.get("default_owner", "质量管理办公室")),
+        owners={str(k): str(v) for k, v in owners.items()},
+    )
 
 
 class SettingsError(ValueError):
@@ -63,6 +109,8 @@ class DigestSettings:
 class Settings:
     home: Path
     mappings_dir: Path
+    college_dir: Path = DEMO_COLLEGE
+    college: College = field(default_factory=College)
     source_retries: int = 3
     source_retry_delay_s: float = 10.0
     file_settle_seconds: float = 0.0
@@ -142,8 +190,13 @@ class Settings:
                 return kind(default)
 
         home_dir = Path(home or get("STATEDATA_HOME") or "data").resolve()
+        college_text = get("STATEDATA_COLLEGE")
+        college_dir = Path(college_text).resolve() if college_text else DEMO_COLLEGE
+        if college_text and not college_dir.is_dir():
+            problems.append(f"STATEDATA_COLLEGE={college_text!r}: no such folder")
+        college = load_college(college_dir, problems)
         mappings = get("STATEDATA_MAPPINGS")
-        mappings_dir = Path(mappings).resolve() if mappings else DEMO_MAPPINGS
+        mappings_dir = Path(mappings).resolve() if mappings else college_dir / "mappings"
         if mappings and not mappings_dir.is_dir():
             problems.append(f"STATEDATA_MAPPINGS={mappings!r}: no such folder")
 
@@ -154,7 +207,7 @@ class Settings:
             )
 
         months = _months(get("STATEDATA_COLLECTION_MONTHS", "9-12"), problems)
-        opens = get("STATEDATA_COLLECTION_OPENS", "09-24")
+        opens = get("STATEDATA_COLLECTION_OPENS", college.collection_opens or "09-24")
         try:
             month, day = (int(x) for x in opens.split("-"))
             date(2000, month, day)
@@ -181,6 +234,8 @@ class Settings:
         settings = cls(
             home=home_dir,
             mappings_dir=mappings_dir,
+            college_dir=college_dir,
+            college=college,
             source_retries=number("STATEDATA_SOURCE_RETRIES", "3"),
             source_retry_delay_s=number("STATEDATA_SOURCE_RETRY_DELAY", "10", float, example=" seconds"),
             file_settle_seconds=number("STATEDATA_FILE_SETTLE_SECONDS", "0", float, example=" seconds"),
@@ -189,7 +244,7 @@ class Settings:
             collection_months=months,
             collection_opens=(month, day),
             max_source_age_hours=number("STATEDATA_MAX_SOURCE_AGE_HOURS", "48", example=" hours"),
-            school_type=get("STATEDATA_SCHOOL_TYPE") or None,
+            school_type=get("STATEDATA_SCHOOL_TYPE") or college.school_type or None,
             digest=digest,
             locations={k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))},
         )

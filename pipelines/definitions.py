@@ -8,11 +8,12 @@ import dagster as dg
 
 from assets.checks import key_unique_checks, load_accounting_checks, rule_checks
 from assets.exports import backup_asset, exports_asset
-from assets.raw import source_assets
+from assets.raw import canonical_asset, source_assets
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
 from expectations.rules import load_catalogue
-from model.mapping import load_mappings
+from model.canonical import load_model
+from model.mapping import MappingError, load_mappings, model_problems
 from model.settings import Settings
 from model.years import academic_year_of, academic_years, previous_year
 from pipelines.progress import progress_logger
@@ -49,11 +50,16 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     specs = load_mappings(settings.mappings_dir)
+    model = load_model()
+    errors = [str(p) for p in model_problems(specs, model) if p.level == "error"]
+    if errors:
+        raise MappingError(f"{settings.mappings_dir}: the mappings do not fit the canonical model:\n" + "\n".join(errors))
     packs = all_packs()
     return dg.Definitions(
         assets=[
             *source_assets(specs, settings),
-            *core_assets(),
+            canonical_asset(model, specs),
+            *core_assets(settings.college),
             *platform_assets(packs, academic_year_partitions),
             exports_asset(packs, academic_year_partitions),
             backup_asset(),
@@ -61,7 +67,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[
             load_accounting_checks(specs),
             key_unique_checks(packs),
-            rule_checks(load_catalogue(), specs),
+            rule_checks(load_catalogue(), specs, model),
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

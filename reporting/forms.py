@@ -1,6 +1,6 @@
 """Department forms: the blank workbook a department fills for a national table no system holds.
 
-The layout is the one the forms mapping (``connectors/mappings/forms.yaml``) reads back:
+The layout is the one the forms mapping (``demo_campus/college/mappings/forms.yaml``) reads back:
 
 * row 1: the school, the table and the academic year;
 * row 2: 填报部门 <department> | 填报人 <to fill> | 填报日期 <to fill>;

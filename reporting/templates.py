@@ -12,6 +12,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from model.canonical import load_model
 from model.codes import code_table_names
 from model.yamlfile import YAMLError, read_yaml
 from model.years import parse_year
@@ -47,7 +48,7 @@ class TableTemplate:
     columns: tuple[Column, ...]
     where: tuple[tuple[str, str], ...] = ()
     period: str = "stock"
-    form: str = ""  # <system>.<entity> of a department form: the platform table is that form's rows
+    form: str = ""  # a department form (a canonical entity with form: true): the platform table is its rows
 
     @property
     def file_name(self) -> str:
@@ -68,10 +69,11 @@ class TableTemplate:
 
     def form_sql(self) -> str:
         """The platform SQL of a form table: the year's rows of the form, with who filled it and when."""
-        system, entity = self.form.split(".")
+        entity = load_model().entity(self.form)
+        fields = [quote(f) for f in entity.fields if f != "academic_year"]
         return (
-            "select $academic_year as academic_year, * exclude (academic_year, _raw_id, _source_key, _batch_id), "
-            f"[_raw_id] as _raw_ids from staging.{ident(system)}__{ident(entity)} where academic_year = $academic_year"
+            f"select $academic_year as academic_year, {', '.join(fields)}, _source_file, _source_sheet, _source_row, "
+            f"[_raw_id] as _raw_ids from staging.{ident(self.form)} where academic_year = $academic_year"
         )
 
 
@@ -166,6 +168,7 @@ def load_pack(path: Path) -> TemplatePack:
         if base.get("extends"):
             raise TemplateError(f"{path}: {base_path.name} extends another pack itself; extend a full pack")
         raw = _merge(base, raw, path)
+    model = load_model()
     try:
         md = raw["stock_date"].split("-")
         parse_year(raw["applies_from"])
@@ -175,9 +178,10 @@ def load_pack(path: Path) -> TemplatePack:
             where = f"{path}: tables[{i}] ({t.get('id', '?')})"
             form = t.get("form", "")
             if form:
-                if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", form):
-                    raise TemplateError(f"{where}: `form` must name a form entity, e.g. forms.award")
-                schema, table = "platform", form.split(".")[1]
+                if form not in model.entities or not model.entities[form].form:
+                    forms = ", ".join(n for n, e in model.entities.items() if e.form)
+                    raise TemplateError(f"{where}: `form` must name a form entity of the canonical model: {forms}")
+                schema, table = "platform", form
             else:
                 schema, _, table = t["from"].partition(".")
             if schema != "platform" or not table:
@@ -199,6 +203,14 @@ def load_pack(path: Path) -> TemplatePack:
                 for c in t["columns"]
             )
             for c in cols:
+                entity, dot, fname = c.source.partition(".")
+                if c.source and not c.source.startswith("computed:") and (
+                    not dot or fname not in getattr(model.entities.get(entity), "fields", {})
+                ):
+                    raise TemplateError(
+                        f"{where}: column {c.field}: source {c.source!r} is not <entity>.<field> of the canonical "
+                        "model (docs/model.md), nor 'computed: …'"
+                    )
                 if c.codes and c.codes not in code_table_names():
                     raise TemplateError(f"{where}: column {c.field}: codes {c.codes!r} is not a national code table")
             fields = {c.field for c in cols}

@@ -103,7 +103,7 @@ def test_platform_assets_describe_their_columns_and_where_they_come_from():
     node = graph.get(dg.AssetKey(["platform", "student"]))
     lineage = node.metadata["dagster/column_lineage"]
     assert lineage.deps_by_column["student_id"] == [
-        dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "academic__student"]), column_name="student_id")
+        dg.TableColumnDep(asset_key=dg.AssetKey(["staging", "student"]), column_name="student_id")
     ]
     assert (
         "students_total"
@@ -113,7 +113,7 @@ def test_platform_assets_describe_their_columns_and_where_they_come_from():
     assert {c.name: c.description for c in schema.columns}["student_id"] == "学号"
     assert "Period: stock figures" in node.description and "Owner: 学生工作处" in node.description
     form = graph.get(dg.AssetKey(["platform", "donation"]))
-    assert form.metadata["sql"] == "generated from form forms.donation" and "Owner: 财务处" in form.description
+    assert form.metadata["sql"] == "generated from form donation" and "Owner: 财务处" in form.description
 
 
 def test_collection_months_setting():

@@ -15,8 +15,12 @@ staging layer without writing SQL. Identifiers come only from validated mapping 
 
 import duckdb
 
+from model.canonical import SQL_TYPES, Entity, Model
 from model.mapping import EntitySpec, SourceSpec
-from warehouse.db import qualified, quote
+from warehouse.db import qualified, quote, table_names
+
+
+TEXT_SUFFIX = "__text"  # <date field>__text: the source text of a date field, for the rule that it is a date
 
 
 def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
@@ -25,12 +29,14 @@ def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
         f = entity.fields.get(name)
         col = quote(name)
         ftype = f.type if f else "string"
-        if ftype == "string":
+        if name in entity.translate:  # integer and boolean codes are translated as their text
+            source = f"nullif(trim({col}), '')" if ftype == "string" else f"cast({col} as varchar)"
+            expr = f"staging.tr('{spec.system}', '{entity.name}', '{name}', {source})"
+        elif ftype == "string":
             expr = f"nullif(trim({col}), '')"
-            if name in entity.translate:
-                expr = f"staging.tr('{spec.system}', '{entity.name}', '{name}', {expr})"
-        elif ftype == "date":
+        elif ftype == "date":  # the text too: a rule shows the value that is not a date
             expr = f"try_cast(nullif(trim({col}), '') as date)"
+            cols.append(f"nullif(trim({col}), '') as {quote(name + TEXT_SUFFIX)}")
         elif ftype == "decimal":
             expr = f"cast({col} as decimal(18, 2))"
         else:
@@ -40,7 +46,79 @@ def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
     if spec.kind == "files":
         pedigree += ["_source_file", "_source_sheet", "_source_row"]
     select = ",\n    ".join(cols + pedigree)
-    return f"select\n    {select}\nfrom {qualified('raw', spec.table_name(entity.name))}\nwhere _valid_to_batch is null"
+    sql = f"select\n    {select}\nfrom {qualified('raw', spec.table_name(entity.name))}\nwhere _valid_to_batch is null"
+    if entity.derived:  # expressions over the typed, translated fields
+        derived = ", ".join(f"cast(({d.expr}) as {SQL_TYPES[d.type]}) as {quote(d.name)}" for d in entity.derived.values())
+        sql = f"select *, {derived}\nfrom (\n{sql}\n) as mapped"
+    if entity.latest_by:  # one row per key: the latest wins; the others stay in raw
+        key = ", ".join(quote(k) for k in entity.primary_key)
+        order = ", ".join(f"{quote(k)} desc nulls last" for k in entity.latest_by)
+        sql = f"select * from (\n{sql}\n) as staged\nqualify row_number() over (partition by {key} order by {order}, _raw_id) = 1"
+    return sql
+
+
+def canonical_sql(entity: Entity, feeders: list[tuple[SourceSpec, EntitySpec]]) -> str:
+    """``staging.<entity>``: the rows of every mapping that feeds the canonical entity, with the model's
+    fields in the model's types (null where a mapping does not give one), the system each row came from
+    and its pedigree. No feeder: no rows, same columns."""
+    parts = []
+    for spec, e in feeders:
+        staged = set(e.staged_fields())
+        cols = [
+            f"cast({quote(f.name) if f.name in staged else 'null'} as {f.sql_type}) as {quote(f.name)}"
+            for f in entity.fields.values()
+        ]
+        texts = {n for n in e.all_fields() if n in e.fields and e.fields[n].type == "date"}  # have <f>__text
+        for f in entity.fields.values():
+            if f.type == "date":
+                text = quote(f.name + TEXT_SUFFIX)
+                src = text if f.name in texts else f"cast({quote(f.name)} as varchar)" if f.name in staged else "null"
+                cols.append(f"{src}::varchar as {text}")
+        files = spec.kind == "files"
+        cols += [
+            f"'{spec.system}' as _system",
+            "_raw_id",
+            "_source_key",
+            "_batch_id",
+            "_source_file" if files else "null::varchar as _source_file",
+            "_source_sheet" if files else "null::varchar as _source_sheet",
+            "_source_row" if files else "null::bigint as _source_row",
+        ]
+        parts.append(f"select {', '.join(cols)}\nfrom {qualified('staging', spec.table_name(e.name))}")
+    if not parts:
+        cols = [f"null::{f.sql_type} as {quote(f.name)}" for f in entity.fields.values()]
+        cols += [f"null::varchar as {quote(f.name + TEXT_SUFFIX)}" for f in entity.fields.values() if f.type == "date"]
+        cols += [
+            "null::varchar as _system",
+            "null::varchar as _raw_id",
+            "null::varchar as _source_key",
+            "null::bigint as _batch_id",
+            "null::varchar as _source_file",
+            "null::varchar as _source_sheet",
+            "null::bigint as _source_row",
+        ]
+        parts.append(f"select {', '.join(cols)} where false")
+    return "\nunion all\n".join(parts)
+
+
+def build_canonical(
+    con: duckdb.DuckDBPyConnection, model: Model, specs: dict[str, SourceSpec]
+) -> dict[str, tuple[int, list[str]]]:
+    """(Re)create every ``staging.<entity>`` view from the staging tables that exist now. Returns, per entity,
+    its row count and the staging tables it unites."""
+    existing = set(table_names(con, "staging"))
+    out = {}
+    for name, entity in model.entities.items():
+        feeders = [
+            (s, e)
+            for s in specs.values()
+            for e in s.entities.values()
+            if e.canonical == name and s.table_name(e.name) in existing
+        ]
+        con.execute(f"create or replace view {qualified('staging', name)} as {canonical_sql(entity, feeders)}")
+        n = con.execute(f"select count(*) from {qualified('staging', name)}").fetchone()[0]
+        out[name] = (n, [s.table_name(e.name) for s, e in feeders])
+    return out
 
 
 def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
@@ -55,7 +133,15 @@ def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
         con.executemany("insert into staging.code_translation values (?, ?, ?, ?, ?)", rows)
 
 
-def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> int:
+def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> tuple[int, int]:
+    """Rebuild one mapping's staging table; returns its rows and the current raw rows a later row with the
+    same key superseded (``latest_by``), which stay in raw."""
     target = qualified("staging", spec.table_name(entity.name))
     con.execute(f"create or replace table {target} as {staging_sql(spec, entity)}")
-    return con.execute(f"select count(*) from {target}").fetchone()[0]
+    n = con.execute(f"select count(*) from {target}").fetchone()[0]
+    if not entity.latest_by:
+        return n, 0
+    current = con.execute(
+        f"select count(*) from {qualified('raw', spec.table_name(entity.name))} where _valid_to_batch is null"
+    ).fetchone()[0]
+    return n, current - n

@@ -7,15 +7,14 @@ with items as (
         s.acquired_on,
         s.withdrawn_on,
         s.material_type,
-        nullif(trim(r.acquired_on), '') as acquired_text,
-        nullif(trim(r.withdrawn_on), '') as withdrawn_text
-    from staging.library__item as s
-    inner join raw.library__item as r on r._raw_id = s._raw_id
+        s._system,
+        s.acquired_on__text as acquired_text,
+        s.withdrawn_on__text as withdrawn_text
+    from staging.library_item as s
 ),
 
-types as (
-    select target_value from staging.code_translation
-    where system = 'library' and entity = 'item' and field = 'material_type'
+types as (  -- the material types the feeding system's mapping translates to
+    select system, target_value from staging.code_translation where field = 'material_type'
 )
 
 select _raw_id, 'acquired_on' as column_name, acquired_text as value
@@ -25,7 +24,9 @@ select _raw_id, 'withdrawn_on', withdrawn_text
 from items where withdrawn_on is null and withdrawn_text is not null
 union all
 select _raw_id, 'material_type', material_type
-from items where material_type is not null and material_type not in (select target_value from types)
+from items
+where material_type is not null
+    and material_type not in (select t.target_value from types as t where t.system = items._system)
 union all
 select _raw_id, 'withdrawn_on', format('{} < {}', withdrawn_on, acquired_on)
 from items where withdrawn_on < acquired_on

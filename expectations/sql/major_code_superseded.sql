@@ -5,9 +5,9 @@ with crosswalk as (
 )
 
 select m._raw_id, 'catalog_code' as column_name, format('{} → {}', m.catalog_code, c.name) as value
-from staging.academic__major as m
+from staging.major as m
 inner join crosswalk as c on c.code = m.catalog_code
 union all
 select p._raw_id, 'catalog_code', format('{} → {}', p.catalog_code, c.name)
-from staging.admissions__enrolment_plan as p
+from staging.enrolment_plan as p
 inner join crosswalk as c on c.code = p.catalog_code

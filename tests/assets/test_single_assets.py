@@ -11,10 +11,12 @@ import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from assets.checks import rule_checks
-from assets.raw import build_source_asset
+from assets.raw import build_source_asset, canonical_asset
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
+from model.settings import Settings
 from expectations.rules import load_catalogue
+from model.canonical import load_model
 from model.mapping import load_mappings
 from model.settings import DEMO_MAPPINGS, Settings
 from reporting.templates import all_packs
@@ -58,8 +60,9 @@ def warehouse(home, sql: str, params=None) -> list[tuple]:
 
 @pytest.fixture
 def extracted(home):
-    """The HR system extracted alone."""
+    """The HR system extracted alone, and the canonical relations over it (the other entities empty)."""
     materialize(home, build_source_asset(HR, Settings.from_env({})))
+    materialize(home, canonical_asset(load_model(), {"hr": HR}))
     return home
 
 
@@ -79,7 +82,7 @@ def test_extract_step_alone_loads_every_source_row_once(extracted):
 
 def test_core_and_one_platform_partition_alone(extracted):
     home = extracted
-    materialize(home, only(core_assets(), dg.AssetKey(["core", "org_unit"])))
+    materialize(home, only(core_assets(Settings.from_env().college), dg.AssetKey(["core", "org_unit"])))
     code, founded = UNITS.fields["unit_code"].column, UNITS.fields["founded_on"].column
     rows = source(home, f"select {code}, {founded} from {UNITS.source_name}")
     first = {}
@@ -99,14 +102,15 @@ def test_a_rule_that_does_not_apply_to_the_year_is_skipped_not_passed(extracted)
     """The rules step alone, with one rule retired before any partition year: no result for it (Dagster shows
     the check as skipped, not passed) and nothing recorded in the audit tables; the other rule is evaluated."""
     home = extracted
-    hr_rules = [r for r in load_catalogue() if r.asset.startswith("staging.hr__") and r.kind == "SQL"]
-    hr_rules = hr_rules or [r for r in load_catalogue() if r.asset.startswith("staging.hr__")]
+    hr_entities = {f"staging.{e.canonical}" for e in HR.entities.values()}
+    hr_rules = [r for r in load_catalogue() if r.asset in hr_entities and r.kind == "SQL"]
+    hr_rules = hr_rules or [r for r in load_catalogue() if r.asset in hr_entities]
     retired, current = replace(hr_rules[0], years="2020-2021", until="2021-2022"), hr_rules[1]
-    checks = rule_checks([retired, current], {"hr": HR})
+    checks = rule_checks([retired, current], {"hr": HR}, load_model())
     keys = [dg.AssetCheckKey(dg.AssetKey(r.asset.split(".")), r.check_name) for r in (retired, current)]
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [build_source_asset(HR, Settings.from_env({})), checks],
+        [build_source_asset(HR, Settings.from_env({})), canonical_asset(load_model(), {"hr": HR}), checks],
         selection=dg.AssetSelection.checks(*keys),
         resources={"statedata": StatedataResource(home=str(home))},
         instance=instance,

@@ -1,6 +1,6 @@
 """Golden tests of warehouse/sql/core: small hand-made staging tables in, exactly these core rows out.
 
-Staging tables hold the canonical field names of connectors/mappings/*.yaml, already trimmed, translated and
+Staging tables hold the canonical field names of demo_campus/college/mappings/*.yaml, already trimmed, translated and
 typed (warehouse/staging.py); raw ids here are short made-up strings, so "first version by raw id" is visible.
 Golden rows are kept one per line (`# fmt: skip`).
 """
@@ -28,7 +28,7 @@ def core_rows(con, name, order_by, params=None, exclude=None):
 
 def test_building_use_groups_follow_the_national_categories(con):
     """Each 房屋用途 falls in its national group; a code the mapping could not translate is 其他用房."""
-    con.execute("""create table staging.assets__building as select * from (values
+    con.execute("""create table staging.building as select * from (values
         ('FW01', '实训楼', '实验室、实习场所', 4200.50, '学校产权', date '2012-08-01', 'b2'),
         ('FW01', '实训楼（旧）', '教室', 1.00, '学校产权', date '1990-08-01', 'b9'),
         ('FW02', '行政楼', '行政办公用房', 3000.00, '学校产权', date '2005-08-01', 'b3'),
@@ -47,7 +47,7 @@ def test_building_use_groups_follow_the_national_categories(con):
 
 
 def test_class_keeps_one_row_per_class_id(con):
-    con.execute("""create table staging.academic__class as select * from (values
+    con.execute("""create table staging.class as select * from (values
         ('2026100101', '软件技术2026级1班', '1001', 2026, '101', '200238', 'c2'),
         ('2026100101', '软件2601班', '1001', 2026, '101', null, 'c7'),
         ('2025300201', '护理2025级1班', '3002', 2025, null, '150011', 'c3'))
@@ -59,7 +59,7 @@ def test_class_keeps_one_row_per_class_id(con):
 
 
 def test_course_flags_core_courses_and_counts_duplicate_codes(con):
-    con.execute("""create table staging.academic__course as select * from (values
+    con.execute("""create table staging.course as select * from (values
         ('100101', '高等数学', 'A', '公共基础课', 64, 0, 4.00, '101', '0', 'k1'),
         ('100716', 'Java程序设计', 'B', '专业核心课', 96, 48, 6.00, '101', '1', 'k5'),
         ('100716', 'Java程序设计基础', 'B', '专业核心课', 80, 40, 5.00, '101', '1', 'k3'),
@@ -76,7 +76,7 @@ def test_course_flags_core_courses_and_counts_duplicate_codes(con):
 
 
 def test_enrolment_plan_moves_2015_codes_to_their_2021_successor(con):
-    con.execute("""create table staging.admissions__enrolment_plan as select * from (values
+    con.execute("""create table staging.enrolment_plan as select * from (values
         ('610205', '软件技术', 50, 52, 48, 40, '2026', 'e3'),
         ('510203', '软件技术', 55, 55, 50, 41, '2026', 'e7'),
         ('510203', '软件技术', 45, 47, 44, 36, '2025', 'e1'),
@@ -93,7 +93,7 @@ def test_enrolment_plan_moves_2015_codes_to_their_2021_successor(con):
 
 
 def test_equipment_value_is_unit_price_times_quantity(con):
-    con.execute("""create table staging.assets__equipment as select * from (values
+    con.execute("""create table staging.equipment as select * from (values
         ('SB01', '数控车床', '04010101', 250000.00, 1, '教学', '在用', date '2019-10-06', null, '102', 'JD10201', 'q1'),
         ('SB01', '数控车床', '04010101', 250000.00, 3, '教学', '在用', date '2019-10-06', null, '102', 'JD10201', 'q8'),
         ('SB02', '学生机房电脑', '05010104', 4800.00, 40, '教学', '在用', date '2024-09-01', null, '101', 'JD10101', 'q2'),
@@ -116,7 +116,7 @@ def test_equipment_value_is_unit_price_times_quantity(con):
 
 
 def test_external_teacher_keeps_the_first_version_of_each_teacher(con):
-    con.execute("""create table staging.hr__external_teacher as select * from (values
+    con.execute("""create table staging.external_teacher as select * from (values
         ('WP001', '刘工', '1', date '1978-03-02', '410102197803020011', '校外兼职', '宇通客车股份有限公司', '高级工程师', '022', '21', '102', date '2025-09-01', date '2027-07-15', 'x4'),
         ('WP001', '刘工', '1', date '1978-03-02', '410102197803020011', '校外兼职', '宇通客车股份有限公司', '工程师', '023', '21', '102', date '2024-09-01', date '2025-07-15', 'x6'),
         ('WP002', '陈老师', '2', null, null, '校外兼课', '河南工业职业技术学院', '讲师', '013', '14', '101', date '2026-09-01', null, 'x2'))
@@ -129,7 +129,7 @@ def test_external_teacher_keeps_the_first_version_of_each_teacher(con):
 
 
 def test_graduate_one_destination_per_student_and_graduation_year(con):
-    con.execute("""create table staging.admissions__graduate_destination as select * from (values
+    con.execute("""create table staging.graduate_destination as select * from (values
         ('2025', '202210090050', '陆阳', '软件技术', '75', '自主创业', '富罳网络有限公司', '914110259T09YBDNBK', '410822', 'g4'),
         ('2025', '202210090050', '陆阳', '软件技术', '10', '签就业协议形式就业', '某科技有限公司', null, '410100', 'g8'),
         ('2025', '202220030028', '蔡淑兰', '机械制造及自动化', '46', '应征义务兵', null, null, null, 'g5'),
@@ -145,7 +145,7 @@ def test_graduate_one_destination_per_student_and_graduation_year(con):
 
 
 def test_land_area_in_mu_becomes_square_metres(con):
-    con.execute("""create table staging.assets__land as select * from (values
+    con.execute("""create table staging.land as select * from (values
         ('TD01', '主校区', 165.60, '学校产权', date '2003-05-01', 'l1'),
         ('TD02', '东校区', 1.00, '非学校产权', null, 'l2'),
         ('TD03', '实训校区', 21.60, '学校产权', date '2016-10-20', 'l5'),
@@ -159,7 +159,7 @@ def test_land_area_in_mu_becomes_square_metres(con):
 
 
 def test_leader_one_row_per_person_and_post(con):
-    con.execute("""create table staging.hr__leader as select * from (values
+    con.execute("""create table staging.leader as select * from (values
         ('920231', '党委书记', date '2019-07-01', null, '主持党委全面工作', 'd1'),
         ('020114', '副校长', date '2022-07-01', null, '分管财务、资产与后勤', 'd3'),
         ('020114', '副校长', date '2020-07-01', date '2022-06-30', '分管教学', 'd5'),
@@ -184,7 +184,7 @@ FINANCE_ITEMS = (
 def test_ledger_entry_maps_subjects_by_longest_prefix(con, tmp_path):
     items = tmp_path / "finance_items.csv"
     items.write_text(FINANCE_ITEMS, encoding="utf-8")
-    con.execute("""create table staging.finance__ledger_entry as select * from (values
+    con.execute("""create table staging.ledger_entry as select * from (values
         ('V1', 1, 2026, date '2026-03-01', '410101', '事业收入-学费', 0.00, 150000.00, 'r1'),
         ('V1', 2, 2026, date '2026-03-01', '410102', '事业收入-住宿费', null, 20000.00, 'r2'),
         ('V2', 1, 2026, date '2026-04-01', '500108', '业务活动费用-图书购置', 30000.00, 0.00, 'r3'),
@@ -208,7 +208,7 @@ def test_ledger_entry_maps_subjects_by_longest_prefix(con, tmp_path):
 def test_ledger_entry_duplicate_voucher_line_keeps_its_first_version_by_raw_id(con, tmp_path):
     items = tmp_path / "finance_items.csv"
     items.write_text(FINANCE_ITEMS, encoding="utf-8")
-    con.execute("""create table staging.finance__ledger_entry as select * from (values
+    con.execute("""create table staging.ledger_entry as select * from (values
         ('V9', 1, 2026, date '2026-06-01', '410199', '事业收入-其他', 0.00, 1000.00, 'r6'),
         ('V9', 1, 2026, date '2026-06-01', '410101', '事业收入-学费', 0.00, 9000.00, 'r8'))
         t(voucher_id, line_no, fiscal_year, posted_on, subject_code, subject_name, debit, credit, _raw_id)""")
@@ -218,12 +218,12 @@ def test_ledger_entry_duplicate_voucher_line_keeps_its_first_version_by_raw_id(c
 
 
 def test_library_item_copies_and_e_resources_in_one_table(con):
-    con.execute("""create table staging.library__item as select * from (values
+    con.execute("""create table staging.library_item as select * from (values
         ('T0001', '高等数学', 'O', '中文图书', 35.00, date '2015-04-10', null, 'i1'),
         ('T0002', 'Fundamentals of Nursing', 'R', '外文图书', 120.00, date '2020-09-01', date '2025-12-15', 'i2'),
         ('T0002', 'Fundamentals of Nursing', 'R', '外文图书', 120.00, date '2021-09-01', null, 'i9'))
         t(barcode, title, class_code, material_type, price, acquired_on, withdrawn_on, _raw_id)""")
-    con.execute("""create table staging.library__e_resource as select * from (values
+    con.execute("""create table staging.e_resource as select * from (values
         ('DZ001', '超星电子图书', '电子图书', 120000, '册', 2024, 'e1'),
         ('DZ002', '中国知网', '数据库', 1, '个', 2025, 'e2'),
         ('DZ002', '中国知网', '数据库', 1, '个', 2023, 'e5'),
@@ -239,14 +239,14 @@ def test_library_item_copies_and_e_resources_in_one_table(con):
 
 
 def test_major_one_row_per_direction_with_the_2021_catalogue_code_and_name(con):
-    con.execute("""create table staging.academic__major as select * from (values
+    con.execute("""create table staging.major as select * from (values
         ('1003', '会计', '630302', '103', 3, date '2007-06-01', date '2007-09-01', '230216', '160120', '1', 'm3'),
         ('1002', '计算机应用技术', '510201', '101', 3, date '2012-06-01', date '2012-09-01', '200164', null, '1', 'm2'),
         ('1002', '计算机应用', '510201', '101', 3, date '2012-06-01', date '2012-09-01', '200164', null, '0', 'm8'),
         ('2004', '机电一体化技术', '460399', '102', 2, date '2011-06-01', null, null, null, '1', 'm4'))
         t(major_id, major_name, catalog_code, dept_code, years_of_study, approved_on, first_intake_on, leader_id,
           head_id, status, _raw_id)""")
-    con.execute("""create table staging.academic__major_direction as select * from (values
+    con.execute("""create table staging.major_direction as select * from (values
         ('1002', '01', 'Java软件开发', 'd1'),
         ('1002', '02', '移动应用开发', 'd2'),
         ('1002', '02', '移动开发', 'd9'),
@@ -289,7 +289,7 @@ def test_major_code_pedigree_is_the_major_row(con):
 
 
 def test_org_unit_keeps_the_first_version_and_counts_duplicates(con):
-    con.execute("""create table staging.hr__org_unit as select * from (values
+    con.execute("""create table staging.org_unit as select * from (values
         ('101', '信息工程学院', '教学单位', null, date '2003-06-01', '1', 'u3'),
         ('101', '信息工程系', '教学单位', null, date '2003-06-01', '0', 'u7'),
         ('10101', '软件教研室', '教学单位', '101', null, '1', 'u1'),
@@ -303,12 +303,12 @@ def test_org_unit_keeps_the_first_version_and_counts_duplicates(con):
 
 
 def test_practice_base_on_and_off_campus_in_one_table(con):
-    con.execute("""create table staging.assets__practice_base as select * from (values
+    con.execute("""create table staging.practice_base as select * from (values
         ('JD10101', '软件开发实训中心', '101', 'FW0003', 1196.04, date '2008-06-01', 240, 36, 'p1'),
         ('JD10101', '软件开发实训室', '101', 'FW0003', 600.00, date '2008-06-01', 120, 20, 'p6'),
         ('JD30101', '护理实训中心', '103', null, null, null, 60, null, 'p2'))
         t(base_id, base_name, dept_code, building_id, floor_area_m2, approved_on, workstations, projects, _raw_id)""")
-    con.execute("""create table staging.academic__external_base as select * from (values
+    con.execute("""create table staging.external_base as select * from (values
         ('XW0024', '易动力网络有限公司实习基地', '易动力网络有限公司', '91410926PP9FDBJC76', date '2020-05-01', '1001', 24, '是', null, 'x1'),
         ('XW0025', '惠派公司实习基地', '惠派国际公司信息有限公司', null, date '2018-05-01', '1002', 23, '否', date '2025-06-30', 'x2'))
         t(base_id, base_name, partner, partner_credit_code, established_on, major_id, capacity, lodging, closed_on,
@@ -324,7 +324,7 @@ def test_practice_base_on_and_off_campus_in_one_table(con):
 
 
 def test_school_profile_sent_twice_keeps_its_first_version(con):
-    con.execute("""create table staging.office__school_profile as select * from (values
+    con.execute("""create table staging.school_profile as select * from (values
         ('4141099999', '示例职业技术学院', '河南省', '郑州市', '2003-06', '河南省教育厅', '地方', '省级', '公办', '明德 精技 笃行', '河南省郑州市示例区职教路1号', '450000', 'https://www.example.edu.cn', '王建国', '0371-60000000', 's2'),
         ('4141099999', '示例职业学院', '河南省', '郑州市', '2003', '河南省教育厅', '地方', '省级', '公办', null, null, null, null, null, null, 's5'))
         t(school_code, school_name, province, city, founded, sponsor_name, sponsor_nature, sponsor_level,
@@ -335,7 +335,7 @@ def test_school_profile_sent_twice_keeps_its_first_version(con):
 
 
 def test_staff_flags_dual_qualified_and_counts_duplicate_numbers(con):
-    con.execute("""create table staging.hr__staff as select * from (values
+    con.execute("""create table staging.staff as select * from (values
         ('100070', '周红梅', '2', date '1984-06-06', '01', '320402198406066648', '01', '14', '3', '013', '专任教师', '1', '104', date '2010-04-07', date '2010-10-07', null, 't4'),
         ('100070', '周红梅', '2', date '1984-06-06', '01', '320402198406066648', '01', '14', '3', '013', '专任教师', '0', '104', date '2010-04-07', date '2010-10-07', null, 't9'),
         ('260005', '谢云', '1', date '2002-02-01', '01', '410327200202014734', '13', '14', '3', '014', '专任教师', '0', '105', date '2020-06-18', date '2026-03-24', null, 't2'),
@@ -352,7 +352,7 @@ def test_staff_flags_dual_qualified_and_counts_duplicate_numbers(con):
 
 
 def test_student_duplicate_number_kept_once_and_no_direction_is_empty_code(con):
-    con.execute("""create table staging.academic__student as select * from (values
+    con.execute("""create table staging.student as select * from (values
         ('202610010001', '张伟', '1', '01', '410102200803010011', date '2008-03-01', '13', '410102', date '2026-09-01', 2026, 3, '1001', null, '2026100101', '01', null, '普通高考', '普通高中', '1', 'a3'),
         ('202610010001', '张伟', '1', '01', '410102200803010011', date '2008-03-01', '13', '410102', date '2026-09-01', 2026, 3, '1001', null, '2026100102', '01', null, '普通高考', '普通高中', '0', 'a8'),
         ('202510020005', '李娜', '2', '02', '410105200704120026', date '2007-04-12', '03', '410105', date '2025-09-01', 2025, 3, '1002', '01', '2025100201', '01', null, '单独考试招生', '中职', '0', 'a2'),
@@ -370,7 +370,7 @@ def test_student_duplicate_number_kept_once_and_no_direction_is_empty_code(con):
 
 
 def test_teaching_plan_one_term_per_cohort_major_and_course(con):
-    con.execute("""create table staging.academic__teaching_plan as select * from (values
+    con.execute("""create table staging.teaching_plan as select * from (values
         (2026, '1001', '100101', 1, '考试', 'j2'),
         (2026, '1001', '100101', 2, '考试', 'j5'),
         (2025, '1001', '100101', 1, '考查', 'j4'),
@@ -386,7 +386,7 @@ def test_teaching_plan_one_term_per_cohort_major_and_course(con):
 
 
 def test_teaching_task_academic_year_is_the_terms_first_nine_characters(con):
-    con.execute("""create table staging.academic__teaching_task as select * from (values
+    con.execute("""create table staging.teaching_task as select * from (values
         ('RW1', '2026-2027-1', '100101', '2026100101', '230216', 64, 'w1'),
         ('RW2', '2026-2027-2', '100716', '2025100201', '230166', 72, 'w2'),
         ('RW2', '2026-2027-2', '100716', '2025100201', '230166', 36, 'w9'),

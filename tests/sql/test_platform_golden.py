@@ -151,7 +151,7 @@ def test_finance_items_follow_the_finance_offices_mapping_file(con, tmp_path):
         "5001,业务活动费用,支出,其他支出\n500108,图书购置,支出,图书购置费\n",
         encoding="utf-8",
     )
-    con.execute("""create table staging.finance__ledger_entry as select * from (values
+    con.execute("""create table staging.ledger_entry as select * from (values
         ('V1', 1, 2026, date '2026-03-01', '410101', '学费', 0.00, 150000.00, 'r1'),
         ('V2', 1, 2026, date '2026-03-02', '410102', '住宿费', 0.00, 20000.00, 'r2'),
         ('V3', 1, 2026, date '2026-03-03', '500108', '图书', 30000.00, 0.00, 'r3'),

@@ -529,13 +529,13 @@ def test_internship_counts_a_student_with_two_placement_courses_once(con):
 
 
 def create_it_form(con, rows):
-    con.execute("""create table staging.forms__it_facility (classrooms bigint, multimedia_rooms bigint,
+    con.execute("""create table staging.it_facility (classrooms bigint, multimedia_rooms bigint,
         multimedia_seats bigint, language_lab_seats bigint, reading_seats bigint, internet_mbps decimal(18, 2),
         backbone_mbps decimal(18, 2), info_points bigint, wireless varchar, academic_year varchar, filled_by varchar,
         filled_on varchar, _raw_id varchar, _source_key varchar, _batch_id bigint)""")
     if rows:
         con.executemany(
-            "insert into staging.forms__it_facility values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'k', 1)", rows
+            "insert into staging.it_facility values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'k', 1)", rows
         )
 
 

@@ -132,9 +132,9 @@ def test_timeliness_source_age_and_tables_ready(con):
 
 
 def test_superseded_major_codes_are_mapped_and_reported(con):
-    con.execute("create table staging.academic__major as select * from (values ('r1', '610205'), ('r2', '510203')) "
+    con.execute("create table staging.major as select * from (values ('r1', '610205'), ('r2', '510203')) "
                 "t(_raw_id, catalog_code)")  # fmt: skip
-    con.execute("create table staging.admissions__enrolment_plan as select 'r3' as _raw_id, '630302' as catalog_code")
+    con.execute("create table staging.enrolment_plan as select 'r3' as _raw_id, '630302' as catalog_code")
     result = evaluate(con, RULES["R-ZY-002"], YEAR, PARAMS)
     assert sorted((f["raw_id"], f["value"]) for f in result.failures) == [
         ("r1", "610205 → 510203"),

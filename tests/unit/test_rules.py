@@ -27,7 +27,7 @@ def test_catalogue_loads_and_the_docs_are_generated_from_it():
         ({"sql": "no_such_rule"}, "sql 'no_such_rule': expected"),
         ({"asset": "core.student"}, "asset must be a platform or staging table"),
         ({"expect": ["required"]}, "either sql .* or expect"),
-        ({"asset": "platform.student", "sql": None, "expect": ["required"]}, "GX suites .* guard staging tables"),
+        ({"asset": "platform.student", "sql": None, "expect": ["required"]}, "GX suites .* guard canonical relations"),
     ],
 )
 def test_a_bad_rule_is_refused_with_its_place(tmp_path, change, message):
@@ -56,9 +56,9 @@ def test_failures_are_traced_to_source_rows_and_kept_with_history(tmp_path):
         con.execute("""create table raw.academic__teaching_task as select * from (values
             ('r1', 'academic', 'JW_JXRW', 'T1'), ('r2', 'academic', 'JW_JXRW', 'T2'))
             t(_raw_id, _source_system, _source_table, _source_key)""")
-        con.execute("""create table staging.academic__teaching_task as select * from (values
+        con.execute("""create table staging.teaching_task as select * from (values
             ('T1', 'C1', 'r1'), ('T2', 'C9', 'r2')) t(task_id, course_id, _raw_id)""")
-        con.execute("create table staging.academic__course as select 'C1' as course_id")
+        con.execute("create table staging.course as select 'C1' as course_id")
         result = evaluate(con, rule, "2026-2027", {"academic_year": "2026-2027"})
         assert (result.failing, result.checked, result.passed) == (1, 2, False)
         assert result.failures == [
@@ -66,7 +66,7 @@ def test_failures_are_traced_to_source_rows_and_kept_with_history(tmp_path):
              "column_name": "course_id", "value": "C9", "raw_id": "r2"}
         ]  # fmt: skip
         record(con, "run-1", [result])
-        con.execute("insert into staging.academic__course values ('C9')")  # fixed at the source
+        con.execute("insert into staging.course values ('C9')")  # fixed at the source
         record(con, "run-2", [evaluate(con, rule, "2026-2027", {"academic_year": "2026-2027"})])
         history = con.execute(
             "select run_id, passed, failing from audit.rule_result where rule_id = 'R-KC-001' order by checked_at"

@@ -17,7 +17,7 @@ def test_defaults_without_any_variable(tmp_path, monkeypatch):
     assert s.home == tmp_path / "data" and s.mappings_dir == DEMO_MAPPINGS
     assert (s.source_retries, s.source_retry_delay_s, s.backup_keep, s.max_source_age_hours) == (3, 10.0, 7, 48)
     assert s.collection_months == {9, 10, 11, 12} and s.collection_opens == (9, 24)
-    assert s.template_overrides == {} and s.school_type is None
+    assert s.template_overrides == {} and s.school_type == "综合"  # the demo college.yaml names it
     assert s.digest.channel == f"outbox {tmp_path / 'data' / 'outbox'}"
 
 

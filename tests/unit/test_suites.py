@@ -9,11 +9,14 @@ from stdnum.cn import ric, uscc
 
 from expectations.rules import CatalogueError, Rule, evaluate_all, ready_by
 from expectations.suites import SuiteError, expectations
-from model.mapping import load_mapping
+from model.canonical import load_model
+from model.mapping import load_mappings, translations
 from warehouse import db
 
-MAPPINGS = Path(__file__).parents[2] / "connectors" / "mappings"
-STAFF = load_mapping(MAPPINGS / "hr.yaml").entities["staff"]
+MAPPINGS = Path(__file__).parents[2] / "demo_campus" / "college" / "mappings"
+MODEL = load_model()
+STAFF = MODEL.entities["staff"]
+TRANSLATED = translations(load_mappings(MAPPINGS))  # what the demo's mappings translate to (post_type …)
 
 
 def id_card(birth: str, male: bool) -> str:
@@ -60,14 +63,14 @@ def con(tmp_path):
     with db.connect(tmp_path / "w.duckdb") as c:
         db.init(c)
         cols = [k for k in GOOD if k != "birth_text"]
-        c.execute(
-            "create table staging.hr__staff ("
+        c.execute(  # the canonical relation: typed fields, the birth date's source text, the raw row id
+            "create table staging.staff ("
             + ", ".join(f"{k} {'date' if k in ('birth_date', 'hired_on', 'left_on') else 'varchar'}" for k in cols)
-            + ", _raw_id varchar)"
+            + ", birth_date__text varchar, _raw_id varchar)"
         )
         c.executemany(
-            f"insert into staging.hr__staff values ({', '.join('?' * (len(cols) + 1))})",
-            [[r[k] for k in cols] + [r["_raw_id"]] for r in rows],
+            f"insert into staging.staff values ({', '.join('?' * (len(cols) + 2))})",
+            [[r[k] for k in cols] + [r["birth_text"], r["_raw_id"]] for r in rows],
         )
         c.execute("create table raw.hr__staff (_raw_id varchar, birth_date varchar, _source_system varchar, "
                   "_source_table varchar, _source_key varchar)")  # fmt: skip
@@ -80,10 +83,10 @@ def con(tmp_path):
 
 def test_each_expectation_kind_names_exactly_the_broken_rows(con):
     rules = [
-        Rule(f"R-JS-9{i:02d}", "staging.hr__staff", "规范性", "error", "0", "人事处", "m", "h", expect=spec)
+        Rule(f"R-JS-9{i:02d}", "staging.staff", "规范性", "error", "0", "人事处", "m", "h", expect=spec)
         for i, spec in enumerate(KIND_RULES.values())
     ]
-    results = evaluate_all(con, rules, "2026-2027", {"stock_date": date(2026, 9, 1)}, {"hr__staff": STAFF})
+    results = evaluate_all(con, rules, "2026-2027", {"stock_date": date(2026, 9, 1)}, MODEL, TRANSLATED)
     found = {kind: {f["raw_id"] for f in r.failures} for kind, r in zip(KIND_RULES, results)}
     expected = {kind: {raw for raw, (_, k) in BROKEN.items() if k == kind} for kind in KIND_RULES}
     expected["unique"] = {"r_good", "r_dup"}
@@ -98,29 +101,26 @@ def test_each_expectation_kind_names_exactly_the_broken_rows(con):
 
 
 def test_credit_code_and_code_prefix_and_numbers(tmp_path):
-    ledger = load_mapping(MAPPINGS / "finance.yaml").entities["ledger_entry"]
-    dest = load_mapping(MAPPINGS / "admissions.yaml").entities["graduate_destination"]
     good = "91110108MA01ABCD0"  # 登记管理部门 9, 类别 1, 区划 110108, 组织机构代码 MA01ABCD0
     good += uscc.calc_check_digit(good)
     assert uscc.is_valid(good)
     with db.connect(tmp_path / "w.duckdb") as c:
         db.init(c)
-        c.execute("""create table staging.finance__ledger_entry as select * from (values
+        c.execute("""create table staging.ledger_entry as select * from (values
             ('a', '4101', 10.0, 0.0), ('b', '9999', 1.0, 0.0), ('c', '5001', -3.0, 0.0))
             t(_raw_id, subject_code, debit, credit)""")
-        c.execute(f"""create table staging.admissions__graduate_destination as select * from (values
+        c.execute(f"""create table staging.graduate_destination as select * from (values
             ('d', '{good}'), ('e', '{good[:-1]}{"0" if good[-1] != "0" else "1"}'), ('f', null))
             t(_raw_id, employer_credit_code)""")
         rules = [
-            Rule("R-JF-901", "staging.finance__ledger_entry", "规范性", "error", "0", "财务处", "m", "h",
+            Rule("R-JF-901", "staging.ledger_entry", "规范性", "error", "0", "财务处", "m", "h",
                  expect=[{"code_prefix": {"column": "subject_code", "codes": "accounting_subject"}}]),
-            Rule("R-JF-902", "staging.finance__ledger_entry", "规范性", "warning", "0", "财务处", "m", "h",
+            Rule("R-JF-902", "staging.ledger_entry", "规范性", "warning", "0", "财务处", "m", "h",
                  expect=[{"not_negative": ["debit", "credit"]}]),
-            Rule("R-JY-901", "staging.admissions__graduate_destination", "规范性", "error", "0", "招生就业处", "m",
+            Rule("R-JY-901", "staging.graduate_destination", "规范性", "error", "0", "招生就业处", "m",
                  "h", expect=[{"credit_code": "employer_credit_code"}]),
         ]  # fmt: skip
-        entities = {"finance__ledger_entry": ledger, "admissions__graduate_destination": dest}
-        found = [{f["raw_id"] for f in r.failures} for r in evaluate_all(c, rules, "2026-2027", {}, entities)]
+        found = [{f["raw_id"] for f in r.failures} for r in evaluate_all(c, rules, "2026-2027", {}, MODEL)]
     assert found == [{"b"}, {"c"}, {"e"}]
 
 
@@ -129,9 +129,9 @@ def test_a_suite_on_an_unknown_field_or_kind_is_refused():
         expectations("R-JS-999", [{"unique": ["shoe_size"]}], STAFF)
     with pytest.raises(SuiteError, match="kind must be one of"):
         expectations("R-JS-999", ["pretty"], STAFF)
-    rule = Rule("R-JS-998", "staging.hr__nobody", "规范性", "error", "0", "人事处", "m", "h", expect=["required"])
-    with pytest.raises(CatalogueError, match="no mapping defines staging.hr__nobody"):
-        evaluate_all(None, [rule], "2026-2027", {}, {})
+    rule = Rule("R-JS-998", "staging.nobody", "规范性", "error", "0", "人事处", "m", "h", expect=["required"])
+    with pytest.raises(CatalogueError, match="staging.nobody is not an entity of the canonical model"):
+        evaluate_all(None, [rule], "2026-2027", {}, MODEL)
 
 
 def test_ready_by_counts_chinese_working_days():

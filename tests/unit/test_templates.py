@@ -1,5 +1,6 @@
 import pytest
 
+from model.canonical import load_model
 from model.mapping import load_mappings
 from model.settings import DEMO_MAPPINGS
 from reporting.templates import TEMPLATES_DIR, TemplateError, all_packs, load_pack, pack_for_year, year_params
@@ -30,20 +31,30 @@ def test_pack_covers_the_catalogue():
     assert year_params("2026-2027", pack, {"equipment_min_unit_price": 800})["equipment_min_unit_price"] == 800
 
 
-def test_every_column_source_is_a_mapped_field_or_computed():
-    specs = load_mappings(DEMO_MAPPINGS)
+def test_every_column_source_is_a_canonical_field_the_demo_maps_or_computed():
+    model = load_model()
+    fed = {(e.canonical, f) for s in load_mappings(DEMO_MAPPINGS).values() for e in s.entities.values()
+           for f in e.staged_fields()}  # fmt: skip
     for pack in all_packs():
         for t in pack.tables:
             for c in t.columns:
                 if c.source.startswith("computed:"):
                     continue
-                system, entity, field = c.source.split(".")
-                assert field in specs[system].entities[entity].all_fields(), (t.id, c.header, c.source)
+                entity, field = c.source.split(".")
+                assert field in model.entity(entity).fields, (t.id, c.header, c.source)
+                assert (entity, field) in fed, (t.id, c.header, c.source)  # the demo fills every column
             if t.form:  # a form table's columns are the form's fields
-                system, entity = t.form.split(".")
-                assert {c.field for c in t.columns} <= set(specs[system].entities[entity].all_fields()), t.id
+                assert {c.field for c in t.columns} <= set(model.entity(t.form).fields), t.id
             else:
                 assert db.sql_path("platform", t.source_table).exists()
+
+
+def test_a_template_naming_a_field_outside_the_model_is_refused(tmp_path):
+    text = (TEMPLATES_DIR / "national-2024.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "national-2024.yaml"
+    bad.write_text(text.replace("source: student.origin_type", "source: academic.student.origin_type", 1), "utf-8")
+    with pytest.raises(TemplateError, match="source 'academic.student.origin_type' is not <entity>.<field>"):
+        load_pack(bad)
 
 
 def test_a_pack_extends_another_with_changes(tmp_path):

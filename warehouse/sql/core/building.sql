@@ -1,6 +1,6 @@
 -- core.building: school buildings (校舍) with the national use category (房屋用途) of each.
 with buildings as (
-    select * from staging.assets__building
+    select * from staging.building
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.class: one row per administrative class (行政班).
 with classes as (
-    select * from staging.academic__class
+    select * from staging.class
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.course: one row per course code of the academic system's course catalogue.
 with courses as (
-    select * from staging.academic__course
+    select * from staging.course
 ),
 
 final as (

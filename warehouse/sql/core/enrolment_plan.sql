@@ -1,7 +1,7 @@
 -- core.enrolment_plan: the admissions office's plan and registration figures per intake year and major
 -- (a major code of the 2015 catalogue becomes its 2021 successor, major_catalog_crosswalk.csv).
 with plans as (
-    select * from staging.admissions__enrolment_plan
+    select * from staging.enrolment_plan
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.equipment: equipment cards (设备台账) with their value in yuan (unit price × quantity).
 with cards as (
-    select * from staging.assets__equipment
+    select * from staging.equipment
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.external_teacher: teachers engaged from outside (校外兼职 from industry, 校外兼课 from other schools).
 with teachers as (
-    select * from staging.hr__external_teacher
+    select * from staging.external_teacher
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.graduate: graduates' destinations (毕业去向) reported by the admissions & employment office.
 with destinations as (
-    select * from staging.admissions__graduate_destination
+    select * from staging.graduate_destination
 ),
 
 final as (

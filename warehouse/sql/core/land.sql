@@ -1,6 +1,6 @@
 -- core.land: land parcels; the asset system records 亩, the platform wants m² (1 亩 = 10000/15 m²).
 with parcels as (
-    select * from staging.assets__land
+    select * from staging.land
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.leader: the school's leadership posts (校领导) from the HR system, one row per person × post.
 with posts as (
-    select * from staging.hr__leader
+    select * from staging.leader
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- core.ledger_entry: voucher lines with the platform item each accounting subject maps to, through
 -- the finance office's mapping file (longest matching subject prefix wins; unmapped lines stay visible).
 with lines as (  -- one version of each voucher line: the first, as for every core entity
-    select * from staging.finance__ledger_entry
+    select * from staging.ledger_entry
     qualify row_number() over (partition by voucher_id, line_no order by _raw_id) = 1
 ),
 

@@ -1,11 +1,11 @@
 -- core.library_item: library holdings, one row per copy (barcode), and the e-resources (quantity each).
 with items as (
-    select * from staging.library__item
+    select * from staging.library_item
     qualify row_number() over (partition by barcode order by _raw_id) = 1
 ),
 
 e_resources as (
-    select * from staging.library__e_resource
+    select * from staging.e_resource
     qualify row_number() over (partition by resource_id order by _raw_id) = 1
 ),
 

@@ -2,12 +2,12 @@
 -- code of the 2015 catalogue becomes its 2021 successor (major_catalog_crosswalk.csv); R-ZY-002 asks
 -- the academic office to update it at the source.
 with majors as (
-    select * from staging.academic__major
+    select * from staging.major
     qualify row_number() over (partition by major_id order by _raw_id) = 1
 ),
 
 directions as (
-    select * from staging.academic__major_direction
+    select * from staging.major_direction
     qualify row_number() over (partition by major_id, direction_code order by _raw_id) = 1
 ),
 

@@ -1,6 +1,6 @@
 -- core.org_unit: one row per organisational unit (院系与职能部门), from the HR system.
 with units as (
-    select * from staging.hr__org_unit
+    select * from staging.org_unit
 ),
 
 final as (

@@ -1,11 +1,11 @@
 -- core.practice_base: practice bases, on campus (asset system) and off campus (academic system).
 with internal as (
-    select * from staging.assets__practice_base
+    select * from staging.practice_base
     qualify row_number() over (partition by base_id order by _raw_id) = 1
 ),
 
 external as (
-    select * from staging.academic__external_base
+    select * from staging.external_base
     qualify row_number() over (partition by base_id order by _raw_id) = 1
 ),
 

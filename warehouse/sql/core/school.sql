@@ -1,6 +1,6 @@
 -- core.school: the school profile sent by the president's office (one row).
 with profile as (
-    select * from staging.office__school_profile
+    select * from staging.school_profile
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.staff: one row per staff number (教工号) of the HR system, all post types.
 with staff as (
-    select * from staging.hr__staff
+    select * from staging.staff
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- core.student: one row per student number (学号). A number that appears twice at the source is
 -- kept once (the first version by raw id) and flagged with _duplicate_count for the checks.
 with students as (
-    select * from staging.academic__student
+    select * from staging.student
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.teaching_plan: which course each cohort (grade) of a major takes in which term (1-6).
 with plans as (
-    select * from staging.academic__teaching_plan
+    select * from staging.teaching_plan
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- core.teaching_task: teacher × course × class × term, with the academic year it belongs to.
 with tasks as (
-    select * from staging.academic__teaching_task
+    select * from staging.teaching_task
 ),
 
 final as (

@@ -7,7 +7,7 @@ with computers as (
 ),
 
 form as (
-    select * from staging.forms__it_facility
+    select * from staging.it_facility
     where academic_year = $academic_year
 ),
 
