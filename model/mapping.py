@@ -286,7 +286,14 @@ def load_mapping(path: str | Path) -> SourceSpec:
         raise _fail(path, "source.kind", f"{src['kind']!r} is not one of {', '.join(SOURCE_KINDS)}")
     if not isinstance(raw["entities"], dict) or not raw["entities"]:
         raise _fail(path, "entities", "expected at least one entity")
-    entities = {name: _entity(path, src["kind"], name, e) for name, e in raw["entities"].items()}
+    entities, problems = {}, []
+    for name, e in raw["entities"].items():  # every broken entity of the file is named, not only the first
+        try:
+            entities[name] = _entity(path, src["kind"], name, e)
+        except MappingError as err:
+            problems.append(str(err))
+    if problems:
+        raise MappingError("\n".join(problems))
     return SourceSpec(
         system=system,
         department=str(raw["department"]),
@@ -300,16 +307,24 @@ def load_mapping(path: str | Path) -> SourceSpec:
 
 
 def load_mappings(directory: str | Path) -> dict[str, SourceSpec]:
+    """Every mapping file of the folder; MappingError lists the problems of every broken file at once."""
     directory = Path(directory)
-    specs = {}
+    specs, problems = {}, []
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise MappingError(f"{directory}: no mapping files (*.yaml) found")
     for p in files:
-        spec = load_mapping(p)
+        try:
+            spec = load_mapping(p)
+        except MappingError as err:
+            problems.append(str(err))
+            continue
         if spec.system in specs:
-            raise MappingError(f"{p}: system {spec.system!r} is already described by {specs[spec.system].path}")
+            problems.append(f"{p}: system {spec.system!r} is already described by {specs[spec.system].path}")
+            continue
         specs[spec.system] = spec
+    if problems:
+        raise MappingError("\n".join(problems))
     return specs
 
 
