@@ -69,7 +69,7 @@ def test_doctor_finds_no_error_in_the_demo_college(home):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 errors" in out.stdout
     # the demo's injected defects show as warnings: a name for a code, and repeated student numbers
-    assert re.search(r"entities\.student\.fields\.gender: \d+ rows hold 1 values outside the code list gender \('男'", out.stdout)
+    assert re.search(r"entities\.student\.fields\.gender: \d+ rows hold \d+ values outside the code list gender \('[男女]'", out.stdout)
     assert re.search(r"entities\.student: \d+ keys \(student_id\) occur more than once", out.stdout)
 
 
