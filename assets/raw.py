@@ -13,7 +13,7 @@ from assets.common import WAREHOUSE_POOL, key, owner
 from assets.resources import StatedataResource
 from connectors.base import SourceError
 from model.canonical import Model
-from model.mapping import SourceSpec
+from model.mapping import VIEW_READS, SourceSpec
 from model.settings import Settings, SettingsError
 from warehouse import raw, staging
 from warehouse.raw import SchemaDriftError
@@ -121,11 +121,17 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
     return _extract
 
 
-def canonical_asset(model: Model, specs: dict[str, SourceSpec]) -> dg.AssetsDefinition:
+def canonical_asset(
+    model: Model, specs: dict[str, SourceSpec], views: dict[str, str] | None = None
+) -> dg.AssetsDefinition:
     """``staging.<entity>`` for every entity of the canonical model, in one step: a view over the staging
-    tables of the mappings that feed it (empty when none does)."""
+    tables of the mappings that feed it (empty when none does), or the college's own SQL (``views``)."""
+    views = views or {}
+    by_table = {s.table_name(e.name): (s, e) for s in specs.values() for e in s.entities.values()}
     feeders = {
-        name: [(s, e) for s in specs.values() for e in s.entities.values() if e.canonical == name]
+        name: [by_table[t] for t in dict.fromkeys(VIEW_READS.findall(views[name])) if t in by_table]
+        if name in views
+        else [(s, e) for s in specs.values() for e in s.entities.values() if e.canonical == name]
         for name in model.entities
     }
     asset_specs = [
@@ -136,6 +142,7 @@ def canonical_asset(model: Model, specs: dict[str, SourceSpec]) -> dg.AssetsDefi
             owners=[owner(feeders[name][0][0].department)] if feeders[name] else [],
             kinds={"duckdb"},
             description=f"{entity.title}: the canonical relation (docs/model.md), "
+            + ("defined by the college's views/" + name + ".sql, " if name in views else "")
             + (
                 "from " + ", ".join(f"{s.system}.{e.source_name}" for s, e in feeders[name])
                 if feeders[name]
@@ -153,7 +160,10 @@ def canonical_asset(model: Model, specs: dict[str, SourceSpec]) -> dg.AssetsDefi
     )
     def _canonical(statedata: StatedataResource):
         with statedata.warehouse() as con:
-            built = staging.build_canonical(con, model, specs)
+            try:
+                built = staging.build_canonical(con, model, specs, views)
+            except staging.ViewError as err:
+                raise dg.Failure(description=str(err), allow_retries=False) from None
         for name, (n, tables) in built.items():
             yield dg.MaterializeResult(
                 asset_key=key("staging", name),

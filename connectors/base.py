@@ -69,6 +69,8 @@ class _Invalid(ValueError):
 def _to_string(v):
     if isinstance(v, str):
         return v
+    if isinstance(v, bool):  # as Arrow writes it, so both read paths agree
+        return "true" if v else "false"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (datetime, date)):

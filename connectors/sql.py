@@ -30,12 +30,13 @@ _CX_SCHEMES = {
     "oracle": "oracle",
 }
 
-# Which reflected SQL types are acceptable for each declared field type.
+# Which reflected SQL types are acceptable for each declared field type. Any column reads as text (integer and
+# boolean codes are translated as their text: 1, true); a date may be held as DATE, TIMESTAMP, text or 20230901.
 _COMPATIBLE = {
-    "string": (sa.String, sa.Text, sa.Enum),
-    "integer": (sa.Integer,),
+    "string": (sa.types.TypeEngine,),
+    "integer": (sa.Integer, sa.Boolean),
     "decimal": (sa.Integer, sa.Numeric, sa.Float),
-    "date": (sa.Date, sa.DateTime, sa.String, sa.Text),
+    "date": (sa.Date, sa.DateTime, sa.String, sa.Text, sa.Integer),
 }
 
 

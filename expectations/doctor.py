@@ -18,7 +18,7 @@ from connectors.base import SourceError
 from connectors.sources import open_source
 from model.canonical import Model
 from model.codes import code_names, code_table_names
-from model.mapping import MappingError, Problem, SourceSpec, load_mapping, model_problems
+from model.mapping import MappingError, Problem, SourceSpec, load_mapping, load_views, model_problems
 from model.settings import Settings, SettingsError
 from reporting.templates import TemplatePack
 from warehouse import db, raw, staging
@@ -77,13 +77,22 @@ def check(
             found += [Problem("error", path.name, line.split(": ", 2)[-1]) for line in str(err).splitlines()]
             continue
         if spec.system in specs:
-            found.append(Problem("error", path.name, f"system {spec.system!r} is also {specs[spec.system].path.name}'s"))
+            found.append(
+                Problem("error", path.name, f"system {spec.system!r} is also {specs[spec.system].path.name}'s")
+            )
             continue
         specs[spec.system] = spec
-    found += model_problems(specs, model)
+    try:
+        views = load_views(settings.college_dir / "views")
+    except MappingError as err:
+        found.append(Problem("error", "views", str(err)))
+        views = {}
+    found += model_problems(specs, model, views)
     costs = downstream(model, pack)
     found = [
-        Problem(p.level, p.where, p.message + (f"; empty or partial: {', '.join(costs[name])}" if costs.get(name) else ""))
+        Problem(
+            p.level, p.where, p.message + (f"; empty or partial: {', '.join(costs[name])}" if costs.get(name) else "")
+        )
         if p.where.startswith("entity ") and (name := p.where.removeprefix("entity ")) in costs
         else p
         for p in found
@@ -92,13 +101,18 @@ def check(
         broken = {p.where.split(":")[0] for p in found if p.level == "error"}
         sound = {k: s for k, s in specs.items() if s.path.name not in broken}
         with tempfile.TemporaryDirectory(prefix="statedata-doctor-") as tmp:
-            found += _profile(settings, model, sound, Path(tmp) / "doctor.duckdb", progress)
+            found += _profile(settings, model, sound, views, Path(tmp) / "doctor.duckdb", progress)
     order = {"error": 0, "warning": 1, "note": 2}
     return sorted(found, key=lambda p: order[p.level])
 
 
 def _profile(
-    settings: Settings, model: Model, specs: dict[str, SourceSpec], path: Path, progress: Callable[[str], None]
+    settings: Settings,
+    model: Model,
+    specs: dict[str, SourceSpec],
+    views: dict[str, str],
+    path: Path,
+    progress: Callable[[str], None],
 ) -> list[Problem]:
     out: list[Problem] = []
     with db.connect(path) as con:
@@ -140,19 +154,30 @@ def _profile(
                     staging.build_staging(con, spec, e)
                 except duckdb.Error as err:  # an expression that does not fit the data
                     out.append(Problem("error", f"{spec.path.name}: entities.{name}", _first_line(err)))
-        staging.build_canonical(con, model, specs)
-        out += _profile_relations(con, model, specs)
+        try:
+            staging.build_canonical(con, model, specs, views)
+        except staging.ViewError as err:
+            out.append(Problem("error", str(err).split(":")[0], str(err).split(": ", 1)[-1]))
+            views = {}
+            staging.build_canonical(con, model, specs)
+        out += _profile_relations(con, model, specs, set(views))
     return out
 
 
-def _profile_relations(con: duckdb.DuckDBPyConnection, model: Model, specs: dict[str, SourceSpec]) -> list[Problem]:
+def _profile_relations(
+    con: duckdb.DuckDBPyConnection, model: Model, specs: dict[str, SourceSpec], views: set[str]
+) -> list[Problem]:
     """Per fed entity: required fields left empty, code values no code list or translation covers, repeated
-    keys; each named by the mapping file that feeds the rows."""
+    keys; each named by the mapping file that feeds the rows (or the college view that defines them)."""
     out: list[Problem] = []
     feeders = {}
     for s in specs.values():
         for e in s.entities.values():
-            feeders.setdefault(e.canonical, []).append((s, e))
+            if e.canonical in model.entities and e.canonical not in views:
+                feeders.setdefault(e.canonical, []).append((s, e))
+    for name in views:
+        n = con.execute(f"select count(*) from {qualified('staging', name)}").fetchone()[0]
+        out.append(Problem("note", f"views/{name}.sql", f"defines {name} ({model.entities[name].title}): {n} rows"))
     for name, pairs in feeders.items():
         entity = model.entities[name]
         rel = qualified("staging", name)
@@ -172,15 +197,17 @@ def _profile_relations(con: duckdb.DuckDBPyConnection, model: Model, specs: dict
                     empty = con.execute(f"select count(*) from {rel} where _system = ? and {col} is null", [s.system])
                     k = empty.fetchone()[0]
                     if k:
-                        out.append(Problem("warning", f"{where}.fields.{f.name}", f"empty in {k} of {n} rows (required)"))
+                        out.append(
+                            Problem("warning", f"{where}.fields.{f.name}", f"empty in {k} of {n} rows (required)")
+                        )
                 if f.codes and f.codes in code_table_names():
                     known = set(code_names(f.codes))
                     crosswalk = f"{f.codes}_crosswalk"
                     if crosswalk in code_table_names():
                         known |= set(code_names(crosswalk))
                     rows = con.execute(
-                        f"select cast({col} as varchar) as v, count(*) from {rel} where _system = ? and {col} is not null "
-                        "group by all order by 2 desc",
+                        f"select cast({col} as varchar) as v, count(*) from {rel} "
+                        f"where _system = ? and {col} is not null group by all order by 2 desc",
                         [s.system],
                     ).fetchall()
                     unknown = [(v, c) for v, c in rows if v not in known]
@@ -202,7 +229,9 @@ def _profile_relations(con: duckdb.DuckDBPyConnection, model: Model, specs: dict
             ).fetchone()[0]
             if dup:
                 hint = "" if e.latest_by else "; if the source keeps several versions, say which wins with `latest_by:`"
-                out.append(Problem("warning", where, f"{dup} keys ({', '.join(entity.key)}) occur more than once{hint}"))
+                out.append(
+                    Problem("warning", where, f"{dup} keys ({', '.join(entity.key)}) occur more than once{hint}")
+                )
     return out
 
 

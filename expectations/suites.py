@@ -33,8 +33,8 @@ from functools import cache
 
 import duckdb
 
-from model.codes import code_names, code_table_names
 from model.canonical import Entity
+from model.codes import code_names, code_table_names
 from warehouse.db import params_used, qualified, quote
 
 KINDS = {

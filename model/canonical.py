@@ -12,7 +12,7 @@ keeps them in step).
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -103,7 +103,9 @@ def parse_model(raw: dict, path: Path) -> Model:
         if not NAME_RE.match(str(name)):
             raise ModelError(f"{where}: entity names are lowercase letters, digits and _")
         if not isinstance(e, dict) or set(e) - _ENTITY_KEYS or "fields" not in e or "key" not in e:
-            raise ModelError(f"{where}: expected 'key', 'fields' and optionally {sorted(_ENTITY_KEYS - {'key', 'fields'})}")
+            raise ModelError(
+                f"{where}: expected 'key', 'fields' and optionally {sorted(_ENTITY_KEYS - {'key', 'fields'})}"
+            )
         fields = {}
         for fname, fraw in e["fields"].items():
             if not NAME_RE.match(str(fname)):

@@ -70,8 +70,10 @@ def load_college(folder: Path, problems: list[str]) -> College:
     unknown = set(raw) - _COLLEGE_KEYS if isinstance(raw, dict) else {"(not a mapping)"}
     owners = raw.get("owners") or {} if isinstance(raw, dict) else {}
     if unknown or not isinstance(owners, dict):
-        problems.append(f"{path}: unknown key(s) {sorted(unknown)} or owners not table: department pairs; "
-                        f"allowed: {sorted(_COLLEGE_KEYS)}")
+        problems.append(
+            f"{path}: unknown key(s) {sorted(unknown)} or owners not table: department pairs; "
+            f"allowed: {sorted(_COLLEGE_KEYS)}"
+        )
         return College()
     return College(
         name=str(raw.get("name", "")),

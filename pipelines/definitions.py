@@ -13,7 +13,7 @@ from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
 from expectations.rules import load_catalogue
 from model.canonical import load_model
-from model.mapping import MappingError, load_mappings, model_problems
+from model.mapping import MappingError, load_mappings, load_views, model_problems
 from model.settings import Settings
 from model.years import academic_year_of, academic_years, previous_year
 from pipelines.progress import progress_logger
@@ -51,14 +51,17 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
 def build_definitions(settings: Settings) -> dg.Definitions:
     specs = load_mappings(settings.mappings_dir)
     model = load_model()
-    errors = [str(p) for p in model_problems(specs, model) if p.level == "error"]
+    views = load_views(settings.college_dir / "views")
+    errors = [str(p) for p in model_problems(specs, model, views) if p.level == "error"]
     if errors:
-        raise MappingError(f"{settings.mappings_dir}: the mappings do not fit the canonical model:\n" + "\n".join(errors))
+        raise MappingError(
+            f"{settings.mappings_dir}: the mappings do not fit the canonical model:\n" + "\n".join(errors)
+        )
     packs = all_packs()
     return dg.Definitions(
         assets=[
             *source_assets(specs, settings),
-            canonical_asset(model, specs),
+            canonical_asset(model, specs, views),
             *core_assets(settings.college),
             *platform_assets(packs, academic_year_partitions),
             exports_asset(packs, academic_year_partitions),

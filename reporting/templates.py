@@ -204,8 +204,10 @@ def load_pack(path: Path) -> TemplatePack:
             )
             for c in cols:
                 entity, dot, fname = c.source.partition(".")
-                if c.source and not c.source.startswith("computed:") and (
-                    not dot or fname not in getattr(model.entities.get(entity), "fields", {})
+                if (
+                    c.source
+                    and not c.source.startswith("computed:")
+                    and (not dot or fname not in getattr(model.entities.get(entity), "fields", {}))
                 ):
                     raise TemplateError(
                         f"{where}: column {c.field}: source {c.source!r} is not <entity>.<field> of the canonical "

@@ -67,7 +67,9 @@ def home(demo, monkeypatch) -> Path:
 def cli_env(home: Path) -> dict[str, str]:
     """The environment of a `statedata` process working in ``home`` on the demo college."""
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("STATEDATA_HOME", "STATEDATA_MAPPINGS", "STATEDATA_COLLEGE", "DAGSTER_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STATEDATA_HOME", "STATEDATA_MAPPINGS", "STATEDATA_COLLEGE", "DAGSTER_"))
     }
     env = {k: v for k, v in env.items() if not (k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR")))}
     return env | {"STATEDATA_HOME": str(home)}

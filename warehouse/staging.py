@@ -19,7 +19,6 @@ from model.canonical import SQL_TYPES, Entity, Model
 from model.mapping import EntitySpec, SourceSpec
 from warehouse.db import qualified, quote, table_names
 
-
 TEXT_SUFFIX = "__text"  # <date field>__text: the source text of a date field, for the rule that it is a date
 
 
@@ -48,12 +47,15 @@ def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
     select = ",\n    ".join(cols + pedigree)
     sql = f"select\n    {select}\nfrom {qualified('raw', spec.table_name(entity.name))}\nwhere _valid_to_batch is null"
     if entity.derived:  # expressions over the typed, translated fields
-        derived = ", ".join(f"cast(({d.expr}) as {SQL_TYPES[d.type]}) as {quote(d.name)}" for d in entity.derived.values())
+        derived = ", ".join(
+            f"cast(({d.expr}) as {SQL_TYPES[d.type]}) as {quote(d.name)}" for d in entity.derived.values()
+        )
         sql = f"select *, {derived}\nfrom (\n{sql}\n) as mapped"
     if entity.latest_by:  # one row per key: the latest wins; the others stay in raw
         key = ", ".join(quote(k) for k in entity.primary_key)
         order = ", ".join(f"{quote(k)} desc nulls last" for k in entity.latest_by)
-        sql = f"select * from (\n{sql}\n) as staged\nqualify row_number() over (partition by {key} order by {order}, _raw_id) = 1"
+        latest = f"row_number() over (partition by {key} order by {order}, _raw_id)"
+        sql = f"select * from (\n{sql}\n) as staged\nqualify {latest} = 1"
     return sql
 
 
@@ -101,47 +103,73 @@ def canonical_sql(entity: Entity, feeders: list[tuple[SourceSpec, EntitySpec]]) 
     return "\nunion all\n".join(parts)
 
 
+PEDIGREE = {
+    "_system": "varchar",
+    "_raw_id": "varchar",
+    "_source_key": "varchar",
+    "_batch_id": "bigint",
+    "_source_file": "varchar",
+    "_source_sheet": "varchar",
+    "_source_row": "bigint",
+}
+
+
+class ViewError(ValueError):
+    """A college view (views/<entity>.sql) that cannot define its canonical relation; the message says why."""
+
+
+def college_view_sql(con: duckdb.DuckDBPyConnection, name: str, entity: Entity, sql: str) -> str:
+    """``staging.<entity>`` from the college's own SQL: its columns that are canonical fields, in the model's
+    types, the others null; ``_raw_id`` (required: every row must lead back to a source row) and the rest of
+    the pedigree where the SQL gives it."""
+    try:
+        columns = {r[0] for r in con.execute(f"describe ({sql})").fetchall()}
+    except duckdb.Error as err:
+        raise ViewError(f"views/{name}.sql: {type(err).__name__}: {str(err).splitlines()[0]}") from None
+    if "_raw_id" not in columns:
+        raise ViewError(f"views/{name}.sql: the SELECT must yield _raw_id (the source row of each row, for tracing)")
+    cols = [
+        f"cast(v.{quote(f.name)} as {f.sql_type}) as {quote(f.name)}"
+        if f.name in columns
+        else f"null::{f.sql_type} as {quote(f.name)}"
+        for f in entity.fields.values()
+    ]
+    for f in entity.fields.values():
+        if f.type == "date":
+            text = f.name + TEXT_SUFFIX
+            src = f"v.{quote(text)}" if text in columns else f"v.{quote(f.name)}" if f.name in columns else "null"
+            cols.append(f"cast({src} as varchar) as {quote(text)}")
+    cols += [
+        f"cast(v.{c} as {t}) as {c}"
+        if c in columns
+        else (f"'view:{name}' as _system" if c == "_system" else f"null::{t} as {c}")
+        for c, t in PEDIGREE.items()
+    ]
+    return f"select {', '.join(cols)}\nfrom (\n{sql}\n) as v"
+
+
 def build_canonical(
-    con: duckdb.DuckDBPyConnection, model: Model, specs: dict[str, SourceSpec]
+    con: duckdb.DuckDBPyConnection, model: Model, specs: dict[str, SourceSpec], views: dict[str, str] | None = None
 ) -> dict[str, tuple[int, list[str]]]:
-    """(Re)create every ``staging.<entity>`` view from the staging tables that exist now. Returns, per entity,
-    its row count and the staging tables it unites."""
+    """(Re)create every ``staging.<entity>`` view: the college's own SQL where it has one (views/), else the
+    union of the staging tables that exist now. Returns, per entity, its row count and what it reads."""
+    views = views or {}
     existing = set(table_names(con, "staging"))
     out = {}
     for name, entity in model.entities.items():
-        feeders = [
-            (s, e)
-            for s in specs.values()
-            for e in s.entities.values()
-            if e.canonical == name and s.table_name(e.name) in existing
-        ]
-        con.execute(f"create or replace view {qualified('staging', name)} as {canonical_sql(entity, feeders)}")
+        if name in views:
+            sql = college_view_sql(con, name, entity, views[name])
+            reads = [f"views/{name}.sql"]
+        else:
+            feeders = [
+                (s, e)
+                for s in specs.values()
+                for e in s.entities.values()
+                if e.canonical == name and s.table_name(e.name) in existing
+            ]
+            sql = canonical_sql(entity, feeders)
+            reads = [s.table_name(e.name) for s, e in feeders]
+        con.execute(f"create or replace view {qualified('staging', name)} as {sql}")
         n = con.execute(f"select count(*) from {qualified('staging', name)}").fetchone()[0]
-        out[name] = (n, [s.table_name(e.name) for s, e in feeders])
+        out[name] = (n, reads)
     return out
-
-
-def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
-    rows = [
-        (spec.system, e.name, f, src, tgt)
-        for e in spec.entities.values()
-        for f, table in e.translate.items()
-        for src, tgt in table.items()
-    ]
-    con.execute("delete from staging.code_translation where system = ?", [spec.system])
-    if rows:
-        con.executemany("insert into staging.code_translation values (?, ?, ?, ?, ?)", rows)
-
-
-def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> tuple[int, int]:
-    """Rebuild one mapping's staging table; returns its rows and the current raw rows a later row with the
-    same key superseded (``latest_by``), which stay in raw."""
-    target = qualified("staging", spec.table_name(entity.name))
-    con.execute(f"create or replace table {target} as {staging_sql(spec, entity)}")
-    n = con.execute(f"select count(*) from {target}").fetchone()[0]
-    if not entity.latest_by:
-        return n, 0
-    current = con.execute(
-        f"select count(*) from {qualified('raw', spec.table_name(entity.name))} where _valid_to_batch is null"
-    ).fetchone()[0]
-    return n, current - n

@@ -14,7 +14,6 @@ from assets.checks import rule_checks
 from assets.raw import build_source_asset, canonical_asset
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
-from model.settings import Settings
 from expectations.rules import load_catalogue
 from model.canonical import load_model
 from model.mapping import load_mappings

@@ -534,9 +534,7 @@ def create_it_form(con, rows):
         backbone_mbps decimal(18, 2), info_points bigint, wireless varchar, academic_year varchar, filled_by varchar,
         filled_on varchar, _raw_id varchar, _source_key varchar, _batch_id bigint)""")
     if rows:
-        con.executemany(
-            "insert into staging.it_facility values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'k', 1)", rows
-        )
+        con.executemany("insert into staging.it_facility values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'k', 1)", rows)
 
 
 COMPUTERS = [  # id, class, unit price, quantity, use, acquired, disposed

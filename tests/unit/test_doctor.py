@@ -59,17 +59,26 @@ def test_doctor_lists_every_problem_of_a_broken_college_at_once(home, tmp_path):
     assert "academic.yaml" in text and "STATEDATA_ACADEMIC_URL" in text
     assert len(errors) == 6, text
     # what the gaps cost downstream: the library entity nothing feeds now leaves its national table empty
-    assert any("no mapping feeds" in line and "library_item" in line and "A" in line for line in out.stdout.splitlines())
+    assert any(
+        "no mapping feeds" in line and "library_item" in line and "A" in line for line in out.stdout.splitlines()
+    )
 
 
 def test_doctor_finds_no_error_in_the_demo_college(home):
     out = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "doctor"], env=cli_env(home), capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pipelines.cli", "doctor"],
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 errors" in out.stdout
     # the demo's injected defects show as warnings: a name for a code, and repeated student numbers
-    assert re.search(r"entities\.student\.fields\.gender: \d+ rows hold \d+ values outside the code list gender \('[男女]'", out.stdout)
+    assert re.search(
+        r"entities\.student\.fields\.gender: \d+ rows hold \d+ values outside the code list gender \('[男女]'",
+        out.stdout,
+    )
     assert re.search(r"entities\.student: \d+ keys \(student_id\) occur more than once", out.stdout)
 
 
@@ -77,7 +86,9 @@ def test_a_type_the_model_cannot_take_is_named_without_reading_any_source(home, 
     college, env = broken_college(tmp_path, home / "demo")
     m = college / "mappings" / "academic.yaml"
     text = m.read_text(encoding="utf-8")
-    m.write_text(text.replace("grade: {column: NJ, type: integer, required: true}\n", "grade: {column: NJ}\n", 1), "utf-8")
+    m.write_text(
+        text.replace("grade: {column: NJ, type: integer, required: true}\n", "grade: {column: NJ}\n", 1), "utf-8"
+    )
     out = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "doctor", "--no-sources"],
         env=cli_env(home) | env | {"STATEDATA_COLLEGE": str(college)},
