@@ -7,8 +7,8 @@ databases of one office); the warehouse exposes each canonical entity as one rel
 the templates ever name. An entity or optional field no mapping feeds is still there, empty (null),
 so a college that lacks a source gets empty tables and a completeness warning, not a crash.
 
-``docs/model.md`` is generated from the file (``python -m model.canonical > docs/model.md``; a test
-keeps them in step).
+``docs/model.md`` is generated from the file with what reads each entity (``python -m expectations.modeldocs
+> docs/model.md``; a test keeps them in step).
 """
 
 import re
@@ -157,7 +157,7 @@ def markdown(model: Model, used_by: dict[str, list[str]] | None = None) -> str:
     out = [
         "# The canonical model",
         "",
-        "Generated from `model/canonical.yaml` by `python -m model.canonical > docs/model.md`; do not edit by hand.",
+        "Generated from `model/canonical.yaml` by `python -m expectations.modeldocs > docs/model.md`; do not edit it.",
         "Every mapping file feeds these entities and fields (see [mapping.md](mapping.md)); the core SQL reads",
         "them as `staging.<entity>`. A field nobody maps is null; an entity nobody maps is empty.",
         "",
@@ -178,7 +178,3 @@ def markdown(model: Model, used_by: dict[str, list[str]] | None = None) -> str:
             )
         out.append("")
     return "\n".join(out)
-
-
-if __name__ == "__main__":  # pragma: no cover - documentation generator
-    print(markdown(load_model()), end="")

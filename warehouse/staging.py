@@ -103,6 +103,32 @@ def canonical_sql(entity: Entity, feeders: list[tuple[SourceSpec, EntitySpec]]) 
     return "\nunion all\n".join(parts)
 
 
+def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
+    rows = [
+        (spec.system, e.name, f, src, tgt)
+        for e in spec.entities.values()
+        for f, table in e.translate.items()
+        for src, tgt in table.items()
+    ]
+    con.execute("delete from staging.code_translation where system = ?", [spec.system])
+    if rows:
+        con.executemany("insert into staging.code_translation values (?, ?, ?, ?, ?)", rows)
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> tuple[int, int]:
+    """Rebuild one mapping's staging table; returns its rows and the current raw rows a later row with the
+    same key superseded (``latest_by``), which stay in raw."""
+    target = qualified("staging", spec.table_name(entity.name))
+    con.execute(f"create or replace table {target} as {staging_sql(spec, entity)}")
+    n = con.execute(f"select count(*) from {target}").fetchone()[0]
+    if not entity.latest_by:
+        return n, 0
+    current = con.execute(
+        f"select count(*) from {qualified('raw', spec.table_name(entity.name))} where _valid_to_batch is null"
+    ).fetchone()[0]
+    return n, current - n
+
+
 PEDIGREE = {
     "_system": "varchar",
     "_raw_id": "varchar",

@@ -56,7 +56,7 @@ def test_dev_serves_the_asset_graph_with_failed_checks_on_the_assets_they_guard(
         # the demo's bad ID numbers: a failed ERROR check on the staging table it guards, with its evidence
         data = graphql(
             port,
-            '{ assetCheckExecutions(assetKey: {path: ["staging", "academic__student"]}, checkName: "R_XS_013", '
+            '{ assetCheckExecutions(assetKey: {path: ["staging", "student"]}, checkName: "R_XS_013", '
             "limit: 1) { status evaluation { severity metadataEntries { label } } } }",
         )
         (execution,) = data["assetCheckExecutions"]

@@ -144,17 +144,17 @@ def test_graduate_one_destination_per_student_and_graduation_year(con):
     ]  # fmt: skip
 
 
-def test_land_area_in_mu_becomes_square_metres(con):
+def test_land_keeps_the_first_version_of_each_parcel(con):
     con.execute("""create table staging.land as select * from (values
-        ('TD01', '主校区', 165.60, '学校产权', date '2003-05-01', 'l1'),
-        ('TD02', '东校区', 1.00, '非学校产权', null, 'l2'),
-        ('TD03', '实训校区', 21.60, '学校产权', date '2016-10-20', 'l5'),
-        ('TD03', '实训校区', 20.00, '学校产权', date '2016-10-20', 'l3'))
-        t(parcel_id, parcel_name, area_mu, ownership, acquired_on, _raw_id)""")
+        ('TD01', '主校区', 110400.00, '学校产权', date '2003-05-01', 'l1'),
+        ('TD02', '东校区', 666.67, '非学校产权', null, 'l2'),
+        ('TD03', '实训校区', 14400.00, '学校产权', date '2016-10-20', 'l5'),
+        ('TD03', '实训校区', 13333.33, '学校产权', date '2016-10-20', 'l3'))
+        t(parcel_id, parcel_name, area_m2, ownership, acquired_on, _raw_id)""")
     assert core_rows(con, "land", "parcel_id") == [
-        ("TD01", "主校区", Decimal("165.60"), 110400.0, "学校产权", date(2003, 5, 1), "l1"),  # 165.6 × 10000 / 15
-        ("TD02", "东校区", Decimal("1.00"), 666.67, "非学校产权", None, "l2"),  # 666.666… rounded to 2 places
-        ("TD03", "实训校区", Decimal("20.00"), 13333.33, "学校产权", date(2016, 10, 20), "l3"),  # l3 before l5
+        ("TD01", "主校区", Decimal("110400.00"), "学校产权", date(2003, 5, 1), "l1"),
+        ("TD02", "东校区", Decimal("666.67"), "非学校产权", None, "l2"),
+        ("TD03", "实训校区", Decimal("13333.33"), "学校产权", date(2016, 10, 20), "l3"),  # l3 before l5
     ]  # fmt: skip
 
 

@@ -609,10 +609,10 @@ def test_it_conditions_counts_the_computers_on_a_card(con):
 
 def test_land_building_areas_on_the_stock_date_and_the_years_new_buildings(con):
     con.execute("""create table core.land as select * from (values
-        ('L1', '主校区', 150.00, 100000.0, '学校产权', date '2003-06-01', 'rl1'),
-        ('L2', '实训基地', 15.00, 10000.0, '租用', null, 'rl2'),           -- no date: held
-        ('L3', '新校区', 30.00, 20000.0, '学校产权', date '2026-10-01', 'rl3'))  -- acquired after the stock date
-        t(parcel_id, parcel_name, area_mu, area_m2, ownership, acquired_on, _raw_id)""")
+        ('L1', '主校区', 100000.0, '学校产权', date '2003-06-01', 'rl1'),
+        ('L2', '实训基地', 10000.0, '租用', null, 'rl2'),           -- no date: held
+        ('L3', '新校区', 20000.0, '学校产权', date '2026-10-01', 'rl3'))  -- acquired after the stock date
+        t(parcel_id, parcel_name, area_m2, ownership, acquired_on, _raw_id)""")
     con.execute("""create table core.building as select * from (values
         ('B1', '教学楼', '教室', '教学科研及辅助用房', 5000.00, '学校产权', date '2005-06-01', 'rb1'),
         ('B2', '学生公寓', '学生宿舍（公寓）', '生活用房', 8000.00, '非学校产权', date '2010-06-01', 'rb2'),

@@ -1,4 +1,4 @@
--- core.land: land parcels; the asset system records 亩, the platform wants m² (1 亩 = 10000/15 m²).
+-- core.land: land parcels, area in m² (a mapping converts from 亩 where its system records them).
 with parcels as (
     select * from staging.land
 ),
@@ -7,8 +7,7 @@ final as (
     select
         parcel_id,
         parcel_name,
-        area_mu,
-        round(area_mu * 10000 / 15, 2) as area_m2,
+        area_m2,
         ownership,
         acquired_on,
         _raw_id
