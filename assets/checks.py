@@ -139,13 +139,12 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
     fails with WARN severity only, so the draft tables are still written for the reviewers."""
     translated = translations(specs)
     pii = pii_fields(specs, model)
-    by_key = {dg.AssetCheckKey(key(*r.asset.split(".")), r.check_name): r for r in rules}
+    by_key: dict[dg.AssetCheckKey, list[Rule]] = {}
+    for r in rules:  # one rule per check, but the generated rules of an entity share its model_rules check
+        by_key.setdefault(dg.AssetCheckKey(key(*r.asset.split(".")), r.check_name), []).append(r)
     ready = dg.AssetCheckKey(key("platform", "core_indicator"), READY_CHECK)
     specs_ = [
-        dg.AssetCheckSpec(
-            k.name, asset=k.asset_key, description=f"{r.id} [{r.dimension}·{r.severity}·{r.kind}] {r.message}"
-        )
-        for k, r in by_key.items()
+        dg.AssetCheckSpec(k.name, asset=k.asset_key, description=_check_description(rs)) for k, rs in by_key.items()
     ] + [
         dg.AssetCheckSpec(
             READY_CHECK,
@@ -160,7 +159,7 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
         year = _check_year(context)
         pack = pack_for_year(year)
         settings = statedata.settings()
-        selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
+        selected = [r for k in context.selected_asset_check_keys for r in by_key.get(k, [])]
         with statedata.warehouse() as con:
             params = rule_params(
                 con,
@@ -178,8 +177,12 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                     context.log.info(f"{rule.id} does not apply to {year}: not evaluated")
             results = evaluate_all(con, applying, year, params, model, translated)
             record(con, context.run.run_id, results)
+            grouped: dict[dg.AssetCheckKey, list[RuleResult]] = {}
             for result in results:
-                yield _rule_result(key(*result.rule.asset.split(".")), result, pii)
+                grouped.setdefault(dg.AssetCheckKey(key(*result.rule.asset.split(".")), result.rule.check_name), [])
+                grouped[dg.AssetCheckKey(key(*result.rule.asset.split(".")), result.rule.check_name)].append(result)
+            for k, rs in grouped.items():
+                yield _rule_result(k.asset_key, rs[0], pii) if len(by_key[k]) == 1 else _group_result(k, rs, pii)
             if ready in context.selected_asset_check_keys:
                 blocking = blocking_rules(con, rules, year)
                 yield dg.AssetCheckResult(
@@ -194,6 +197,41 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 )
 
     return _check
+
+
+def _check_description(rules: list[Rule]) -> str:
+    if len(rules) == 1:
+        r = rules[0]
+        return f"{r.id} [{r.dimension}·{r.severity}·{r.kind}] {r.message}"
+    return "Rules generated from the canonical model (docs/model.md): " + "; ".join(
+        f"{r.id} [{r.dimension}·{r.severity}] {r.message}" for r in rules
+    )
+
+
+def _group_result(k: dg.AssetCheckKey, results: list[RuleResult], pii: dict[str, str]) -> dg.AssetCheckResult:
+    """One check for the generated rules of an entity: failed when one fails, ERROR when an error rule does."""
+    failed = [r for r in results if not r.passed]
+    examples = [
+        f"{r.rule.id} {f['source_system'] or '-'}.{f['source_table'] or '-'} {f['source_key'] or '-'} "
+        f"{f['column_name']}={mask(f['value'], pii.get(f['column_name']))}"
+        for r in failed
+        for f in r.failures[:EXAMPLES]
+    ]
+    return dg.AssetCheckResult(
+        asset_key=k.asset_key,
+        check_name=k.name,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR
+        if any(r.rule.severity == "error" for r in failed)
+        else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "academic_year": results[0].academic_year,
+            "rules": dg.MetadataValue.json({r.rule.id: f"{r.failing}/{r.checked}" for r in results}),
+            "failing_rules": dg.MetadataValue.json([r.rule.id for r in failed]),
+            "messages": dg.MetadataValue.json([f"{r.rule.id} {r.rule.message}: {r.rule.hint}" for r in failed]),
+            "examples": dg.MetadataValue.json(examples),
+        },
+    )
 
 
 def _rule_result(asset_key: dg.AssetKey, r: RuleResult, pii: dict[str, str]) -> dg.AssetCheckResult:

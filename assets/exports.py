@@ -4,7 +4,8 @@ import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key
 from assets.resources import StatedataResource
-from expectations.rules import blocking_rules, load_catalogue
+from expectations.generated import rule_set
+from expectations.rules import blocking_rules
 from reporting.export import publish_year
 from reporting.templates import TemplatePack, pack_for_year
 from warehouse.backup import backup, backups
@@ -34,7 +35,10 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         pack = pack_for_year(year)
         with statedata.warehouse() as con:
             try:
-                blocking = [f"{r.id} {r.message}（{n} 行）" for r, n in blocking_rules(con, load_catalogue(), year)]
+                blocking = [
+                    f"{r.id} {r.message}（{n} 行）"
+                    for r, n in blocking_rules(con, rule_set(statedata.settings()), year)
+                ]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]
             folder, files = publish_year(con, pack, year, statedata.settings().out_dir, blocking, context.run.run_id)

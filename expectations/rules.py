@@ -35,6 +35,7 @@ SEVERITIES = ("error", "warning")
 _ID = re.compile(r"^R-[A-Z]{2}-\d{3}$")
 _KEYS = {
     "id", "asset", "dimension", "severity", "tolerance", "owner", "years", "until", "sql", "expect", "message", "hint",
+    "covers",
 }  # fmt: skip
 LAYERS = ("staging", "platform")
 
@@ -57,11 +58,18 @@ class Rule:
     expect: list | None = field(default=None, compare=False, hash=False)  # a GX suite (expectations/suites.py)
     years: str = ""
     until: str = ""
+    covers: tuple[str, ...] = ()  # references of the canonical model (<entity>.<field>) the rule checks
+    inline_sql: str = field(default="", compare=False)  # a generated rule's SQL (instead of a file)
+
+    @property
+    def generated(self) -> bool:
+        return bool(self.inline_sql) or self.id.startswith("G-")
 
     @property
     def check_name(self) -> str:
-        """The Dagster check name (letters, digits and _): R-XS-001 -> R_XS_001."""
-        return self.id.replace("-", "_")
+        """The Dagster check name (letters, digits and _): R-XS-001 -> R_XS_001. The rules generated from the
+        canonical model share one check per entity, ``model_rules`` (each is still recorded on its own)."""
+        return "model_rules" if self.generated else self.id.replace("-", "_")
 
     @property
     def layer(self) -> str:
@@ -76,7 +84,7 @@ class Rule:
         return "GX" if self.expect else "SQL"
 
     def sql_text(self) -> str:
-        return (SQL_DIR / f"{self.sql}.sql").read_text(encoding="utf-8")
+        return self.inline_sql or (SQL_DIR / f"{self.sql}.sql").read_text(encoding="utf-8")
 
     def applies(self, academic_year: str) -> bool:
         year = parse_year(academic_year)
@@ -152,6 +160,7 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Rule]:
                 hint=r["hint"],
                 years=str(r.get("years") or ""),
                 until=str(r.get("until") or ""),
+                covers=tuple(r.get("covers") or ()),
             )
         )
     return rules
@@ -232,7 +241,7 @@ def evaluate_all(
     failing row to its source in one pass over the raw tables. ``translations``: canonical entity -> field
     -> the values its mappings translate to (model.mapping.translations)."""
     translations = translations or {}
-    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if r.sql}
+    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
     by_table: dict[str, list[Rule]] = {}
     for r in rules:
         if r.expect:

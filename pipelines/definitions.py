@@ -11,7 +11,7 @@ from assets.exports import backup_asset, exports_asset
 from assets.raw import canonical_asset, source_assets
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
-from expectations.rules import load_catalogue
+from expectations.generated import rule_set
 from model.canonical import load_model
 from model.mapping import MappingError, load_mappings, load_views, model_problems
 from model.settings import Settings
@@ -70,7 +70,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[
             load_accounting_checks(specs),
             key_unique_checks(packs),
-            rule_checks(load_catalogue(), specs, model),
+            rule_checks(rule_set(settings), specs, model),
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

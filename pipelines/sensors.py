@@ -6,7 +6,8 @@ import dagster as dg
 
 from assets.resources import StatedataResource
 from departments.digest import build_digests, deliver, pending
-from expectations.rules import load_catalogue
+from expectations.generated import rule_set
+from model.canonical import load_model
 from model.mapping import load_mappings, pii_fields
 from model.settings import SettingsError
 from warehouse import db
@@ -33,8 +34,8 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
             if not years:
                 return dg.SkipReason("no rule evaluated since the last digest")
             channel = settings.digest
-            pii = pii_fields(load_mappings(settings.mappings_dir))
-            digests = build_digests(con, load_catalogue(), years, pii, channel)
+            pii = pii_fields(load_mappings(settings.mappings_dir), load_model())
+            digests = build_digests(con, rule_set(settings), years, pii, channel)
     except WarehouseError as e:  # a run holds the warehouse: the next tick tries again
         return dg.SkipReason(f"warehouse not readable now: {e}")
     sent = deliver(digests, channel, stamp=newest.strftime("%Y%m%dT%H%M%S%f"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from expectations.generated import rule_set
 from model.mapping import MappingError, SourceSpec, load_mappings
 from model.settings import Settings, SettingsError
 from model.years import parse_year
@@ -49,6 +50,11 @@ def load_specs(settings: Settings) -> dict[str, SourceSpec]:
         return load_mappings(settings.mappings_dir)
     except MappingError as e:
         fail(str(e), 2)
+
+
+def load_rules(settings: Settings) -> list:
+    """The catalogue and the rules generated for the college's mappings; a broken mapping ends the command."""
+    return rule_set(settings, load_specs(settings))
 
 
 def checked_year(academic_year: str) -> str:

@@ -6,10 +6,11 @@ from pathlib import Path
 import click
 
 from departments.report import html_page, write_xlsx
-from expectations.rules import checked_years, failures_report, latest_checked_year, load_catalogue
+from expectations.rules import checked_years, failures_report, latest_checked_year
+from model.canonical import load_model
 from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import checked_year, fail, home_option, load_settings, load_specs
+from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs
 from warehouse import db
 from warehouse.db import WarehouseError
 
@@ -34,11 +35,11 @@ from warehouse.db import WarehouseError
 def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
     """What each department must fix at the source: failing rules, their hints and the failing rows."""
     settings = load_settings(home)
-    rules = load_catalogue()
+    rules = load_rules(settings)
     owners = sorted({r.owner for r in rules})
     if dept and dept not in owners:
         fail(f"no rule is owned by {dept!r}; departments: {', '.join(owners)}", 2)
-    pii = pii_fields(load_specs(settings))
+    pii = pii_fields(load_specs(settings), load_model())
     if academic_year is not None:
         checked_year(academic_year)
     try:

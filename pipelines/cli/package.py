@@ -4,9 +4,9 @@ from pathlib import Path
 
 import click
 
-from expectations.rules import blocking_rules, load_catalogue
+from expectations.rules import blocking_rules
 from model.years import current_academic_year, previous_year
-from pipelines.cli.common import checked_year, fail, home_option, load_settings
+from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings
 from pipelines.runlock import Busy, run_lock
 from reporting.package import PackageError, build_package
 from reporting.templates import TemplateError, pack_for_year
@@ -37,7 +37,7 @@ def package(academic_year, out, draft, home):
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
             db.init(con)
-            blocking = blocking_rules(con, load_catalogue(), year)
+            blocking = blocking_rules(con, load_rules(settings), year)
             if blocking and not draft:
                 lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {n} rows" for r, n in blocking)
                 raise PackageError(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from expectations.rules import latest_checked_year, load_catalogue
+from expectations.rules import latest_checked_year
 from expectations.score import score as score_rules
-from pipelines.cli.common import fail, home_option, load_settings
+from pipelines.cli.common import fail, home_option, load_rules, load_settings
 from warehouse import db
 from warehouse.db import WarehouseError
 
@@ -32,7 +32,7 @@ def score(demo_dir, as_json, home):
         with db.connect(settings.warehouse, read_only=True) as con:
             if latest_checked_year(con) is None:
                 fail("no rule has been evaluated yet: run `statedata run` first")
-            result = score_rules(con, manifest, load_catalogue())
+            result = score_rules(con, manifest, load_rules(settings))
     except WarehouseError as e:
         fail(str(e))
     bad = bool(result["missed"]) or (result["clean"] and bool(result["error_rules_fired"]))

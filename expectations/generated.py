@@ -1,0 +1,183 @@
+"""Rules generated from the canonical model's declarations, as dbt's schema tests are: every entity gets
+them without anyone writing them, and the catalogue keeps the rules that need real SQL.
+
+For each entity a college feeds (ids ``G-<entity>-<kind>``, owned by the department of the first mapping
+that feeds it):
+
+=========================  ==========  =====================================================================
+``G-<e>-required``         error       the fields the model marks required are not empty
+``G-<e>-codes``            error       the fields with a national code list hold its codes
+``G-<e>-unique``           error       the model's key identifies a row
+``G-<e>-<field>-ref``      error       a reference (``references:``) resolves in the target entity, whatever
+                                       systems feed the two
+``G-<e>-range``            warning     quantities (amounts, areas, counts: numbers with a unit) are not negative
+``G-<e>-source``           warning     for an entity nothing feeds: which national tables it leaves empty
+=========================  ==========  =====================================================================
+
+A kind the catalogue already checks on the entity (an ``expect:`` with that kind, a rule that ``covers:`` the
+reference) is not generated again. The generated rules are SQL over the canonical relation (one query each,
+no Great Expectations suite: cheap enough for every entity of every college), reporting each failing row by
+its ``_raw_id`` like every rule.
+"""
+
+from expectations.doctor import downstream
+from expectations.rules import Rule, load_catalogue
+from expectations.suites import parse
+from model.canonical import Entity, Model, load_model
+from model.mapping import SourceSpec, load_mappings, load_views
+from model.settings import Settings
+from reporting.templates import all_packs
+from warehouse.db import quote
+
+QUANTITY_UNITS = {"元", "万元", "平方米", "亩", "册", "台套", "学时", "学分", "人", "人次", "间", "个", "门", "年"}
+NO_SOURCE_OWNER = "质量管理办公室"
+
+
+def _covered(catalogue: list[Rule]) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
+    """(entity, kind) pairs the catalogue's suites check, (entity, field) pairs checked not negative, and the
+    references the catalogue's SQL rules cover."""
+    kinds, numbers, refs = set(), set(), set()
+    for r in catalogue:
+        refs |= set(r.covers)
+        if not r.expect or r.layer != "staging":
+            continue
+        for kind, arg in parse(r.id, r.expect):
+            kinds.add((r.table, kind))
+            if kind == "not_negative":
+                numbers |= {(r.table, f) for f in ([arg] if isinstance(arg, str) else arg)}
+    return kinds, numbers, refs
+
+
+def _union(selects) -> str:
+    return "\nunion all\n".join(selects)
+
+
+def _names(fields) -> str:
+    return "、".join(f.meaning or f.name for f in fields)
+
+
+def _rule(rule_id: str, entity: Entity, owner: str, **kw) -> Rule:
+    return Rule(id=rule_id, asset=f"staging.{entity.name}", tolerance="0", owner=owner, **kw)
+
+
+def generated_rules(
+    model: Model,
+    specs: dict[str, SourceSpec],
+    catalogue: list[Rule],
+    views: dict[str, str] | None = None,
+    costs: dict[str, list[str]] | None = None,
+) -> list[Rule]:
+    """The generated rules of a college (``costs``: entity -> the national tables it feeds, for the message
+    of an entity nothing feeds)."""
+    views, costs = views or {}, costs or {}
+    owners: dict[str, str] = {}
+    for s in specs.values():
+        for e in s.entities.values():
+            owners.setdefault(e.canonical, s.department)
+    kinds, numbers, refs = _covered(catalogue)
+    fed = set(owners) | set(views)
+    out: list[Rule] = []
+    for name, entity in model.entities.items():
+        owner = owners.get(name, NO_SOURCE_OWNER)
+        if name not in fed:
+            tables = "、".join(costs.get(name, [])) or "无"
+            out.append(
+                _rule(
+                    f"G-{name}-source", entity, owner, dimension="完整性", severity="warning",
+                    inline_sql=f"select null::varchar as _raw_id, 'source' as column_name, '{name}' as value",
+                    message=f"没有数据源提供{entity.title}（{name}）：相关国家表为空或不完整（{tables}）",
+                    hint="在学校配置的 mappings/ 中为该实体编写映射文件，或由负责部门填报；"
+                    "statedata doctor 列出全部缺口",
+                )
+            )  # fmt: skip
+            continue
+        required = [f for f in entity.fields.values() if f.required]
+        if required and (name, "required") not in kinds:
+            out.append(
+                _rule(
+                    f"G-{name}-required", entity, owner, dimension="完整性", severity="error",
+                    inline_sql=_union(
+                        f"select _raw_id, '{f.name}' as column_name, null::varchar as value "
+                        f"from staging.{name} where {quote(f.name)} is null"
+                        for f in required
+                    ),
+                    message=f"{entity.title}的必填项为空（{_names(required)}）",
+                    hint="在源系统中补全这些信息",
+                )
+            )  # fmt: skip
+        coded = [f for f in entity.fields.values() if f.codes]
+        if coded and (name, "codes") not in kinds:
+            out.append(
+                _rule(
+                    f"G-{name}-codes", entity, owner, dimension="规范性", severity="error",
+                    inline_sql=_union(
+                        f"select _raw_id, '{f.name}' as column_name, {quote(f.name)} as value from staging.{name} "
+                        f"where {quote(f.name)} is not null and {quote(f.name)} not in (select code from "
+                        f"core.national_code where code_table in ('{f.codes}', '{f.codes}_crosswalk'))"
+                        for f in coded
+                    ),
+                    message=f"{entity.title}中的代码不是国家标准代码（{_names(coded)}）",
+                    hint="按国家标准代码填写；学校系统的代码不同时，在映射文件的 translate 中对照",
+                )
+            )  # fmt: skip
+        key = ", ".join(quote(k) for k in entity.key)
+        if (name, "unique") not in kinds:
+            out.append(
+                _rule(
+                    f"G-{name}-unique", entity, owner, dimension="唯一性", severity="error",
+                    inline_sql=(
+                        f"select _raw_id, '{entity.key[0]}' as column_name, concat_ws('|', {key}) as value "
+                        f"from staging.{name} qualify count(*) over (partition by {key}) > 1"
+                    ),
+                    message=f"{entity.title}的标识重复（{_names(entity.fields[k] for k in entity.key)}）",
+                    hint="在源系统中删除或合并重复记录；若系统保留历史版本，在映射文件中用 latest_by 指明以哪条为准",
+                )
+            )  # fmt: skip
+        for f in entity.fields.values():
+            if not f.references or f"{name}.{f.name}" in refs:
+                continue
+            target, _, tfield = f.references.partition(".")
+            if target not in fed:
+                continue  # nothing to resolve against: the target's own source rule says so
+            col, tcol = quote(f.name), quote(tfield)
+            out.append(
+                _rule(
+                    f"G-{name}-{f.name}-ref", entity, owner, dimension="一致性", severity="error",
+                    inline_sql=(
+                        f"select s._raw_id, '{f.name}' as column_name, cast(s.{col} as varchar) as value "
+                        f"from staging.{name} as s where s.{col} is not null and s.{col} not in "
+                        f"(select t.{tcol} from staging.{target} as t where t.{tcol} is not null)"
+                    ),
+                    message=f"{entity.title}的{f.meaning or f.name}在{model.entities[target].title}中不存在",
+                    hint=f"改为{model.entities[target].title}中已有的值，或由负责部门补录",
+                )
+            )  # fmt: skip
+        quantities = [
+            f.name
+            for f in entity.fields.values()
+            if f.type in ("integer", "decimal") and f.unit in QUANTITY_UNITS and (name, f.name) not in numbers
+        ]
+        if quantities:
+            out.append(
+                _rule(
+                    f"G-{name}-range", entity, owner, dimension="规范性", severity="warning",
+                    inline_sql=_union(
+                        f"select _raw_id, '{q}' as column_name, cast({quote(q)} as varchar) as value "
+                        f"from staging.{name} where {quote(q)} < 0"
+                        for q in quantities
+                    ),
+                    message=f"{entity.title}的数量或金额为负数（{_names(entity.fields[q] for q in quantities)}）",
+                    hint="核对源系统中的数值；冲销应记在对应的借贷方向上，而不是记为负数",
+                )
+            )  # fmt: skip
+    return out
+
+
+def rule_set(settings: Settings, specs: dict[str, SourceSpec] | None = None) -> list[Rule]:
+    """Every rule a college's run evaluates: the catalogue, then the rules generated for its mappings (read from
+    the settings' folder unless given)."""
+    catalogue = load_catalogue()
+    model = load_model()
+    specs = load_mappings(settings.mappings_dir) if specs is None else specs
+    costs = downstream(model, all_packs()[-1])
+    return catalogue + generated_rules(model, specs, catalogue, load_views(settings.college_dir / "views"), costs)
