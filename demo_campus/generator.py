@@ -29,7 +29,7 @@ from stdnum.cn import ric, uscc
 
 from demo_campus import model as m
 from demo_campus.defects import inject_defects
-from model.codes import code_names, load_code_table
+from model.codes import load_code_table
 from model.mapping import load_mapping
 from reporting.forms import form_department, form_file_name, write_form
 
@@ -90,7 +90,7 @@ class _Builder:
         regions = [r["code"] for r in load_code_table("region")]
         self.local_regions = np.array([r for r in regions if r.startswith("41")])
         self.other_regions = np.array([r for r in regions if not r.startswith("41")])
-        self.ethnicities = np.array(list(code_names("ethnicity")))
+        self.ethnicities = np.array(list(m.ETHNICITY_CODES))
         self.campus = Campus()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ class _Builder:
         return self.campus
 
     def majors(self):
-        catalog = load_code_table("major_catalog")
+        catalog = [dict(code=code, name=name) for code, name in m.MAJORS]
         rows, dirs = [], []
         for i, row in enumerate(catalog):
             dept = m.MAJOR_DEPT_BY_PREFIX[row["code"][:2]]

@@ -279,6 +279,9 @@ def load_mapping(path: str | Path) -> SourceSpec:
     except YAMLError as e:
         raise MappingError(f"{path}: not valid YAML: {e}") from None
     _check_keys(path, "top level", raw, _SOURCE_KEYS, _SOURCE_KEYS)
+    todo = [k for k in ("department", "title") if str(raw[k]).strip().upper().startswith("TODO")]
+    if todo:
+        raise _fail(path, ", ".join(todo), "still TODO: name the department and the system")
     system = raw["system"]
     if not isinstance(system, str) or not NAME_RE.match(system):
         raise _fail(path, "system", "expected a lowercase name such as hr or academic")

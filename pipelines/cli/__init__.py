@@ -2,6 +2,7 @@
 a command's module is imported only when that command runs (so `statedata --help` does not load Dagster).
 
 statedata demo            generate the demo college's source systems (SQLite + Excel/CSV drops)
+statedata init            draft a mapping file for a new source by introspection
 statedata doctor          check the college's mappings against the model and the live sources
 statedata run             run the whole pipeline for an academic year, with progress and a summary
 statedata package         the submission package of a year (refused while error rules fail)
@@ -20,6 +21,7 @@ import click
 # command -> (module of this package that defines it, a function of the same name; its line in --help)
 COMMANDS = {
     "demo": ("demo", "Generate the demo college's source systems."),
+    "init": ("init", "Draft a mapping file for a new source by introspection."),
     "doctor": ("doctor", "Check the college's mappings against the model and the live sources."),
     "run": ("run", "Run the whole pipeline for one academic year."),
     "package": ("package", "The submission package of a year (refused while error rules fail)."),

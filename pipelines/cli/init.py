@@ -1,0 +1,40 @@
+"""statedata init: a starting mapping file for a new source, by introspection."""
+
+from pathlib import Path
+
+import click
+
+from connectors.introspect import IntrospectError, draft, read_folder, read_sql
+from model.canonical import load_model
+from pipelines.cli.common import fail, home_option, load_settings
+
+
+@click.command()
+@click.option("--from", "source", required=True, help="The source: a SQLAlchemy URL, or a folder of file drops.")
+@click.option("--system", required=True, help="Short lowercase name of the system (hr, academic, erp …).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write [default: <college folder>/mappings/<system>.yaml].")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@home_option
+def init(source, system, out, force, home):
+    """Draft a mapping file for a new source from its tables (or files) and the canonical model.
+
+    Every table becomes an entity of the model it matches best, with every field of that entity listed:
+    the column that matches it, or a TODO. Check it, then run `statedata doctor`. The URL is not written
+    to the file: set it in the environment variable the file names (STATEDATA_<SYSTEM>_URL or _DIR)."""
+    settings = load_settings(home)
+    if not system.isidentifier() or system.lower() != system:
+        fail(f"--system {system!r}: expected a short lowercase name such as hr or academic", 2)
+    folder = Path(source)
+    kind = "files" if folder.is_dir() else "sql"
+    env = f"STATEDATA_{system.upper()}_{'DIR' if kind == 'files' else 'URL'}"
+    try:
+        tables = read_folder(folder) if kind == "files" else read_sql(source)
+    except IntrospectError as e:
+        fail(str(e))
+    path = Path(out) if out else settings.college_dir / "mappings" / f"{system}.yaml"
+    if path.exists() and not force:
+        fail(f"{path} exists; use --force to replace it, or --out for another file", 2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(draft(system, env, kind, tables, load_model()), encoding="utf-8")
+    click.echo(f"wrote {path}: {len(tables)} entities drafted; set {env}, fill the TODOs, then `statedata doctor`")
