@@ -26,6 +26,7 @@ class StatedataResource(dg.ConfigurableResource):
 
     @contextmanager
     def warehouse(self):
-        with db.connect(self.settings().warehouse) as con:
-            db.init(con)
+        settings = self.settings()
+        with db.connect(settings.warehouse) as con:
+            db.init(con, settings.college_dir / "codes")
             yield con

@@ -17,7 +17,6 @@ import duckdb
 from connectors.base import SourceError
 from connectors.sources import open_source
 from model.canonical import Model
-from model.codes import code_names, code_table_names
 from model.mapping import MappingError, Problem, SourceSpec, load_mapping, load_views, model_problems
 from model.settings import Settings, SettingsError
 from reporting.templates import TemplatePack
@@ -116,7 +115,11 @@ def _profile(
 ) -> list[Problem]:
     out: list[Problem] = []
     with db.connect(path) as con:
-        db.init(con)
+        try:
+            db.init(con, settings.college_dir / "codes")
+        except ValueError as err:  # a college code file that adds to no national table
+            out.append(Problem("error", "codes", str(err)))
+            db.init(con)
         for spec in specs.values():
             progress(f"reading {spec.system} ({spec.title})")
             try:
@@ -200,11 +203,14 @@ def _profile_relations(
                         out.append(
                             Problem("warning", f"{where}.fields.{f.name}", f"empty in {k} of {n} rows (required)")
                         )
-                if f.codes and f.codes in code_table_names():
-                    known = set(code_names(f.codes))
-                    crosswalk = f"{f.codes}_crosswalk"
-                    if crosswalk in code_table_names():
-                        known |= set(code_names(crosswalk))
+                if f.codes:  # the national list, its crosswalk and the college's additions, as loaded
+                    known = {
+                        r[0]
+                        for r in con.execute(
+                            "select code from core.national_code where code_table in (?, ?)",
+                            [f.codes, f"{f.codes}_crosswalk"],
+                        ).fetchall()
+                    }
                     rows = con.execute(
                         f"select cast({col} as varchar) as v, count(*) from {rel} "
                         f"where _system = ? and {col} is not null group by all order by 2 desc",
@@ -218,8 +224,8 @@ def _profile_relations(
                                 "warning",
                                 f"{where}.fields.{f.name}",
                                 f"{sum(c for _, c in unknown)} rows hold {len(unknown)} values outside the code list "
-                                f"{f.codes} ({shown}): add them to `translate:` in the mapping, or to the college's "
-                                f"code additions if they are valid codes",
+                                f"{f.codes} ({shown}): translate them in the mapping (translate:), or add valid codes "
+                                f"the national list lacks to the college's codes/{f.codes}.csv",
                             )
                         )
             key = ", ".join(quote(k) for k in entity.key)

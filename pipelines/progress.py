@@ -63,10 +63,9 @@ class _ProgressHandler(logging.Handler):
                 file=self.stream,
                 flush=True,
             )
-        elif kind == "STEP_FAILURE":
-            err = event.event_specific_data.error
+        elif kind == "STEP_FAILURE":  # the cause, not Dagster's wrapper around it
             print(
-                f"  [{elapsed:6.1f}s]   ✗ {event.step_key}: {err.message.strip() if err else ''}",
+                f"  [{elapsed:6.1f}s]   ✗ {event.step_key}: {step_error(event.event_specific_data)}",
                 file=self.stream,
                 flush=True,
             )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from model.codes import CODES_DIR, code_table_names, load_code_table
+from model.codes import CODES_DIR, code_table_names, college_additions, load_code_table
 
 SQL_DIR = Path(__file__).parent / "sql"
 DDL = Path(__file__).parent / "ddl" / "schemas.sql"
@@ -76,30 +76,42 @@ def connect(path: str | Path, read_only: bool = False):
 
 
 @cache
-def _init_version() -> str:
-    """Content hash of what init() creates: the DDL and the national code tables."""
+def _init_version(college_codes: Path | None = None, stamp: tuple = ()) -> str:
+    """Content hash of what init() creates: the DDL, the national code tables and the college's additions."""
     h = hashlib.sha256(DDL.read_bytes())
     for t in code_table_names():
         h.update((CODES_DIR / f"{t}.csv").read_bytes())
+    for path in sorted(Path(college_codes).glob("*.csv")) if college_codes and Path(college_codes).is_dir() else []:
+        h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()
 
 
-def init(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schemas and audit tables and load the national code tables, unless this warehouse
-    already has this version of them (then it costs one query, not ~70 ms)."""
-    version = _init_version()
+def init(con: duckdb.DuckDBPyConnection, college_codes: Path | None = None) -> None:
+    """Create the schemas and audit tables and load the national code tables with the college's additions
+    (``college_codes``: its codes/ folder), unless this warehouse already has this version of them (then it
+    costs one query, not ~70 ms)."""
+    stamp = (
+        tuple((p.name, p.stat().st_mtime) for p in sorted(Path(college_codes).glob("*.csv")))
+        if college_codes and Path(college_codes).is_dir()
+        else ()
+    )
+    version = _init_version(Path(college_codes) if college_codes else None, stamp)
     try:
         if con.execute("select value from audit.meta where key = 'init_version'").fetchall() == [(version,)]:
             return
     except duckdb.CatalogException:
         pass
     con.execute(DDL.read_text(encoding="utf-8"))
-    rows = [(t, r["code"], r["name"]) for t in code_table_names() for r in load_code_table(t)]
+    additions = college_additions(college_codes)
+    tables = {t: {r["code"]: r for r in load_code_table(t)} for t in code_table_names()}
+    for t, rows_added in additions.items():  # a college's row for an existing code replaces the national one
+        tables[t].update({r["code"]: r for r in rows_added})
+    rows = [(t, r["code"], r["name"]) for t, codes in tables.items() for r in codes.values()]
     # extra columns of a code table (e.g. title.csv's level) become tables of their own: 'title.level'
     rows += [
         (f"{t}.{col}", r["code"], r[col])
-        for t in code_table_names()
-        for r in load_code_table(t)
+        for t, codes in tables.items()
+        for r in codes.values()
         for col in r
         if col not in ("code", "name") and r[col]
     ]

@@ -36,7 +36,7 @@ def package(academic_year, out, draft, home):
     try:
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
-            db.init(con)
+            db.init(con, settings.college_dir / "codes")
             blocking = blocking_rules(con, load_rules(settings), year)
             if blocking and not draft:
                 lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {n} rows" for r, n in blocking)

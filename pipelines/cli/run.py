@@ -190,10 +190,11 @@ def _close_orphaned_runs(instance) -> None:
 
 def _print_summary(s: dict, settings: Settings) -> None:
     if not s["success"]:
-        click.secho(f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}).", fg="red", err=True)
+        # on stdout, cause first: a failed night's mail or log shows why without the progress lines
+        click.secho(f"\nRun FAILED for {s['academic_year']} (run {s['run_id']}).", fg="red")
         for e in s["errors"]:
-            click.secho(f"  {e['step']}: {e['error']}", fg="red", err=True)
-        click.secho("The last good outputs are unchanged.", err=True)
+            click.secho(f"  {e['step']}: {e['error']}", fg="red")
+        click.echo("The last good outputs are unchanged.")
         return
     draft = " as a DRAFT (error rules fail)" if s["output_folder"].endswith("_draft") else ""
     click.echo(

@@ -89,6 +89,11 @@ def test_failed_run_names_the_source_and_keeps_the_last_good_outputs(first_run, 
     assert summary["retries"] == {}  # a missing database will not come back by itself: no retries
     assert "Traceback" not in output
     assert {p.name: p.read_bytes() for p in Path(first_run["output_folder"]).iterdir()} == before
+    # without --json: stdout says it failed and why, in its first lines, not Dagster's wrapper error
+    res = CliRunner().invoke(main, ["run", "--year", ACADEMIC_YEAR, "--quiet"])
+    lines = [line for line in res.stdout.splitlines() if line.strip()]
+    assert res.exit_code == 1 and lines[0].startswith("Run FAILED"), res.stdout
+    assert "STATEDATA_HR_URL" in lines[1] and "DagsterExecutionStepExecutionError" not in res.output
 
 
 def test_bad_mapping_file_stops_with_file_and_field(home, tmp_path, monkeypatch):
