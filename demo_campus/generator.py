@@ -199,7 +199,9 @@ class _Builder:
         title = np.where(
             post == "ZR",
             self.pick(["011", "012", "013", "014"], n, p=[0.08, 0.27, 0.45, 0.2]),
-            self.pick(["062", "063", "123", "124", None], n, p=[0.15, 0.15, 0.1, 0.1, 0.5]),
+            self.pick(
+                ["083", "084", "133", "134", None], n, p=[0.15, 0.15, 0.1, 0.1, 0.5]
+            ),  # GB/T 8561: 工程师 … 助理会计师
         )
         dual = np.where((post == "ZR") & (rng.random(n) < 0.58), "是", "否")
         regions = self.regions(n)
@@ -251,7 +253,7 @@ class _Builder:
                 LB=kind,
                 GZDW=[self.fake.company() if kk == "兼职" else f"{self.fake.city_name()}职业技术学院" for kk in kind],
                 ZW=self.pick(["工程师", "技术总监", "项目经理", "主管护师", "会计主管", "教师"], k),
-                ZCM=self.pick(["061", "062", "012", "013", "082", "123"], k),
+                ZCM=self.pick(["082", "083", "012", "013", "232", "133"], k),  # 高级工程师, 工程师 … 副主任医师, 会计师
                 XLM=self.pick(["14", "21", "31"], k),
                 PRXBDM=self.pick(teaching[:5], k),
                 PRKSRQ=[_d(s) for s in starts],

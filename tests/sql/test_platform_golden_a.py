@@ -287,11 +287,11 @@ def test_equipment_assets_counts_the_units_of_a_card(con):
 
 def test_external_teacher_engaged_during_the_year_both_kinds(con):
     con.execute("""create table core.external_teacher as select * from (values
-        ('W1', '刘杨', '1', date '1970-07-23', 'x', '校外兼职', '立信电子有限公司', '技术总监', '062', '21', '101',
+        ('W1', '刘杨', '1', date '1970-07-23', 'x', '校外兼职', '立信电子有限公司', '技术总监', '083', '21', '101',
          date '2025-09-01', date '2028-08-31', 'rw1'),
         ('W2', '陈敏', '2', date '1982-03-15', 'x', '校外兼课', '某某师范学院', '教师', '012', '14', '101',
          date '2026-09-01', date '2027-01-31', 'rw2'),
-        ('W3', '周强', '1', date '1975-01-01', 'x', '校外兼职', '甲公司', '工程师', '062', '21', '101',
+        ('W3', '周强', '1', date '1975-01-01', 'x', '校外兼职', '甲公司', '工程师', '083', '21', '101',
          date '2024-09-01', date '2026-08-31', 'rw3'),   -- ended before the year
         ('W4', '吴军', '1', date '1980-01-01', 'x', '校外兼职', '乙公司', '经理', null, null, '101',
          date '2027-09-01', null, 'rw4'),                  -- starts after the year
@@ -384,10 +384,23 @@ def test_graduate_employment_this_years_and_last_years_graduates(con):
         t(graduation_year, student_id, destination_code, destination, employer, employer_credit_code, region,
           _raw_id)""")
     assert platform_rows(con, "graduate_employment") == [
-        # cohort, catalog, name, graduates, employed, further study, entrepreneurs, not reported, rate
-        ("上届", "510203", "软件技术", 1, 0, 0, 0, 0, 0.0),
-        ("上届", "520201", "护理", 1, 1, 0, 0, 0, 100.0),
-        ("应届", "510203", "软件技术", 4, 2, 1, 1, 1, 50.0),
+        # cohort, catalog, name, graduates, employed, further study, entrepreneurs, not reported, rate,
+        # placed (毕业去向落实: every destination but 待就业 / 暂不就业; further study counts), placement rate
+        ("上届", "510203", "软件技术", 1, 0, 0, 0, 0, 0.0, 0, 0.0),
+        ("上届", "520201", "护理", 1, 1, 0, 0, 0, 100.0, 1, 100.0),
+        (
+            "应届",
+            "510203",
+            "软件技术",
+            4,
+            2,
+            1,
+            1,
+            1,
+            50.0,
+            3,
+            75.0,
+        ),  # g1, g2 (升学), g3; g4 reported no 2027 destination
     ]
     assert raw_ids(con, "graduate_employment") == [
         ["d6", "r_g6"],
@@ -400,6 +413,7 @@ def test_graduate_employment_this_years_and_last_years_graduates(con):
         ("应届|510203", "further_study", ["d2"]),
         ("应届|510203", "graduates", ["r_g1", "r_g2", "r_g3", "r_g4"]),
         ("应届|510203", "not_reported", ["r_g4"]),
+        ("应届|510203", "placed", ["d1", "d2", "d3"]),
     ]
 
 
@@ -410,10 +424,10 @@ def test_internal_part_time_teacher_staff_outside_teaching_posts_who_teach(con):
     con.execute("""create table core.staff as select * from (values
         -- A teaches; B teaches nothing; C is a full-time teacher; D leaves on the stock date; E is hired after it;
         -- F has no post type, an unknown department and codes outside the national lists
-        ('A', '赵四', '2', date '1985-04-04', '03', 'x', '01', '21', '4', '062', '行政人员', false, '201', date '2008-07-01', date '2008-07-01', null, 1, 'ra'),
+        ('A', '赵四', '2', date '1985-04-04', '03', 'x', '01', '21', '4', '083', '行政人员', false, '201', date '2008-07-01', date '2008-07-01', null, 1, 'ra'),
         ('B', '孙五', '1', date '1980-01-01', '01', 'x', '13', '21', '4', null, '教辅人员', false, '101', date '2005-07-01', date '2005-07-01', null, 1, 'rb'),
         ('C', '钱六', '1', date '1979-01-01', '01', 'x', '01', '14', '3', '013', '专任教师', true, '101', date '2004-07-01', date '2004-07-01', null, 1, 'rc'),
-        ('D', '李七', '2', date '1970-01-01', '01', 'x', '01', '21', '4', '123', '行政人员', false, '201', date '1995-07-01', date '1995-07-01', date '2026-09-01', 1, 'rd'),
+        ('D', '李七', '2', date '1970-01-01', '01', 'x', '01', '21', '4', '133', '行政人员', false, '201', date '1995-07-01', date '1995-07-01', date '2026-09-01', 1, 'rd'),
         ('E', '周八', '1', date '1998-01-01', '01', 'x', '13', '14', '3', null, '行政人员', false, '201', date '2026-09-02', date '2026-09-02', null, 1, 're'),
         ('F', '吴九', '1', date '1990-01-15', '01', 'x', '13', '99', null, null, null, false, '999', date '2015-07-01', date '2015-07-01', null, 1, 'rf'))
         t(staff_id, name, gender, birth_date, ethnicity, id_card, political_status, education, degree, title_code,

@@ -137,7 +137,7 @@ def test_org_unit_lists_the_units_existing_on_the_stock_date(con):
 def test_school_leader_lists_the_posts_held_on_the_stock_date(con):
     table(con, "core.staff", STAFF, [
         staff("L1", "刘校长", "1", "1968-04-15", "11", "2", "011", post="行政人员"),
-        staff("L2", "陈副校长", "2", "1975-11-03", "14", "3", "061", post="行政人员"),
+        staff("L2", "陈副校长", "2", "1975-11-03", "14", "3", "082", post="行政人员"),
         staff("L3", "周前任", "1", "1960-01-20", "21", "4", "012", post="行政人员"),
         staff("L4", "吴新任", "1", "1972-08-08", "21", "4", "012", post="行政人员"),
     ])  # fmt: skip
@@ -164,7 +164,7 @@ def test_major_leader_one_row_per_role_of_each_approved_major(con):
     table(con, "core.staff", STAFF, [
         staff("T1", "王一", "1", "1980-05-12", "14", "3", "012", dual=True),
         staff("T2", "李二", "2", "1985-02-01", "21", "4", "013", dual=False),
-        staff("T3", "张三", "2", "1979-09-09", "11", "2", "081", dual=True),
+        staff("T3", "张三", "2", "1979-09-09", "11", "2", "231", dual=True),
         staff("T4", "赵四", "1", "1990-12-30", "31", None, None, post="行政人员", dual=False),
     ])  # fmt: skip
     table(con, "core.major_code", MAJOR_CODE, [
@@ -355,7 +355,7 @@ def teaching_inputs(con):
     table(con, "core.external_teacher", """teacher_id varchar, name varchar, gender varchar, birth_date date,
           id_card varchar, kind varchar, employer varchar, job_title varchar, title_code varchar, education varchar,
           dept_code varchar, engaged_from date, engaged_to date, _raw_id varchar""", [
-        ("W1", "孙工", "1", D("1978-03-03"), "x", "校外兼职", "华远软件有限公司", "工程师", "062", "21", "101", D("2025-09-01"), D("2027-08-31"), "rW1"),
+        ("W1", "孙工", "1", D("1978-03-03"), "x", "校外兼职", "华远软件有限公司", "工程师", "083", "21", "101", D("2025-09-01"), D("2027-08-31"), "rW1"),
         ("W2", "周老师", "2", D("1982-07-07"), "x", "校外兼课", "郑州职业技术学院", "讲师", "013", "14", "101", D("2026-09-01"), D("2027-08-31"), "rW2"),
     ])  # fmt: skip
     table(con, "core.course", """course_id varchar, course_name varchar, course_type varchar, course_nature varchar,
@@ -443,9 +443,9 @@ def test_indicator_input_reads_each_figure_from_its_national_table(con):
     table(con, "core.staff", STAFF, [
         staff("A", "甲", "1", "1970-01-01", "11", "2", "011", dual=True),  # 博士, 教授 (正高级), 双师
         staff("B", "乙", "2", "1980-01-01", "14", "3", "013", dual=False),  # 硕士, 讲师 (中级)
-        staff("C", "丙", "1", "1985-01-01", "21", "4", "061", dual=True),  # 学士, 高级工程师 (副高级), 双师
+        staff("C", "丙", "1", "1985-01-01", "21", "4", "082", dual=True),  # 学士, 高级工程师 (副高级), 双师
         staff("D", "丁", "2", "1990-01-01", "31", None, None, dual=None),  # no degree, no title
-        staff("F", "戊", "1", "1965-01-01", "21", "1", "142", dual=True),  # 名誉博士 (not a research degree), 高级讲师（中专）(副高级)
+        staff("F", "戊", "1", "1965-01-01", "21", "1", "022", dual=True),  # 名誉博士 (not a research degree), 高级讲师（中专）(副高级)
         staff("E", "己", "1", "1960-01-01", "11", "2", "011", dual=True),  # a teacher of last year only
     ])  # fmt: skip
     con.execute("""create table platform.full_time_teacher as select * from (values
