@@ -20,6 +20,8 @@ no Great Expectations suite: cheap enough for every entity of every college), re
 its ``_raw_id`` like every rule.
 """
 
+from dataclasses import replace
+
 from expectations.doctor import downstream
 from expectations.rules import Rule, load_catalogue
 from expectations.suites import parse
@@ -180,4 +182,6 @@ def rule_set(settings: Settings, specs: dict[str, SourceSpec] | None = None) -> 
     model = load_model()
     specs = load_mappings(settings.mappings_dir) if specs is None else specs
     costs = downstream(model, all_packs()[-1])
-    return catalogue + generated_rules(model, specs, catalogue, load_views(settings.college_dir / "views"), costs)
+    rules = catalogue + generated_rules(model, specs, catalogue, load_views(settings.college_dir / "views"), costs)
+    # each rule addressed to the department as the college calls it (college.yaml departments:)
+    return [replace(r, owner=settings.college.department(r.owner)) for r in rules]

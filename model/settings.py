@@ -49,12 +49,18 @@ class College:
     collection_opens: str | None = None
     default_owner: str = "质量管理办公室"
     owners: dict[str, str] = field(default_factory=dict)  # core table -> department
+    departments: dict[str, str] = field(default_factory=dict)  # the usual name (rules, templates) -> the college's
 
     def owner(self, table: str) -> str:
-        return self.owners.get(table, self.default_owner)
+        return self.department(self.owners.get(table, self.default_owner))
+
+    def department(self, usual: str) -> str:
+        """The college's own name of a department the rules and templates call by its usual name (学生工作处 may be
+        学生处 here)."""
+        return self.departments.get(usual, usual)
 
 
-_COLLEGE_KEYS = {"name", "school_type", "collection_opens", "default_owner", "owners"}
+_COLLEGE_KEYS = {"name", "school_type", "collection_opens", "default_owner", "owners", "departments"}
 
 
 def load_college(folder: Path, problems: list[str]) -> College:
@@ -69,9 +75,10 @@ def load_college(folder: Path, problems: list[str]) -> College:
         return College()
     unknown = set(raw) - _COLLEGE_KEYS if isinstance(raw, dict) else {"(not a mapping)"}
     owners = raw.get("owners") or {} if isinstance(raw, dict) else {}
-    if unknown or not isinstance(owners, dict):
+    departments = raw.get("departments") or {} if isinstance(raw, dict) else {}
+    if unknown or not isinstance(owners, dict) or not isinstance(departments, dict):
         problems.append(
-            f"{path}: unknown key(s) {sorted(unknown)} or owners not table: department pairs; "
+            f"{path}: unknown key(s) {sorted(unknown)}, or owners / departments not name: name pairs; "
             f"allowed: {sorted(_COLLEGE_KEYS)}"
         )
         return College()
@@ -81,6 +88,7 @@ def load_college(folder: Path, problems: list[str]) -> College:
         collection_opens=None if raw.get("collection_opens") is None else str(raw["collection_opens"]),
         default_owner=str(raw.get("default_owner", "质量管理办公室")),
         owners={str(k): str(v) for k, v in owners.items()},
+        departments={str(k): str(v) for k, v in departments.items()},
     )
 
 

@@ -70,3 +70,16 @@ def test_an_entity_nothing_feeds_gets_a_warning_naming_the_national_tables_it_le
         staging.build_canonical(con, MODEL, specs)  # library_item: empty, nothing feeds it
         (result,) = evaluate_all(con, [source], "2026-2027", {}, MODEL)
     assert not result.passed and result.failing == 1
+
+
+def test_rules_are_addressed_to_the_departments_as_the_college_names_them(tmp_path):
+    from expectations.generated import rule_set
+    from model.settings import Settings
+
+    text = "departments: {学生工作处: 学生处, 人事处: 组织人事部}\nowners: {staff: 人事处}\n"
+    (tmp_path / "college.yaml").write_text(text, encoding="utf-8")
+    settings = Settings.from_env({"STATEDATA_COLLEGE": str(tmp_path), "STATEDATA_MAPPINGS": str(DEMO_MAPPINGS)})
+    owners = {r.id: r.owner for r in rule_set(settings)}
+    assert owners["R-XS-001"] == "学生处" and owners["R-JS-011"] == "组织人事部"
+    assert "学生工作处" not in owners.values() and "人事处" not in owners.values()
+    assert settings.college.owner("staff") == "组织人事部"  # the core table's owner too
