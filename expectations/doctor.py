@@ -228,6 +228,26 @@ def _profile_relations(
                                 f"the national list lacks to the college's codes/{f.codes}.csv",
                             )
                         )
+            for fname, table in e.translate.items():  # a translated field without a national list
+                if fname not in entity.fields or entity.fields[fname].codes:
+                    continue
+                col = quote(fname)
+                rows = con.execute(
+                    f"select cast({col} as varchar), count(*) from {rel} where _system = ? and {col} is not null "
+                    "group by all order by 2 desc",
+                    [s.system],
+                ).fetchall()
+                untranslated = [(v, c) for v, c in rows if v not in set(table.values())]
+                if untranslated:
+                    shown = ", ".join(f"{v!r} ×{c}" for v, c in untranslated[:EXAMPLES])
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"{where}.translate.{fname}",
+                            f"{sum(c for _, c in untranslated)} rows hold values the translation does not cover "
+                            f"({shown}): add them to translate:",
+                        )
+                    )
             key = ", ".join(quote(k) for k in entity.key)
             dup = con.execute(
                 f"select count(*) from (select {key} from {rel} where _system = ? group by all having count(*) > 1)",

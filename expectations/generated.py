@@ -6,12 +6,15 @@ that feeds it):
 
 =========================  ==========  =====================================================================
 ``G-<e>-required``         error       the fields the model marks required are not empty
-``G-<e>-codes``            error       the fields with a national code list hold its codes
+``G-<e>-codes``            error       the fields with a national code list hold its codes, and a field a
+                                       mapping translates holds one of its translations (a vendor value
+                                       nobody translated is not passed on as if it were a category)
 ``G-<e>-unique``           error       the model's key identifies a row
 ``G-<e>-<field>-ref``      error       a reference (``references:``) resolves in the target entity, whatever
                                        systems feed the two
 ``G-<e>-range``            warning     quantities (amounts, areas, counts: numbers with a unit) are not negative
 ``G-<e>-source``           warning     for an entity nothing feeds: which national tables it leaves empty
+                                       (none for an optional entity, or one no national table reads)
 =========================  ==========  =====================================================================
 
 A kind the catalogue already checks on the entity (an ``expect:`` with that kind, a rule that ``covers:`` the
@@ -73,16 +76,21 @@ def generated_rules(
     of an entity nothing feeds)."""
     views, costs = views or {}, costs or {}
     owners: dict[str, str] = {}
+    feeders: dict[str, list] = {}
     for s in specs.values():
         for e in s.entities.values():
             owners.setdefault(e.canonical, s.department)
+            if e.canonical not in views:
+                feeders.setdefault(e.canonical, []).append((s, e))
     kinds, numbers, refs = _covered(catalogue)
     fed = set(owners) | set(views)
     out: list[Rule] = []
     for name, entity in model.entities.items():
         owner = owners.get(name, NO_SOURCE_OWNER)
         if name not in fed:
-            tables = "、".join(costs.get(name, [])) or "无"
+            if entity.optional or not costs.get(name):
+                continue  # many colleges have none, or no national figure needs it: nothing to warn about
+            tables = "、".join(costs[name])
             out.append(
                 _rule(
                     f"G-{name}-source", entity, owner, dimension="完整性", severity="warning",
@@ -108,17 +116,33 @@ def generated_rules(
                 )
             )  # fmt: skip
         coded = [f for f in entity.fields.values() if f.codes]
-        if coded and (name, "codes") not in kinds:
+        translated = {  # fields without a national list that a feeding mapping translates: its targets only
+            f.name: [(s, e) for s, e in feeders.get(name, []) if f.name in e.translate]
+            for f in entity.fields.values()
+            if not f.codes and any(f.name in e.translate for _, e in feeders.get(name, []))
+        }
+        if (coded or translated) and (name, "codes") not in kinds:
             out.append(
                 _rule(
                     f"G-{name}-codes", entity, owner, dimension="规范性", severity="error",
                     inline_sql=_union(
-                        f"select _raw_id, '{f.name}' as column_name, {quote(f.name)} as value from staging.{name} "
-                        f"where {quote(f.name)} is not null and {quote(f.name)} not in (select code from "
-                        f"core.national_code where code_table in ('{f.codes}', '{f.codes}_crosswalk'))"
-                        for f in coded
+                        [
+                            f"select _raw_id, '{f.name}' as column_name, {quote(f.name)} as value from staging.{name} "
+                            f"where {quote(f.name)} is not null and {quote(f.name)} not in (select code from "
+                            f"core.national_code where code_table in ('{f.codes}', '{f.codes}_crosswalk'))"
+                            for f in coded
+                        ]
+                        + [
+                            f"select _raw_id, '{field}' as column_name, {quote(field)} as value from staging.{name} "
+                            f"where _system = '{s.system}' and {quote(field)} is not null and {quote(field)} not in "
+                            f"(select target_value from staging.code_translation where system = '{s.system}' "
+                            f"and entity = '{e.name}' and field = '{field}')"
+                            for field, pairs in translated.items()
+                            for s, e in pairs
+                        ]
                     ),
-                    message=f"{entity.title}中的代码不是国家标准代码（{_names(coded)}）",
+                    message=f"{entity.title}中的代码不是国家标准代码或未对照的值"
+                    f"（{_names([*coded, *(entity.fields[t] for t in translated)])}）",
                     hint="按国家标准代码填写；学校系统的代码不同时，在映射文件的 translate 中对照",
                 )
             )  # fmt: skip

@@ -53,6 +53,7 @@ class Entity:
     key: tuple[str, ...]
     fields: dict[str, Field]
     form: bool = False  # a department form (a drop every department fills in), not a system's table
+    optional: bool = False  # many colleges have none (major directions): nothing to warn about when unfed
     description: str = ""
 
 
@@ -68,7 +69,7 @@ class Model:
             raise ModelError(f"{name!r} is not an entity of the canonical model ({self.path})") from None
 
 
-_ENTITY_KEYS = {"title", "key", "fields", "form", "description"}
+_ENTITY_KEYS = {"title", "key", "fields", "form", "optional", "description"}
 _FIELD_KEYS = {"type", "required", "pii", "codes", "references", "unit", "meaning"}
 
 
@@ -120,6 +121,7 @@ def parse_model(raw: dict, path: Path) -> Model:
             key=key,
             fields=fields,
             form=bool(e.get("form", False)),
+            optional=bool(e.get("optional", False)),
             description=str(e.get("description", "")),
         )
     for e in entities.values():
@@ -166,7 +168,11 @@ def markdown(model: Model, used_by: dict[str, list[str]] | None = None) -> str:
         out += [f"## {e.name} — {e.title}", ""]
         if e.description:
             out += [e.description, ""]
-        out.append(f"Key: {', '.join(e.key)}." + (" A department form." if e.form else ""))
+        out.append(
+            f"Key: {', '.join(e.key)}."
+            + (" A department form." if e.form else "")
+            + (" Optional: many colleges have none." if e.optional else "")
+        )
         if used_by.get(e.name):
             out.append(f"Read by: {', '.join(used_by[e.name])}.")
         out += ["", "| field | type | required | meaning | unit | codes / references |", "|---|---|---|---|---|---|"]

@@ -213,6 +213,14 @@ def _entity(path: Path, kind: str, name: str, raw: dict) -> EntitySpec:
             raise _fail(path, f"{where}.translate.{fname}", f"not a field of this entity; fields: {', '.join(fields)}")
         if not isinstance(table, dict):
             raise _fail(path, f"{where}.translate.{fname}", "expected source value: national code pairs")
+        flags = [k for k in (*table, *table.values()) if isinstance(k, bool)]
+        if flags:  # YAML reads OFF, ON, YES, NO, Y, N, true, false unquoted as booleans, never as the text
+            raise _fail(
+                path,
+                f"{where}.translate.{fname}",
+                "a value reads as a yes/no flag, not as text (OFF, ON, YES, NO, Y, N, true, false): quote it, "
+                "e.g. 'OFF': 行政办公用房 or 'true': 是",
+            )
         translate[fname] = {str(k): str(v) for k, v in table.items()}
     latest_by = raw.get("latest_by") or ()
     latest_by = (latest_by,) if isinstance(latest_by, str) else tuple(latest_by)
@@ -372,7 +380,8 @@ def load_views(folder: str | Path) -> dict[str, str]:
         text = p.read_text(encoding="utf-8").strip().rstrip(";")
         if not NAME_RE.match(p.stem):
             raise MappingError(f"{p}: view files are named <entity>.sql, lowercase")
-        if ";" in text:
+        code = re.sub(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", "", text, flags=re.S)  # comments and strings may hold ;
+        if ";" in code:
             raise MappingError(f"{p}: one SELECT statement, without ';'")
         views[p.stem] = text
     return views
@@ -434,9 +443,8 @@ def model_problems(specs: dict[str, SourceSpec], model, views: dict[str, str] | 
         if name in views:
             continue  # the college's own SQL defines it: its columns are checked when it is built
         if not feeders:
-            out.append(
-                Problem("warning", f"entity {name}", f"no mapping feeds {entity.title} ({name}): it stays empty")
-            )
+            level = "note" if entity.optional else "warning"
+            out.append(Problem(level, f"entity {name}", f"no mapping feeds {entity.title} ({name}): it stays empty"))
             continue
         for f in entity.fields.values():
             if f.required:

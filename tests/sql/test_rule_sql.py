@@ -142,3 +142,19 @@ def test_superseded_major_codes_are_mapped_and_reported(con):
     ]
     successor = "select core.code_name('major_catalog_crosswalk.successor', ?)"
     assert [con.execute(successor, [c]).fetchall()[0][0] for c in ("610205", "510203")] == ["510203", "510203"]
+
+
+def test_unmapped_subjects_of_income_and_expense_only(con):
+    """A double-entry ledger's balancing lines (bank, payables) map to no item and are not income or expense:
+    R-JF-001 reports only unmapped income and expense subjects, and subjects the national list lacks."""
+    con.execute("""create table core.ledger_entry as select * from (values
+        ('l1', 2025, '410101', '学费收入'),           -- mapped
+        ('l2', 2025, '1002', '未映射科目 1002'),        -- 银行存款 (资产): the other side of l1
+        ('l3', 2025, '2302', '未映射科目 2302'),        -- 应付账款 (负债)
+        ('l4', 2025, '4609', '未映射科目 4609'),        -- 其他收入 (收入), unmapped: reported
+        ('l5', 2025, '500109', '未映射科目 500109'),    -- 业务活动费用 (费用), unmapped: reported
+        ('l6', 2025, '9999', '未映射科目 9999'),        -- no such subject: reported
+        ('l7', 2024, '4609', '未映射科目 4609'))        -- another fiscal year
+        t(_raw_id, fiscal_year, subject_code, item)""")
+    con.execute(f"create table platform.finance as select '{YEAR}' as academic_year")  # what the rule guards
+    assert failing(con, "R-JF-001", fiscal_year=2025) == ["4609", "500109", "9999"]

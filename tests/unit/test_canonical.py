@@ -185,3 +185,30 @@ def test_no_core_sql_rule_or_template_names_a_source_system():
             if "*" in name:
                 continue
             assert not re.search(rf"(?<![\w.]){re.escape(name)}\.", text), (path, name)
+
+
+def test_a_translation_key_yaml_reads_as_a_flag_is_refused_with_the_fix(tmp_path):
+    from model.mapping import MappingError
+
+    field = "      ownership: {column: own}\n"
+    translate = "    translate:\n      ownership: {OWN: 学校产权, OFF: 租用}\n"
+    mu = "      mu: {column: area_mu, type: decimal}\n"
+    text = LAND.replace(mu, mu + field) + translate
+    with pytest.raises(MappingError, match=r"translate.ownership: a value reads as a yes/no flag.*quote it"):
+        spec_of(tmp_path, "estate", text)
+    assert spec_of(tmp_path, "estate", text.replace("OFF:", "'OFF':")).entities["parcel"].translate["ownership"] == {
+        "OWN": "学校产权",
+        "OFF": "租用",
+    }
+
+
+def test_a_view_may_hold_a_semicolon_in_a_comment_or_a_string_but_only_one_statement(tmp_path):
+    from model.mapping import MappingError, load_views
+
+    views = tmp_path / "views"
+    views.mkdir()
+    (views / "land.sql").write_text("-- areas; in m²\nselect 'a;b' as parcel_name, _raw_id from x\n", "utf-8")
+    assert load_views(views)["land"].startswith("-- areas")
+    (views / "land.sql").write_text("select 1 as _raw_id; drop table x\n", "utf-8")
+    with pytest.raises(MappingError, match="one SELECT statement"):
+        load_views(views)
