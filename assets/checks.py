@@ -192,7 +192,9 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                     severity=dg.AssetCheckSeverity.WARN,
                     metadata={
                         "academic_year": year,
-                        "blocking_rules": dg.MetadataValue.json([f"{r.id} {r.message} ({n})" for r, n in blocking]),
+                        "blocking_rules": dg.MetadataValue.json(
+                            [f"{r.id} {r.message}（{why}）" for r, why in blocking]
+                        ),
                     },
                 )
 

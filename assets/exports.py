@@ -36,8 +36,8 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         with statedata.warehouse() as con:
             try:
                 blocking = [
-                    f"{r.id} {r.message}（{n} 行）"
-                    for r, n in blocking_rules(con, rule_set(statedata.settings()), year)
+                    f"{r.id} {r.message}（{why}）"
+                    for r, why in blocking_rules(con, rule_set(statedata.settings()), year)
                 ]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]

@@ -13,7 +13,7 @@ Run ``python -m expectations.rules`` to print docs/rules.md.
 import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,11 +22,12 @@ import duckdb
 from expectations.suites import SuiteError, parse, run_suite
 from model.canonical import Model
 from model.yamlfile import read_yaml
-from model.years import parse_year
+from model.years import parse_year, previous_year
 from reporting.export import table_query
 from reporting.templates import TemplatePack, year_params
 from reporting.trace import source_rows
-from warehouse.db import ident, params_used
+from warehouse.db import ident, params_used, references
+from warehouse.fingerprint import Fingerprints
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
 SQL_DIR = Path(__file__).parent / "sql"
@@ -83,6 +84,12 @@ class Rule:
     def kind(self) -> str:
         return "GX" if self.expect else "SQL"
 
+    def tables(self) -> list[tuple[str, str]]:
+        """The warehouse tables the rule examines: the one it guards and those its SQL reads."""
+        guarded = (self.layer, self.table)
+        read = references(self.layer, self.table, self.sql_text()) if not self.expect else []
+        return [guarded, *[t for t in read if t != guarded]]
+
     def sql_text(self) -> str:
         return self.inline_sql or (SQL_DIR / f"{self.sql}.sql").read_text(encoding="utf-8")
 
@@ -103,6 +110,7 @@ class RuleResult:
     failing: int
     checked: int
     failures: list[dict] = field(default_factory=list)  # source_system, source_table, source_key, column, value
+    fingerprint: str = ""  # of the tables examined, when evaluated (warehouse/fingerprint.py)
 
     @property
     def passed(self) -> bool:
@@ -251,7 +259,8 @@ def evaluate_all(
             raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
         found |= run_suite(con, table, model.entities[table], table_rules, params, translations.get(table))
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
-    return [_result(r, academic_year, *found[r.id], sources) for r in rules]
+    prints = Fingerprints(con, academic_year, previous_year(academic_year))
+    return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=prints.of(r.tables())) for r in rules]
 
 
 def _failing_rows(con, rule: Rule, academic_year: str, params: dict) -> tuple[int, list[tuple]]:
@@ -289,10 +298,10 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult
     """Keep the evaluations and every failure, with the run and the time (history across years)."""
     now = datetime.now(timezone.utc)
     con.executemany(
-        "insert into audit.rule_result values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.rule_result values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [run_id, r.academic_year, r.rule.id, r.rule.asset, r.rule.severity, r.passed, r.failing, r.checked,
-             r.rule.tolerance, now]
+             r.rule.tolerance, now, r.fingerprint]
             for r in results
         ],
     )  # fmt: skip
@@ -309,11 +318,13 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult
 def latest_results(con: duckdb.DuckDBPyConnection, academic_year: str) -> dict[str, tuple[str, dict]]:
     """rule id -> (run id, the rule's latest recorded result for the academic year)."""
     rows = con.execute(
-        """select rule_id, run_id, passed, failing, checked, checked_at from audit.rule_result
+        """select rule_id, run_id, passed, failing, checked, checked_at, fingerprint from audit.rule_result
            where academic_year = ? qualify row_number() over (partition by rule_id order by checked_at desc) = 1""",
         [academic_year],
     ).fetchall()
-    return {r[0]: (r[1], dict(passed=r[2], failing=r[3], checked=r[4], checked_at=r[5])) for r in rows}
+    return {
+        r[0]: (r[1], dict(passed=r[2], failing=r[3], checked=r[4], checked_at=r[5], fingerprint=r[6])) for r in rows
+    }
 
 
 def latest_checked_year(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -327,17 +338,31 @@ def checked_years(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select distinct academic_year from audit.rule_result").fetchall()}
 
 
-def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, int]]:
-    """The error rules whose latest evaluation for the year failed, with their failing row counts.
-    A year whose rules have never been evaluated is refused too: nothing says its data are sound."""
+def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, str]]:
+    """The error rules that stop the year's submission, each with why (in Chinese, for the people who fix it):
+    its latest evaluation failed; or the tables it examined have changed since (their fingerprint differs: a run
+    rebuilt them and stopped before its rules, or they were edited), so its pass no longer says anything; or it
+    applies to the year and was never evaluated. A year whose rules have never been evaluated is refused."""
     latest = latest_results(con, academic_year)
     if not latest:
         raise ValueError(f"no rule has been evaluated for {academic_year}: run `statedata run --year {academic_year}`")
-    return [
-        (r, latest[r.id][1]["failing"])
-        for r in rules
-        if r.severity == "error" and r.id in latest and not latest[r.id][1]["passed"]
-    ]
+    prints = Fingerprints(con, academic_year, previous_year(academic_year))
+    out = []
+    for r in rules:
+        if r.severity != "error" or not r.applies(academic_year):
+            continue
+        if r.id not in latest:
+            out.append((r, "尚未检查：请运行 statedata run"))
+        elif latest[r.id][1]["fingerprint"] != prints.of(r.tables()):
+            out.append((r, "检查后数据已变化（如运行中途失败），需重新运行 statedata run"))
+        elif not latest[r.id][1]["passed"]:
+            out.append((r, f"{latest[r.id][1]['failing']} 行不符"))
+    return out
+
+
+def stale_results(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[Rule]:
+    """The rules whose latest result for the year is no longer about the data in the tables."""
+    return [r for r, why in blocking_rules(con, rules, academic_year) if why.startswith(("检查后", "尚未"))]
 
 
 def failures_report(

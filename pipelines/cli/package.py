@@ -39,7 +39,7 @@ def package(academic_year, out, draft, home):
             db.init(con, settings.college_dir / "codes")
             blocking = blocking_rules(con, load_rules(settings), year)
             if blocking and not draft:
-                lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {n} rows" for r, n in blocking)
+                lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {why}" for r, why in blocking)
                 raise PackageError(
                     f"the {year} package is refused: {len(blocking)} error rule(s) fail\n{lines}\n"
                     "Fix them at the source (statedata failures --dept <部门>) and run again; the last good "

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 import dagster as dg
+import duckdb
 
+from expectations.rules import stale_results
 from model.mapping import MappingError
 from model.settings import Settings, SettingsError
 from model.years import current_academic_year
@@ -57,11 +59,17 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
                 }
                 | ({"rules": failing.value} if failing is not None else {})
             )
-    files, indicators = [], []
+    files, indicators, unvalidated = [], [], []
     if result.success:
         with db.connect(settings.warehouse, read_only=True) as con:
             files = exported_files(con, result.run_id)
             indicators = indicator_results(con, year)
+    else:  # what the failed run rebuilt before it stopped is no longer what the rules saw
+        try:
+            with db.connect(settings.warehouse, read_only=True) as con:
+                unvalidated = [r.id for r in stale_results(con, load_rules(settings), year)]
+        except (ValueError, WarehouseError, duckdb.Error):  # never checked, or no warehouse yet
+            unvalidated = ["(the year has never been checked)"]
     stage = {}
     for k, v in steps.items():
         s = "checks" if ("key_unique" in k or "accounting" in k) else k.split("__")[0].split("_")[0]
@@ -79,6 +87,8 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
         "row_counts": rows,
         "accounting": accounting,
         "indicators": indicators,
+        # error rules whose results are not about the data now in the tables: the year is unvalidated
+        "unvalidated": unvalidated,
         "checks": {
             "evaluated": len(checks),
             # the catalogue's rules outside their years: no result, so Dagster shows them skipped
@@ -195,6 +205,11 @@ def _print_summary(s: dict, settings: Settings) -> None:
         for e in s["errors"]:
             click.secho(f"  {e['step']}: {e['error']}", fg="red")
         click.echo("The last good outputs are unchanged.")
+        if s["unvalidated"]:
+            click.echo(
+                f"{s['academic_year']} is UNVALIDATED: {len(s['unvalidated'])} error rules' results no longer match "
+                "the data the run rebuilt before it stopped; statedata package refuses the year until a run completes."
+            )
         return
     draft = " as a DRAFT (error rules fail)" if s["output_folder"].endswith("_draft") else ""
     click.echo(

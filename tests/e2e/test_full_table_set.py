@@ -357,6 +357,18 @@ def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
     cli(tmp_path, "package", "--year", PACKAGED)  # clean data: the real package
     manifest = json.loads((package_folder(tmp_path, draft=False) / "manifest.json").read_text(encoding="utf-8"))
     assert "draft" not in manifest and len(manifest["files"]) == len(pack_for_year(PACKAGED).tables) + 1
+    # issue 14, finding 1: three students lose their names and a later source fails, so the run rebuilds part
+    # of the warehouse and stops before its rules. The package is refused now; the last good one stays.
+    with sqlite3.connect(tmp_path / "demo" / "academic.sqlite") as src:
+        src.execute("update XJ_XSJBXX set XM = '', GXSJ = '2027-01-05 09:00:00' "  # the vendor marks the change
+                    "where XH in (select XH from XJ_XSJBXX order by XH limit 3)")  # fmt: skip
+    (tmp_path / "demo" / "library.sqlite").rename(tmp_path / "demo" / "library.moved")
+    res = CliRunner().invoke(main, ["run", "--year", PACKAGED, "--quiet"], env=ENV | {"STATEDATA_HOME": str(tmp_path)})
+    assert res.exit_code == 1 and f"{PACKAGED} is UNVALIDATED" in res.stdout, res.output
+    good = {p.name: p.read_bytes() for p in package_folder(tmp_path, draft=False).iterdir()}
+    res = CliRunner().invoke(main, ["package", "--year", PACKAGED], env=ENV | {"STATEDATA_HOME": str(tmp_path)})
+    assert res.exit_code != 0 and "R-XS-010" in res.output and "检查后数据已变化" in res.output, res.output
+    assert {p.name: p.read_bytes() for p in package_folder(tmp_path, draft=False).iterdir()} == good
 
 
 # -- provenance: the lineage of aggregated cells -----------------------------------------------------------

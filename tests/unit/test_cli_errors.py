@@ -75,7 +75,7 @@ def test_failures_for_a_year_never_checked_is_not_reported_clean(empty_warehouse
     with db.connect(empty_warehouse / "warehouse.duckdb") as con:
         con.execute(  # the rules were evaluated for 2026-2027 only
             "insert into audit.rule_result values ('r', '2026-2027', 'R-X', 'platform.student', 'error', true, 0, 9, "
-            "'0', now())"
+            "'0', now(), null)"
         )
     res = invoke(empty_warehouse, "failures", "--year", "2025-2026")
     assert res.exit_code == 1 and "not been evaluated for 2025-2026" in res.output

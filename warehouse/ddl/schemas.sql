@@ -96,8 +96,11 @@ create table if not exists audit.rule_result (
     failing bigint not null,          -- rows that break the rule
     checked bigint not null,          -- rows the rule looked at (the guarded table's rows of the year)
     tolerance varchar not null,
-    checked_at timestamptz not null
+    checked_at timestamptz not null,
+    fingerprint varchar               -- of the tables the rule examined (warehouse/fingerprint.py): the gate's proof
 );
+-- a warehouse made before results were bound to their data gets the column (empty: never accepted by the gate)
+alter table audit.rule_result add column if not exists fingerprint varchar;
 
 -- The full list of failing rows of every evaluation, traced to the source row where there is one.
 create table if not exists audit.rule_failure (
