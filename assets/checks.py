@@ -168,6 +168,7 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 settings.template_overrides,
                 opens=settings.collection_opens,
                 max_source_age_hours=settings.max_source_age_hours,
+                max_row_drop=settings.max_row_drop,
             )
             applying = [r for r in selected if r.applies(year)]
             # a rule that does not apply to the year yields no result: Dagster shows its check as skipped,

@@ -12,6 +12,9 @@ that feeds it):
 ``G-<e>-unique``           error       the model's key identifies a row
 ``G-<e>-<field>-ref``      error       a reference (``references:``) resolves in the target entity, whatever
                                        systems feed the two
+``G-<e>-volume``           error       no source table feeding it lost more than STATEDATA_MAX_ROW_DROP (50 %) of
+                                       its rows in its latest load, or all of them (a table emptied by mistake
+                                       would otherwise publish an empty national table)
 ``G-<e>-range``            warning     quantities (amounts, areas, counts: numbers with a unit) are not negative
 ``G-<e>-source``           warning     for an entity nothing feeds: which national tables it leaves empty
                                        (none for an optional entity, or one no national table reads)
@@ -29,7 +32,7 @@ from expectations.doctor import downstream
 from expectations.rules import Rule, load_catalogue
 from expectations.suites import parse
 from model.canonical import Entity, Model, load_model
-from model.mapping import SourceSpec, load_mappings, load_views
+from model.mapping import VIEW_READS, SourceSpec, load_mappings, load_views
 from model.settings import Settings
 from reporting.templates import all_packs
 from warehouse.db import quote
@@ -51,6 +54,23 @@ def _covered(catalogue: list[Rule]) -> tuple[set[tuple[str, str]], set[tuple[str
             if kind == "not_negative":
                 numbers |= {(r.table, f) for f in ([arg] if isinstance(arg, str) else arg)}
     return kinds, numbers, refs
+
+
+def _volume_sql(spec: SourceSpec, entity) -> str:
+    """The current rows of a mapping's raw table after its latest load against those after the load before: a
+    finding when more than $max_row_drop of them vanished (or all), whatever the extraction (whole or changes
+    only: it counts row versions in force, not rows read)."""
+    raw = f"raw.{spec.table_name(entity.name)}"
+    loads = f"audit.load_log where system = '{spec.system}' and entity = '{entity.name}'"
+    return (
+        f"select null::varchar as _raw_id, 'rows' as column_name, "
+        f"format('{spec.system}.{entity.source_name}: {{}} -> {{}}', before, now) as value from ("
+        f"select count(*) filter (where _valid_to_batch is null) as now, "
+        f"count(*) filter (where _batch_id <= p.b and (_valid_to_batch is null or _valid_to_batch > p.b)) as before "
+        f"from {raw}, (select max(batch_id) as b from {loads} "
+        f"and batch_id < (select max(batch_id) from {loads})) as p) "
+        f"where before > 0 and now < before * (1 - $max_row_drop)"
+    )
 
 
 def _union(selects) -> str:
@@ -83,6 +103,7 @@ def generated_rules(
             if e.canonical not in views:
                 feeders.setdefault(e.canonical, []).append((s, e))
     kinds, numbers, refs = _covered(catalogue)
+    by_table = {s.table_name(e.name): (s, e) for s in specs.values() for e in s.entities.values()}
     fed = set(owners) | set(views)
     out: list[Rule] = []
     for name, entity in model.entities.items():
@@ -101,6 +122,18 @@ def generated_rules(
                 )
             )  # fmt: skip
             continue
+        sources = [(s, e) for s, e in feeders.get(name, [])] + [
+            by_table[t] for t in VIEW_READS.findall(views.get(name, "")) if t in by_table
+        ]
+        if sources:
+            out.append(
+                _rule(
+                    f"G-{name}-volume", entity, owner, dimension="完整性", severity="error",
+                    inline_sql=_union(dict.fromkeys(_volume_sql(s, e) for s, e in sources)),
+                    message=f"{entity.title}的源表行数骤减（一次加载减少超过允许比例，或变为空表）",
+                    hint="核实源系统是否误删或导出不全；确属正常（如清理历史数据）时，由负责部门说明后重新运行",
+                )
+            )  # fmt: skip
         required = [f for f in entity.fields.values() if f.required]
         if required and (name, "required") not in kinds:
             out.append(

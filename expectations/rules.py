@@ -199,6 +199,7 @@ def rule_params(
     opens: tuple[int, int] = (9, 24),
     max_source_age_hours: int = 48,
     now: datetime | None = None,
+    max_row_drop: float = 0.5,
 ) -> dict:
     """The parameters a rule's SQL may use: the platform's (year_params) and the previous year's
     partition and stock date (continuity), the check time, the source age limit and the readiness date
@@ -211,6 +212,7 @@ def rule_params(
         "previous_stock_date": date(stock.year - 1, stock.month, min(stock.day, 28) if stock.month == 2 else stock.day),
         "checked_at": now or datetime.now(timezone.utc),
         "max_source_age_hours": max_source_age_hours,
+        "max_row_drop": max_row_drop,
         "ready_by": ready_by(date(start + 1, *opens))[0],
         "empty_tables": empty_tables(con, pack, academic_year),
     }

@@ -19,6 +19,7 @@ STATEDATA_EQUIPMENT_MIN_UNIT_PRICE  元: overrides the template pack's equipment
 STATEDATA_COLLECTION_MONTHS  months in which the nightly schedule also refreshes the year just completed (default 9-12)
 STATEDATA_COLLECTION_OPENS  month-day the national collection window opens (default 09-24)
 STATEDATA_MAX_SOURCE_AGE_HOURS  a source extracted longer ago than this fails R-SJ-001 (default 48)
+STATEDATA_MAX_ROW_DROP    % of a source table's rows that may vanish in one load (G-<entity>-volume; default 50)
 STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
 STATEDATA_DIGEST_TO / _DEFAULT_TO / _FROM  the departments' digest addresses ('人事处=hr@x.edu.cn;教务处=a@x,b@x')
 STATEDATA_SMTP_HOST / _PORT / _USER / _PASSWORD / _STARTTLS  mail the digests (else: the outbox folder)
@@ -129,6 +130,7 @@ class Settings:
     collection_months: frozenset[int] = frozenset(range(9, 13))
     collection_opens: tuple[int, int] = (9, 24)  # month, day
     max_source_age_hours: int = 48
+    max_row_drop: float = 0.5  # share of a source table's current rows that may vanish in one load
     school_type: str | None = None
     digest: DigestSettings | None = None
     # the source locations named by the environment (URLs may carry passwords: never printed)
@@ -254,6 +256,7 @@ class Settings:
             collection_months=months,
             collection_opens=(month, day),
             max_source_age_hours=number("STATEDATA_MAX_SOURCE_AGE_HOURS", "48", example=" hours"),
+            max_row_drop=min(number("STATEDATA_MAX_ROW_DROP", "50", float, example=" %, e.g. 50"), 100) / 100,
             school_type=get("STATEDATA_SCHOOL_TYPE") or college.school_type or None,
             digest=digest,
             locations={k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))},

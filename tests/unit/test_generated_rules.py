@@ -46,7 +46,8 @@ def test_each_generated_kind_names_exactly_the_broken_rows(tmp_path):
     spec = tmp_path / "estate.yaml"
     spec.write_text(LAND, encoding="utf-8")
     rules = [r for r in generated_rules(MODEL, {"estate": load_mapping(spec)}, CATALOGUE) if r.asset == "staging.land"]
-    assert {r.id for r in rules} == {"G-land-required", "G-land-unique", "G-land-range"}
+    assert {r.id for r in rules} == {"G-land-required", "G-land-unique", "G-land-range", "G-land-volume"}
+    rules = [r for r in rules if r.id != "G-land-volume"]  # it reads the raw table's loads: tested below
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
         con.execute("""create table staging.land as select * from (values
@@ -83,3 +84,34 @@ def test_rules_are_addressed_to_the_departments_as_the_college_names_them(tmp_pa
     assert owners["R-XS-001"] == "学生处" and owners["R-JS-011"] == "组织人事部"
     assert "学生工作处" not in owners.values() and "人事处" not in owners.values()
     assert settings.college.owner("staff") == "组织人事部"  # the core table's owner too
+
+
+def test_a_source_table_that_loses_most_of_its_rows_fails_its_volume_rule(tmp_path):
+    """Issue 14, finding 5: a table that empties, or loses more than the allowed share, in one load is an error
+    (the national table would be published empty or short), whatever the extraction."""
+    from datetime import datetime, timezone
+
+    from connectors.memory import MemorySource
+    from warehouse import raw
+
+    path = tmp_path / "estate.yaml"
+    path.write_text(LAND, encoding="utf-8")
+    spec = load_mapping(path)
+    (rule,) = [r for r in generated_rules(MODEL, {"estate": spec}, CATALOGUE) if r.id == "G-land-volume"]
+    assert rule.severity == "error" and rule.owner == "资产管理处"
+
+    def load(n: int):
+        source = MemorySource(spec, {"land": [dict(id=f"L{i}", m2=100.0) for i in range(n)]})
+        raw.load_batch(con, spec, {"land": source.extract(spec.entities["land"])}, datetime.now(timezone.utc), "m")
+        staging.build_staging(con, spec, spec.entities["land"])
+        staging.build_canonical(con, MODEL, {"estate": spec})
+        (result,) = evaluate_all(con, [rule], "2026-2027", {"max_row_drop": 0.5}, MODEL)
+        return [f["value"] for f in result.failures]
+
+    with db.connect(tmp_path / "w.duckdb") as con:
+        db.init(con)
+        assert load(10) == []  # a first load: nothing to compare with
+        assert load(6) == []  # 40 % gone: within the allowed half
+        assert load(2) == ["estate.parcels: 6 -> 2"]  # two thirds gone in one load
+        assert load(2) == []  # stable again: the drop was reported once, by the load that made it
+        assert load(0) == ["estate.parcels: 2 -> 0"]  # emptied
