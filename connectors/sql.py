@@ -40,6 +40,18 @@ _COMPATIBLE = {
 }
 
 
+# what a driver says of a file or a database that will not read the same way until someone acts
+_PERMANENT = ("not a database", "malformed", "file is encrypted", "no such table", "access denied", "authentication")
+
+
+def transient(e: sa.exc.DBAPIError) -> bool:
+    """Worth retrying: a connection that dropped or a server restarting, not a damaged or wrong database file,
+    a missing table or refused credentials."""
+    if not isinstance(e, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        return False
+    return not any(p in str(e.orig).lower() for p in _PERMANENT)
+
+
 def parse_url(url: str) -> URL:
     """A SQLAlchemy URL, read so that the password may hold any character: the user information ends at the
     last @ (a host never holds one), so an unencoded @, : or / in a password is the password's, not the host's.
@@ -109,9 +121,9 @@ class SqlSource:
                     f"{self.spec.system}: table {entity.table} not found in {self.safe_url} "
                     f"(mapping {self.spec.path}, entity {entity.name})"
                 ) from None
-            except sa.exc.OperationalError as e:
+            except sa.exc.DBAPIError as e:  # unreachable (retried), or not a database at all (not retried)
                 raise SourceError(
-                    f"{self.spec.system}: cannot read {self.safe_url}: {e.orig}", transient=True
+                    f"{self.spec.system}: cannot read {self.safe_url}: {e.orig}", transient=transient(e)
                 ) from None
         return self._tables[entity.table]
 
@@ -231,7 +243,7 @@ class SqlSource:
             raise SourceError(
                 f"{self.spec.system}: reading {entity.table} from {self.safe_url} failed: "
                 f"{type(e.orig).__name__}: {e.orig}",
-                transient=isinstance(e, (sa.exc.OperationalError, sa.exc.InterfaceError)),
+                transient=transient(e),
             ) from None
         if batches:
             table = pa.concat_tables(batches)

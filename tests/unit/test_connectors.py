@@ -221,3 +221,22 @@ def test_an_unusable_file_is_set_aside_with_one_message_and_the_others_load(tmp_
     )
     assert reasons["plan_b.xlsx"].startswith("plan_b.xlsx: cannot be read as a spreadsheet")
     assert all(q["key"] is None for q in x.quarantined)  # file-level: no row to point at
+
+
+def test_a_damaged_sqlite_source_is_named_and_not_retried(tmp_path, demo):
+    """Issue 14, finding 3: a file that is not a database, or a truncated one, fails once with its path; only a
+    source that may come back by itself is retried."""
+    from connectors.base import SourceError
+    from connectors.sql import SqlSource
+    from model.mapping import load_mappings
+    from model.settings import DEMO_MAPPINGS
+
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    truncated = tmp_path / "truncated.sqlite"
+    truncated.write_bytes((demo / "hr.sqlite").read_bytes()[: 3 * 4096])
+    for path in (garbage, truncated):
+        with pytest.raises(SourceError) as err:
+            SqlSource(spec, f"sqlite:///{path}").extract(spec.entities["staff"])
+        assert str(path) in str(err.value) and not err.value.transient, str(err.value)
