@@ -30,6 +30,9 @@ KNOWN = {
     "enrolled_on": ["rxrq", "enrol_date", "entry_date"], "hired_on": ["lxrq", "join_date", "hire_date"],
     "left_on": ["lxrq", "lzrq", "leave_date"], "title_code": ["zc", "zcm", "zcdm", "title", "title_code"],
     "education": ["xl", "xlm", "edu"], "degree": ["xw", "xwm", "degree"], "updated_at": ["gxsj", "updated_at"],
+    "unit_code": ["jgdm", "dwdm", "org_code", "dept_id"], "unit_name": ["jgmc", "dwmc", "org_name", "dept_name"],
+    "parent_code": ["sjjgdm", "sjdwdm", "parent_id"], "founded_on": ["clrq", "jlrq"], "post": ["zw", "zwmc"],
+    "since": ["rzrq"], "until": ["mzrq", "lrrq"], "duties": ["fggz"], "status": ["zt", "status"],
 }  # fmt: skip
 
 
@@ -125,7 +128,13 @@ def draft(system: str, source_env: str, kind: str, tables: list[Table], model: M
         "entities:",
     ]
     for t in tables:
-        scored = sorted(((len(match(e, t)), name) for name, e in model.entities.items()), reverse=True)
+        # the entity whose fields the columns cover best (a share, so a wide entity does not win by size alone)
+        matched = {name: match(e, t) for name, e in model.entities.items()}
+        scored = sorted(
+            ((len(m), name) for name, m in matched.items()),
+            key=lambda x: (x[0] / len(model.entities[x[1]].fields), x[0]),
+            reverse=True,
+        )
         best_n, best = scored[0]
         key = re.sub(r"[^a-z0-9_]", "_", t.name.lower()).strip("_") or "table"
         key = key if re.match(r"^[a-z]", key) else f"t_{key}"

@@ -18,7 +18,10 @@ def test_init_on_the_demo_hr_database_suggests_the_columns_of_the_hand_written_m
     drafted = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert drafted["source"] == {"kind": "sql", "env": "STATEDATA_HR2_URL"}  # the URL itself is not written
     by_table = {e["table"]: e for e in drafted["entities"].values()}
-    hand = load_mappings(DEMO_MAPPINGS)["hr"].entities["staff"]
+    # every table is guessed to feed the entity the hand-written mapping feeds with it
+    hr = load_mappings(DEMO_MAPPINGS)["hr"]
+    assert {t: e["entity"] for t, e in by_table.items()} == {e.table: e.canonical for e in hr.entities.values()}
+    hand = hr.entities["staff"]
     staff = by_table[hand.table]
     assert staff["entity"] == "staff" and staff["primary_key"] == ["staff_id"]
     suggested = {f: v["column"] for f, v in staff["fields"].items()}
