@@ -48,7 +48,11 @@ def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
     """All rows of one file as lists of cell values, and the sheet name ('' for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return "", list(csv.reader(io.StringIO(_decode(path))))
+        reader = csv.reader(io.StringIO(_decode(path)))
+        try:
+            return "", list(reader)
+        except csv.Error as e:  # e.g. a cell over the csv module's 128 KiB limit: this file only is set aside
+            raise FileProblem(f"{path.name}: line {reader.line_num} cannot be read as CSV ({e})") from None
     if suffix not in SPREADSHEETS:
         raise FileProblem(f"{path.name}: unsupported file type {suffix!r} (expected .xlsx, .xls or .csv)")
     with path.open("rb") as f:

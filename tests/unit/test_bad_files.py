@@ -135,3 +135,17 @@ def test_a_file_still_being_written_waits_for_the_next_run(drops):
     [reason] = [q["reason"] for q in x.quarantined if q["source"] == fresh.name]
     assert "probably still being written; it will be read by the next run" in reason
     assert fresh.name not in set(x.table.column("_source_file").to_pylist())
+
+
+def test_a_csv_with_a_one_megabyte_cell_is_set_aside_alone(drops):
+    """Issue 14, finding 3: one oversized cell used to fail the whole file-drop system; now only its file is set
+    aside, with its line named, and the other files load."""
+    spec, folder = drops
+    huge = folder / "plan_huge.csv"
+    text = "专业代码,专业名称,计划招生数\n510201,计算机应用技术,40\n510203," + "长" * 1_000_000 + ",30\n"
+    huge.write_text(text, "utf-8")
+    os.utime(huge, (time.time() - 3600,) * 2)
+    extract = FileSource(spec, folder).extract(spec.entities["plan"])
+    (problem,) = [q for q in extract.quarantined if q["source"] == "plan_huge.csv"]
+    assert problem["key"] is None and "line 3 cannot be read as CSV" in problem["reason"]
+    assert "plan_huge.csv" not in by_file(extract) and by_file(extract)  # the other plan files still load
