@@ -20,8 +20,9 @@ from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, r
 from model.canonical import Model
 from model.mapping import SourceSpec, pii_fields, translations
 from model.masking import mask
-from model.years import current_academic_year
+from model.years import current_academic_year, previous_year
 from reporting.templates import TemplatePack, pack_for_year
+from warehouse.fingerprint import Fingerprints
 
 EXAMPLES = 10
 
@@ -176,16 +177,17 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
             for rule in selected:
                 if rule not in applying:
                     context.log.info(f"{rule.id} does not apply to {year}: not evaluated")
-            results = evaluate_all(con, applying, year, params, model, translated)
+            prints = Fingerprints(con, year, previous_year(year))  # computed once for the rules and the gate
+            results = evaluate_all(con, applying, year, params, model, translated, prints)
             record(con, context.run.run_id, results)
             grouped: dict[dg.AssetCheckKey, list[RuleResult]] = {}
             for result in results:
-                grouped.setdefault(dg.AssetCheckKey(key(*result.rule.asset.split(".")), result.rule.check_name), [])
-                grouped[dg.AssetCheckKey(key(*result.rule.asset.split(".")), result.rule.check_name)].append(result)
+                check = dg.AssetCheckKey(key(*result.rule.asset.split(".")), result.rule.check_name)
+                grouped.setdefault(check, []).append(result)
             for k, rs in grouped.items():
                 yield _rule_result(k.asset_key, rs[0], pii) if len(by_key[k]) == 1 else _group_result(k, rs, pii)
             if ready in context.selected_asset_check_keys:
-                blocking = blocking_rules(con, rules, year)
+                blocking = blocking_rules(con, rules, year, prints)
                 yield dg.AssetCheckResult(
                     asset_key=ready.asset_key,
                     check_name=READY_CHECK,

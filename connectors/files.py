@@ -44,7 +44,7 @@ def _decode(path: Path) -> str:
     return str(best)
 
 
-def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
+def read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
     """All rows of one file as lists of cell values, and the sheet name ('' for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -80,7 +80,7 @@ def _read_rows(path: Path, sheet: str | int) -> tuple[str, list[list]]:
     return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def _clean_header(v) -> str:
+def clean_header(v) -> str:
     return re.sub(r"\s+", "", normalise_text(v if v is not None else ""))
 
 
@@ -92,7 +92,7 @@ def _headers(rows: list[list], first: int, depth: int) -> list[str]:
         row = rows[first + level]
         carry = ""
         for i in range(width):
-            cell = _clean_header(row[i] if i < len(row) else "")
+            cell = clean_header(row[i] if i < len(row) else "")
             if level < depth - 1:  # a parent row: a merged cell only holds its value in the first column
                 carry = cell or carry
                 names[i] = carry
@@ -103,9 +103,9 @@ def _headers(rows: list[list], first: int, depth: int) -> list[str]:
 
 def _labelled_value(rows: list[list], label: str) -> str | None:
     """The cell just right of ``label`` in the rows above the header (a form's 填报人, 填报日期)."""
-    want = _clean_header(label).rstrip(":：")
+    want = clean_header(label).rstrip(":：")
     for r in rows:
-        cells = [_clean_header(v).rstrip(":：") if isinstance(v, str) else v for v in r]
+        cells = [clean_header(v).rstrip(":：") if isinstance(v, str) else v for v in r]
         if want in cells:
             i = cells.index(want) + 1
             text = date_text(r[i]) if i < len(r) and r[i] is not None else ""
@@ -175,14 +175,14 @@ class FileSource:
 
     def _extract_file(self, entity: EntitySpec, path: Path) -> tuple[pa.Table, list[dict], int]:
         names = list(entity.fields)
-        sheet, rows = _read_rows(path, entity.sheet)
+        sheet, rows = read_rows(path, entity.sheet)
         where = f"{path.name}{'#' + sheet if sheet else ''}"
         if not any(any(v not in (None, "") for v in r) for r in rows):
             raise FileProblem(f"{where}: the sheet is empty")
         depth = entity.header_rows
         if len(rows) < depth:
             raise FileProblem(f"{where}: {len(rows)} row(s), fewer than the {depth} header rows expected")
-        wanted = [[_clean_header(x) for x in (entity.fields[n].column, *entity.fields[n].aliases)] for n in names]
+        wanted = [[clean_header(x) for x in (entity.fields[n].column, *entity.fields[n].aliases)] for n in names]
 
         def locate(header):
             return [next((header.index(c) for c in options if c in header), None) for options in wanted]

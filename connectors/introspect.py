@@ -14,8 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from connectors.files import _clean_header as clean_header
-from connectors.files import _read_rows as read_rows
+from connectors.files import clean_header, read_rows
 from connectors.sql import parse_url, redact
 from model.canonical import Entity, Model
 

@@ -211,43 +211,31 @@ def _profile_relations(
                             [f.codes, f"{f.codes}_crosswalk"],
                         ).fetchall()
                     }
-                    rows = con.execute(
-                        f"select cast({col} as varchar) as v, count(*) from {rel} "
-                        f"where _system = ? and {col} is not null group by all order by 2 desc",
-                        [s.system],
-                    ).fetchall()
-                    unknown = [(v, c) for v, c in rows if v not in known]
-                    if unknown:
-                        shown = ", ".join(f"{v!r} ×{c}" for v, c in unknown[:EXAMPLES])
+                    found = _outside(con, rel, s.system, f.name, known)
+                    if found:
+                        rows, values, shown = found
                         out.append(
                             Problem(
                                 "warning",
                                 f"{where}.fields.{f.name}",
-                                f"{sum(c for _, c in unknown)} rows hold {len(unknown)} values outside the code list "
-                                f"{f.codes} ({shown}): translate them in the mapping (translate:), or add valid codes "
-                                f"the national list lacks to the college's codes/{f.codes}.csv",
+                                f"{rows} rows hold {values} values outside the code list {f.codes} ({shown}): "
+                                f"translate them in the mapping (translate:), or add valid codes the national "
+                                f"list lacks to the college's codes/{f.codes}.csv",
                             )
                         )
             for fname, table in e.translate.items():  # a translated field without a national list
-                if fname not in entity.fields or entity.fields[fname].codes:
-                    continue
-                col = quote(fname)
-                rows = con.execute(
-                    f"select cast({col} as varchar), count(*) from {rel} where _system = ? and {col} is not null "
-                    "group by all order by 2 desc",
-                    [s.system],
-                ).fetchall()
-                untranslated = [(v, c) for v, c in rows if v not in set(table.values())]
-                if untranslated:
-                    shown = ", ".join(f"{v!r} ×{c}" for v, c in untranslated[:EXAMPLES])
-                    out.append(
-                        Problem(
-                            "warning",
-                            f"{where}.translate.{fname}",
-                            f"{sum(c for _, c in untranslated)} rows hold values the translation does not cover "
-                            f"({shown}): add them to translate:",
+                if fname in entity.fields and not entity.fields[fname].codes:
+                    found = _outside(con, rel, s.system, fname, set(table.values()))
+                    if found:
+                        rows, _, shown = found
+                        out.append(
+                            Problem(
+                                "warning",
+                                f"{where}.translate.{fname}",
+                                f"{rows} rows hold values the translation does not cover ({shown}): "
+                                "add them to translate:",
+                            )
                         )
-                    )
             key = ", ".join(quote(k) for k in entity.key)
             dup = con.execute(
                 f"select count(*) from (select {key} from {rel} where _system = ? group by all having count(*) > 1)",
@@ -259,6 +247,22 @@ def _profile_relations(
                     Problem("warning", where, f"{dup} keys ({', '.join(entity.key)}) occur more than once{hint}")
                 )
     return out
+
+
+def _outside(
+    con: duckdb.DuckDBPyConnection, rel: str, system: str, field: str, allowed: set[str]
+) -> tuple[int, int, str] | None:
+    """(rows, distinct values, examples) of the rows of ``system`` whose ``field`` is not in ``allowed``."""
+    col = quote(field)
+    rows = con.execute(
+        f"select cast({col} as varchar), count(*) from {rel} where _system = ? and {col} is not null "
+        "group by all order by 2 desc",
+        [system],
+    ).fetchall()
+    outside = [(v, c) for v, c in rows if v not in allowed]
+    if not outside:
+        return None
+    return sum(c for _, c in outside), len(outside), ", ".join(f"{v!r} ×{c}" for v, c in outside[:EXAMPLES])
 
 
 def _first_line(err: Exception) -> str:

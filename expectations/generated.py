@@ -73,6 +73,16 @@ def _volume_sql(spec: SourceSpec, entity) -> str:
     )
 
 
+def _failing(entity: str, field: str, condition: str, value: str | None = None) -> str:
+    """SQL of the rows of ``staging.<entity>`` whose ``field`` is set and meets ``condition``, as a rule reports
+    them: raw id, the field, its value as text (or ``value``; a required field's test is on null, so it is not
+    limited to set values)."""
+    col = quote(field)
+    where = condition if value is not None else f"{col} is not null and {condition}"
+    shown = value or f"cast({col} as varchar)"
+    return f"select _raw_id, '{field}' as column_name, {shown} as value from staging.{entity} where {where}"
+
+
 def _union(selects) -> str:
     return "\nunion all\n".join(selects)
 
@@ -122,7 +132,7 @@ def generated_rules(
                 )
             )  # fmt: skip
             continue
-        sources = [(s, e) for s, e in feeders.get(name, [])] + [
+        sources = feeders.get(name, []) + [
             by_table[t] for t in VIEW_READS.findall(views.get(name, "")) if t in by_table
         ]
         if sources:
@@ -140,9 +150,7 @@ def generated_rules(
                 _rule(
                     f"G-{name}-required", entity, owner, dimension="完整性", severity="error",
                     inline_sql=_union(
-                        f"select _raw_id, '{f.name}' as column_name, null::varchar as value "
-                        f"from staging.{name} where {quote(f.name)} is null"
-                        for f in required
+                        _failing(name, f.name, f"{quote(f.name)} is null", "null::varchar") for f in required
                     ),
                     message=f"{entity.title}的必填项为空（{_names(required)}）",
                     hint="在源系统中补全这些信息",
@@ -160,16 +168,14 @@ def generated_rules(
                     f"G-{name}-codes", entity, owner, dimension="规范性", severity="error",
                     inline_sql=_union(
                         [
-                            f"select _raw_id, '{f.name}' as column_name, {quote(f.name)} as value from staging.{name} "
-                            f"where {quote(f.name)} is not null and {quote(f.name)} not in (select code from "
-                            f"core.national_code where code_table in ('{f.codes}', '{f.codes}_crosswalk'))"
+                            _failing(name, f.name, f"{quote(f.name)} not in (select code from core.national_code "
+                                     f"where code_table in ('{f.codes}', '{f.codes}_crosswalk'))")
                             for f in coded
                         ]
                         + [
-                            f"select _raw_id, '{field}' as column_name, {quote(field)} as value from staging.{name} "
-                            f"where _system = '{s.system}' and {quote(field)} is not null and {quote(field)} not in "
-                            f"(select target_value from staging.code_translation where system = '{s.system}' "
-                            f"and entity = '{e.name}' and field = '{field}')"
+                            _failing(name, field, f"_system = '{s.system}' and {quote(field)} not in (select "
+                                     f"target_value from staging.code_translation where system = '{s.system}' "
+                                     f"and entity = '{e.name}' and field = '{field}')")
                             for field, pairs in translated.items()
                             for s, e in pairs
                         ]
@@ -202,10 +208,9 @@ def generated_rules(
             out.append(
                 _rule(
                     f"G-{name}-{f.name}-ref", entity, owner, dimension="一致性", severity="error",
-                    inline_sql=(
-                        f"select s._raw_id, '{f.name}' as column_name, cast(s.{col} as varchar) as value "
-                        f"from staging.{name} as s where s.{col} is not null and s.{col} not in "
-                        f"(select t.{tcol} from staging.{target} as t where t.{tcol} is not null)"
+                    inline_sql=_failing(
+                        name, f.name, f"{col} not in (select t.{tcol} from staging.{target} as t "
+                        f"where t.{tcol} is not null)"
                     ),
                     message=f"{entity.title}的{f.meaning or f.name}在{model.entities[target].title}中不存在",
                     hint=f"改为{model.entities[target].title}中已有的值，或由负责部门补录",
@@ -220,11 +225,7 @@ def generated_rules(
             out.append(
                 _rule(
                     f"G-{name}-range", entity, owner, dimension="规范性", severity="warning",
-                    inline_sql=_union(
-                        f"select _raw_id, '{q}' as column_name, cast({quote(q)} as varchar) as value "
-                        f"from staging.{name} where {quote(q)} < 0"
-                        for q in quantities
-                    ),
+                    inline_sql=_union(_failing(name, q, f"{quote(q)} < 0") for q in quantities),
                     message=f"{entity.title}的数量或金额为负数（{_names(entity.fields[q] for q in quantities)}）",
                     hint="核对源系统中的数值；冲销应记在对应的借贷方向上，而不是记为负数",
                 )

@@ -246,10 +246,12 @@ def evaluate_all(
     params: dict,
     model: Model,
     translations: dict[str, dict[str, set[str]]] | None = None,
+    prints: Fingerprints | None = None,
 ) -> list[RuleResult]:
     """Evaluate rules: SQL rules one by one, GX rules as one suite per canonical relation; then trace every
     failing row to its source in one pass over the raw tables. ``translations``: canonical entity -> field
-    -> the values its mappings translate to (model.mapping.translations)."""
+    -> the values its mappings translate to (model.mapping.translations). ``prints``: a fingerprint cache to fill
+    (and share with the gate, which reads the same tables right after)."""
     translations = translations or {}
     found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
     by_table: dict[str, list[Rule]] = {}
@@ -261,7 +263,7 @@ def evaluate_all(
             raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
         found |= run_suite(con, table, model.entities[table], table_rules, params, translations.get(table))
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
-    prints = Fingerprints(con, academic_year, previous_year(academic_year))
+    prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
     return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=prints.of(r.tables())) for r in rules]
 
 
@@ -340,31 +342,45 @@ def checked_years(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select distinct academic_year from audit.rule_result").fetchall()}
 
 
-def blocking_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[tuple[Rule, str]]:
-    """The error rules that stop the year's submission, each with why (in Chinese, for the people who fix it):
-    its latest evaluation failed; or the tables it examined have changed since (their fingerprint differs: a run
-    rebuilt them and stopped before its rules, or they were edited), so its pass no longer says anything; or it
-    applies to the year and was never evaluated. A year whose rules have never been evaluated is refused."""
+STALE, UNCHECKED = "检查后数据已变化（如运行中途失败），需重新运行 statedata run", "尚未检查：请运行 statedata run"
+
+
+def _blocks(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, prints: Fingerprints | None = None
+) -> list[tuple[Rule, bool, str]]:
+    """(rule, whether its result is no longer about the data, why in Chinese) of every error rule that stops the
+    year's submission."""
     latest = latest_results(con, academic_year)
     if not latest:
         raise ValueError(f"no rule has been evaluated for {academic_year}: run `statedata run --year {academic_year}`")
-    prints = Fingerprints(con, academic_year, previous_year(academic_year))
+    prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
     out = []
     for r in rules:
         if r.severity != "error" or not r.applies(academic_year):
             continue
         if r.id not in latest:
-            out.append((r, "尚未检查：请运行 statedata run"))
+            out.append((r, True, UNCHECKED))
         elif latest[r.id][1]["fingerprint"] != prints.of(r.tables()):
-            out.append((r, "检查后数据已变化（如运行中途失败），需重新运行 statedata run"))
+            out.append((r, True, STALE))
         elif not latest[r.id][1]["passed"]:
-            out.append((r, f"{latest[r.id][1]['failing']} 行不符"))
+            out.append((r, False, f"{latest[r.id][1]['failing']} 行不符"))
     return out
+
+
+def blocking_rules(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str, prints: Fingerprints | None = None
+) -> list[tuple[Rule, str]]:
+    """The error rules that stop the year's submission, each with why (in Chinese, for the people who fix it):
+    its latest evaluation failed; or the tables it examined have changed since (their fingerprint differs: a run
+    rebuilt them and stopped before its rules, or they were edited), so its pass no longer says anything; or it
+    applies to the year and was never evaluated. A year whose rules have never been evaluated is refused.
+    ``prints``: the fingerprints already computed for this state of the warehouse (the rules step's)."""
+    return [(r, why) for r, _, why in _blocks(con, rules, academic_year, prints)]
 
 
 def stale_results(con: duckdb.DuckDBPyConnection, rules: list[Rule], academic_year: str) -> list[Rule]:
     """The rules whose latest result for the year is no longer about the data in the tables."""
-    return [r for r, why in blocking_rules(con, rules, academic_year) if why.startswith(("检查后", "尚未"))]
+    return [r for r, stale, _ in _blocks(con, rules, academic_year) if stale]
 
 
 def failures_report(

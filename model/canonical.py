@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from model.codes import code_table_names
-from model.yamlfile import YAMLError, read_yaml
+from model.yamlfile import read_yaml_as
 
 MODEL_PATH = Path(__file__).parent / "canonical.yaml"
 FIELD_TYPES = ("string", "integer", "decimal", "date")
@@ -138,13 +138,7 @@ def parse_model(raw: dict, path: Path) -> Model:
 
 @cache
 def _load(path: Path, mtime: float) -> Model:
-    try:
-        raw = read_yaml(path)
-    except FileNotFoundError:
-        raise ModelError(f"{path}: canonical model file not found") from None
-    except YAMLError as e:
-        raise ModelError(f"{path}: not valid YAML: {e}") from None
-    return parse_model(raw, path)
+    return parse_model(read_yaml_as(path, ModelError, "canonical model file"), path)
 
 
 def load_model(path: Path = MODEL_PATH) -> Model:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.codes import code_table_names
-from model.yamlfile import YAMLError, read_yaml
+from model.yamlfile import read_yaml_as
 
 FIELD_TYPES = ("string", "integer", "decimal", "date")
 SOURCE_KINDS = ("sql", "files")
@@ -280,12 +280,7 @@ def translations(specs: dict[str, SourceSpec]) -> dict[str, dict[str, set[str]]]
 
 def load_mapping(path: str | Path) -> SourceSpec:
     path = Path(path)
-    try:
-        raw = read_yaml(path)
-    except FileNotFoundError:
-        raise MappingError(f"{path}: mapping file not found") from None
-    except YAMLError as e:
-        raise MappingError(f"{path}: not valid YAML: {e}") from None
+    raw = read_yaml_as(path, MappingError, "mapping file")
     _check_keys(path, "top level", raw, _SOURCE_KEYS, _SOURCE_KEYS)
     todo = [k for k in ("department", "title") if str(raw[k]).strip().upper().startswith("TODO")]
     if todo:

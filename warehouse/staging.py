@@ -59,6 +59,17 @@ def staging_sql(spec: SourceSpec, entity: EntitySpec) -> str:
     return sql
 
 
+PEDIGREE = {
+    "_system": "varchar",
+    "_raw_id": "varchar",
+    "_source_key": "varchar",
+    "_batch_id": "bigint",
+    "_source_file": "varchar",
+    "_source_sheet": "varchar",
+    "_source_row": "bigint",
+}
+
+
 def canonical_sql(entity: Entity, feeders: list[tuple[SourceSpec, EntitySpec]]) -> str:
     """``staging.<entity>``: the rows of every mapping that feeds the canonical entity, with the model's
     fields in the model's types (null where a mapping does not give one), the system each row came from
@@ -90,15 +101,7 @@ def canonical_sql(entity: Entity, feeders: list[tuple[SourceSpec, EntitySpec]]) 
     if not parts:
         cols = [f"null::{f.sql_type} as {quote(f.name)}" for f in entity.fields.values()]
         cols += [f"null::varchar as {quote(f.name + TEXT_SUFFIX)}" for f in entity.fields.values() if f.type == "date"]
-        cols += [
-            "null::varchar as _system",
-            "null::varchar as _raw_id",
-            "null::varchar as _source_key",
-            "null::bigint as _batch_id",
-            "null::varchar as _source_file",
-            "null::varchar as _source_sheet",
-            "null::bigint as _source_row",
-        ]
+        cols += [f"null::{t} as {c}" for c, t in PEDIGREE.items()]
         parts.append(f"select {', '.join(cols)} where false")
     return "\nunion all\n".join(parts)
 
@@ -127,17 +130,6 @@ def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Enti
         f"select count(*) from {qualified('raw', spec.table_name(entity.name))} where _valid_to_batch is null"
     ).fetchone()[0]
     return n, current - n
-
-
-PEDIGREE = {
-    "_system": "varchar",
-    "_raw_id": "varchar",
-    "_source_key": "varchar",
-    "_batch_id": "bigint",
-    "_source_file": "varchar",
-    "_source_sheet": "varchar",
-    "_source_row": "bigint",
-}
 
 
 class ViewError(ValueError):
