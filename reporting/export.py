@@ -1,18 +1,17 @@
 """Writing the national tables as .xlsx files, one per template table, all or nothing.
 
-The files of one academic year are written to a temporary folder first and swapped in only when
-every table is written, so a failed run leaves the last good outputs untouched. Workbook metadata
-is fixed, so the same data gives byte-identical files.
+The files of one academic year are written to a new folder and published by one rename only when every
+table is written (reporting/publish.py), so a failed or killed run leaves the last good outputs untouched.
+Workbook metadata is fixed, so the same data gives byte-identical files.
 """
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import xlsxwriter
 
+from reporting.publish import publish, unpublish
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
 from reporting.workbook import FIXED_TIME, school_of, sha256
@@ -120,25 +119,17 @@ def export_year(
     """Write every table of the pack into ``folder`` (replacing it only when all succeeded).
     ``draft``: the failing error rules, which mark every workbook as a draft (write_table)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    out = []
-    try:
+
+    def fill(tmp: Path) -> list[ExportedFile]:
+        out = []
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
         n = write_review_list(con, academic_year, tmp / FILE_NAME)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+        return out
+
+    return publish(folder.parent, folder.name, fill)
 
 
 def exported_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
@@ -166,7 +157,7 @@ def publish_year(
     folder = draft if blocking else good
     files = export_year(con, pack, academic_year, folder, blocking or None)
     if not blocking:  # a draft of data since fixed would only mislead
-        shutil.rmtree(draft, ignore_errors=True)
+        unpublish(draft.parent, draft.name)
     con.executemany(
         "insert into audit.export_log values (?, ?, ?, ?, ?, ?, now())",
         [[run_id, academic_year, f.table_id, str(f.path), f.rows, f.sha256] for f in files],

@@ -1,5 +1,5 @@
-"""The submission package: one folder (and a zip of it) with every national table of the year's
-template pack, the 核心数据复核清单 and a manifest.
+"""The submission package: one folder with every national table of the year's template pack, the
+核心数据复核清单 and a manifest, and a zip of those files (inside the folder, and shown beside it).
 
 The manifest lists each file with its row count and SHA-256 (and, for a department form, who filled
 it, when, in which file), the template pack and its version, the
@@ -10,8 +10,6 @@ gives byte-identical files and zip.
 
 import hashlib
 import json
-import os
-import shutil
 import zipfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +19,7 @@ import duckdb
 
 from model.codes import CODES_DIR, code_table_names
 from reporting.export import write_table
+from reporting.publish import publish
 from reporting.review_list import FILE_NAME as REVIEW_FILE
 from reporting.review_list import write_review_list
 from reporting.templates import TemplatePack
@@ -90,11 +89,9 @@ def build_package(
     code, name = school
     stem = f"{code}_{academic_year}" + ("_draft" if blocking else "")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{stem}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    zip_name = f"{stem}.zip"
+
+    def fill(tmp: Path) -> dict:
         files = []
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name)
@@ -134,19 +131,11 @@ def build_package(
             files=files,
         )
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        zip_tmp = out_dir / f".{stem}.zip.tmp-{os.getpid()}"
-        _zip(tmp, zip_tmp, stem)
-        folder = out_dir / stem
-        old = out_dir / f".{stem}.old-{os.getpid()}"
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        zip_tmp.replace(out_dir / f"{stem}.zip")
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        (out_dir / f".{stem}.zip.tmp-{os.getpid()}").unlink(missing_ok=True)
-    return Package(folder, out_dir / f"{stem}.zip", manifest)
+        _zip(tmp, tmp / zip_name, stem)  # inside the folder, so that one rename publishes both
+        return manifest
+
+    manifest = publish(out_dir, stem, fill, zip_name=zip_name)
+    return Package(out_dir / stem, out_dir / zip_name, manifest)
 
 
 def _filled(con: duckdb.DuckDBPyConnection, table: str, academic_year: str) -> list[dict]:
@@ -160,9 +149,11 @@ def _filled(con: duckdb.DuckDBPyConnection, table: str, academic_year: str) -> l
 
 
 def _zip(folder: Path, path: Path, prefix: str) -> None:
-    """A zip with fixed entry times and permissions, entries in name order: the same files, the same bytes."""
+    """A zip of the folder's files (not of itself) with fixed entry times and permissions, entries in name
+    order: the same files, the same bytes."""
+    files = sorted(f for f in folder.iterdir() if f != path)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(folder.iterdir()):
+        for f in files:
             info = zipfile.ZipInfo(f"{prefix}/{f.name}", date_time=ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

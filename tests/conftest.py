@@ -97,7 +97,7 @@ def ran(tmp_path, ran_src, monkeypatch) -> Path:
     """A private copy of the working folder after that run: sources, warehouse, outputs, the nightly backup and
     the run history, as a second night would find them."""
     home = tmp_path / "home"
-    shutil.copytree(ran_src[0], home)
+    shutil.copytree(ran_src[0], home, symlinks=True)  # the published folders are links (reporting/publish.py)
     return use_home(home, monkeypatch)
 
 

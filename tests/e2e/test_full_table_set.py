@@ -116,11 +116,39 @@ def test_package_rebuilt_from_the_same_snapshot_is_byte_identical(built, tmp_pat
     cli(built, "package", "--year", PACKAGED, "--out", str(tmp_path), "--draft")
     assert {p.name: p.read_bytes() for p in (tmp_path / folder.name).iterdir()} == before
     assert (tmp_path / f"{folder.name}.zip").read_bytes() == zip_before
+    assert before.pop(f"{folder.name}.zip") == zip_before  # the zip shown beside the folder is the one inside it
     with zipfile.ZipFile(folder.with_suffix(".zip")) as z:
         assert sorted(z.namelist()) == sorted(f"{folder.name}/{n}" for n in before)
     manifest = json.loads(before["manifest.json"])
     for f in manifest["files"]:
         assert hashlib.sha256(before[f["file"]]).hexdigest() == f["sha256"]
+
+
+@pytest.mark.parametrize("step", ["filled", "versioned", "linked"])
+def test_a_package_that_crashes_while_publishing_leaves_the_last_one_whole(built, tmp_path, monkeypatch, step):
+    from reporting import publish
+    from reporting.package import build_package
+
+    out = tmp_path / "packages"
+    shutil.copytree(built / "out" / "packages", out, symlinks=True)
+    folder = out / package_folder(built).name
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def crash(name):
+        if name == step:
+            raise KeyboardInterrupt(name)  # as a kill would: nothing of the publish's own code runs after it
+
+    monkeypatch.setattr(publish, "_step", crash)
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con, pytest.raises(KeyboardInterrupt):
+        build_package(con, pack_for_year(PACKAGED), PACKAGED, out, blocking=["R-X"])
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert folder.with_suffix(".zip").read_bytes() == before[f"{folder.name}.zip"]
+    assert len(list((out / ".versions").iterdir())) > 1  # the crash's leftovers …
+    monkeypatch.undo()
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
+        build_package(con, pack_for_year(PACKAGED), PACKAGED, out, blocking=["R-X"])
+    assert len(list((out / ".versions").iterdir())) == 1  # … removed by the next publish
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["blocking_rules"] == ["R-X"]
 
 
 def test_package_refuses_a_year_the_warehouse_does_not_hold(built):

@@ -49,3 +49,15 @@ def test_a_damaged_warehouse_stops_the_run_with_the_restore_command(warehouse, t
     damage(warehouse, at=0.5)
     with pytest.raises(WarehouseError, match="statedata restore"):
         check_usable(warehouse, tmp_path / "backups")
+
+
+def test_a_copy_a_killed_backup_left_is_removed_by_the_next_backup(warehouse, tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    left = folder / "warehouse-20260101T000000000000Z.partial"
+    left.write_bytes(b"half a copy")
+    made = backup(warehouse, folder)
+    assert not left.exists() and sorted(p.name for p in folder.iterdir()) == [
+        made.name,
+        made.with_suffix(".sha256").name,
+    ]
