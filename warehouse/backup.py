@@ -8,12 +8,13 @@ sort by time: ``warehouse-20261124T020512Z.duckdb``.
 
 import hashlib
 import shutil
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from warehouse.db import WarehouseError, connect
+from warehouse.db import WarehouseBusy, WarehouseError, connect
 
 PREFIX = "warehouse-"
 
@@ -52,6 +53,8 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
     with connect(warehouse) as con:
         con.execute("checkpoint")  # everything in the main file, nothing left in the WAL
     folder.mkdir(parents=True, exist_ok=True)
+    for left in folder.glob(f"{PREFIX}*.partial"):  # a copy a killed backup never finished
+        left.unlink()
     target = folder / f"{PREFIX}{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}.duckdb"
     tmp = target.with_suffix(".partial")
     shutil.copyfile(warehouse, tmp)
@@ -90,6 +93,22 @@ def restore(warehouse: Path, folder: Path) -> Path:
         tmp.rename(warehouse)
         return candidate
     raise WarehouseError(f"no readable backup in {folder}")
+
+
+@contextmanager
+def read_latest(warehouse: Path, folder: Path):
+    """A read-only connection for readers (failures, trace, score): to the warehouse, or, while a run writes it,
+    to the newest backup, which is the state after the last completed run. Yields ``(con, backup)``, where
+    ``backup`` is the file read instead of the warehouse, or None."""
+    with ExitStack() as stack:
+        try:
+            con, used = stack.enter_context(connect(warehouse, read_only=True)), None
+        except WarehouseBusy as busy:
+            if not backups(folder):
+                raise WarehouseError(f"{busy}; no backup of a completed run exists yet to read instead") from None
+            used = backups(folder)[-1]
+            con = stack.enter_context(connect(used, read_only=True))
+        yield con, used
 
 
 def check_usable(warehouse: Path, folder: Path) -> None:

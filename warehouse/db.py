@@ -28,6 +28,10 @@ class WarehouseError(RuntimeError):
     """The warehouse file is missing, locked or unusable; the message says what to do."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process (a run) holds the warehouse file."""
+
+
 def ident(name: str) -> str:
     if not _IDENT.match(name):
         raise ValueError(f"not an allowed identifier: {name!r}")
@@ -60,7 +64,7 @@ def connect(path: str | Path, read_only: bool = False):
         )
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
-            raise WarehouseError(
+            raise WarehouseBusy(
                 f"warehouse {path} is in use by another process (only one writer at a time): {e}"
             ) from None
         raise WarehouseError(f"cannot open warehouse {path}: {e}") from None

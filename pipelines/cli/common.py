@@ -2,6 +2,7 @@
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from expectations.generated import rule_set
 from model.mapping import MappingError, SourceSpec, load_mappings
 from model.settings import Settings, SettingsError
 from model.years import parse_year
+from warehouse.backup import read_latest
 
 DAGSTER_YAML = """\
 # Written by statedata: local run history for `statedata run` and `statedata dev`.
@@ -79,3 +81,18 @@ def dagster_home(settings: Settings) -> Path:
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(path)
     return path
+
+
+@contextmanager
+def reading(settings: Settings):
+    """A read-only connection for a command that only reads. While a run writes the warehouse it reads the
+    newest backup (the state after the last completed run) instead of being refused, and says so on stderr."""
+    with read_latest(settings.warehouse, settings.backups_dir) as (con, backup):
+        if backup is not None:
+            click.secho(
+                f"statedata: a run is writing the warehouse; showing the state after the last completed run "
+                f"(backup {backup.name}). 正在运行的任务写入中，以下为上一次完成运行时的数据。",
+                fg="yellow",
+                err=True,
+            )
+        yield con

@@ -10,8 +10,7 @@ from expectations.rules import checked_years, failures_report, latest_checked_ye
 from model.canonical import load_model
 from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs
-from warehouse import db
+from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs, reading
 from warehouse.db import WarehouseError
 
 
@@ -43,7 +42,7 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
     if academic_year is not None:
         checked_year(academic_year)
     try:
-        with db.connect(settings.warehouse, read_only=True) as con:
+        with reading(settings) as con:
             year = academic_year or latest_checked_year(con)
             if year is not None and year not in checked_years(con):
                 fail(f"the rules have not been evaluated for {year} yet: run `statedata run --year {year}` first")

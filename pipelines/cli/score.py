@@ -8,8 +8,7 @@ import click
 
 from expectations.rules import latest_checked_year
 from expectations.score import score as score_rules
-from pipelines.cli.common import fail, home_option, load_rules, load_settings
-from warehouse import db
+from pipelines.cli.common import fail, home_option, load_rules, load_settings, reading
 from warehouse.db import WarehouseError
 
 
@@ -29,7 +28,7 @@ def score(demo_dir, as_json, home):
         fail(f"{path}: no demo manifest; generate the demo with `statedata demo` and run it first")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     try:
-        with db.connect(settings.warehouse, read_only=True) as con:
+        with reading(settings) as con:
             if latest_checked_year(con) is None:
                 fail("no rule has been evaluated yet: run `statedata run` first")
             result = score_rules(con, manifest, load_rules(settings))

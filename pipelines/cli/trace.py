@@ -7,7 +7,7 @@ import click
 
 from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import checked_year, fail, home_option, load_settings, load_specs
+from pipelines.cli.common import checked_year, fail, home_option, load_settings, load_specs, reading
 from reporting import indicators
 from reporting.templates import pack_for_year
 from reporting.trace import (
@@ -50,7 +50,7 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
         checked_year(academic_year)
     if indicator is None and not (table and row_key and column):
         fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
-    source = settings.warehouse
+    source = None
     if snapshot:
         try:
             source = find_snapshot(settings.home, snapshot)
@@ -59,12 +59,12 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
     if indicator is not None:
         if fmt == "html":
             fail("--format html explains a cell; for an indicator use text or json", 2)
-        _trace_indicator(indicator, academic_year, limit, fmt, source)
+        _trace_indicator(indicator, academic_year, limit, fmt, settings, source)
         return
     specs = load_specs(settings)
     pii = pii_fields(specs)
     try:
-        with db.connect(source, read_only=True) as con:
+        with _open(settings, source) as con:
             if academic_year is None:
                 academic_year = latest_year(con, "school_basic")  # every run builds A1
                 if academic_year is None:
@@ -153,9 +153,14 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
                 click.echo(f"    {c['status']}: {s['system']}.{s['table']} {s['key']}{fields}")
 
 
-def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str, source: Path) -> None:
+def _open(settings, snapshot: Path | None):
+    """The package snapshot asked for, or the warehouse (its newest backup while a run writes it)."""
+    return db.connect(snapshot, read_only=True) if snapshot else reading(settings)
+
+
+def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str, settings, source: Path | None):
     try:
-        with db.connect(source, read_only=True) as con:
+        with _open(settings, source) as con:
             if academic_year is None:
                 academic_year = latest_year(con, "core_indicator")
             doc = trace_indicator(con, academic_year, name, indicators.load_definitions(), limit)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import ACADEMIC_YEAR
@@ -120,3 +121,35 @@ def test_kill_9_during_a_run_then_the_next_run_recovers(home, ran_src, monkeypat
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     with dg.DagsterInstance.get() as instance:
         assert sorted(r.status.value for r in instance.get_runs()) == ["FAILURE", "SUCCESS"]
+
+
+@contextmanager
+def held(warehouse: Path):
+    """Another process holds the warehouse file open for writing, as a run does."""
+    code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(120)"
+    writer = subprocess.Popen([sys.executable, "-c", code, str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        yield
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_readers_are_answered_from_the_last_completed_run_while_a_run_writes(ran):
+    """`failures` and `trace` read the newest backup while another process holds the warehouse."""
+    home = ran
+    ask = [("failures", "--json"), ("trace", "--indicator", "生师比", "--format", "json")]
+    before = [cli(home, *a) for a in ask]
+    assert all(r.returncode == 0 for r in before), [r.stderr for r in before]
+    with held(home / "warehouse.duckdb"):
+        during = [cli(home, *a) for a in ask]
+    for b, d in zip(before, during):
+        assert d.returncode == 0, d.stderr
+        assert d.stdout == b.stdout  # the backup after that run holds what the warehouse held
+        assert "a run is writing the warehouse" in d.stderr and "backup warehouse-" in d.stderr
+    (home / "backups").rename(home / "no-backups")
+    with held(home / "warehouse.duckdb"):
+        refused = cli(home, "failures")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "in use by another process" in refused.stderr and "no backup of a completed run" in refused.stderr
