@@ -3,9 +3,11 @@ file per digest under STATEDATA_HOME/outbox), SMTP when STATEDATA_SMTP_HOST is s
 
 Open-source Dagster's run-failure sensors do not see failed asset checks (a run whose checks fail still
 succeeds), so the digest sensor (pipelines/sensors.py) reads the audit tables instead: every rule
-evaluation recorded since its cursor, grouped by academic year and owning department.
+evaluation recorded since its cursor, grouped by academic year and owning department. A digest that says
+what the department's last digest for the year said is not sent again (`changed`).
 """
 
+import hashlib
 import re
 import smtplib
 from datetime import datetime
@@ -41,6 +43,31 @@ def build_digests(
             to = settings.recipients.get(dept) or settings.default_to
             out.append((dept, year, digest_message(dept, year, report, pii, settings.sender, to)))
     return out
+
+
+def _content(msg: EmailMessage) -> str:
+    """What a digest says (subject, body and attachment), without the headers that change from send to send."""
+    h = hashlib.sha256(str(msg["Subject"]).encode())
+    for part in msg.walk():
+        if not part.is_multipart():
+            h.update(part.get_payload(decode=True) or b"")
+    return h.hexdigest()
+
+
+def changed(
+    digests: list[tuple[str, str, EmailMessage]], years: list[str], sent: dict[str, str]
+) -> tuple[list[tuple[str, str, EmailMessage]], dict[str, str]]:
+    """The digests whose content differs from the last one sent to that department for that year (``sent``:
+    ``"<year>|<department>"`` -> content hash), and the record after sending them. A department whose rules
+    of an evaluated year all pass leaves the record, so a failure that comes back is sent again."""
+    record = {k: v for k, v in sent.items() if k.split("|", 1)[0] not in years}
+    out = []
+    for dept, year, msg in digests:
+        k, content = f"{year}|{dept}", _content(msg)
+        record[k] = content
+        if sent.get(k) != content:
+            out.append((dept, year, msg))
+    return out, record
 
 
 def deliver(digests: list[tuple[str, str, EmailMessage]], settings: DigestSettings, stamp: str) -> list[str]:

@@ -1,11 +1,12 @@
 """The digest sensor: after each night's checks, one digest per department with failing rules."""
 
+import json
 from datetime import datetime
 
 import dagster as dg
 
 from assets.resources import StatedataResource
-from departments.digest import build_digests, deliver, pending
+from departments.digest import build_digests, changed, deliver, pending
 from expectations.generated import rule_set
 from model.canonical import load_model
 from model.mapping import load_mappings, pii_fields
@@ -27,7 +28,7 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
         settings = statedata.settings()
     except SettingsError as e:
         return dg.SkipReason(str(e))
-    since = datetime.fromisoformat(context.cursor) if context.cursor else None
+    since, sent = _cursor(context.cursor)
     try:
         with db.connect(settings.warehouse, read_only=True) as con:
             years, newest = pending(con, since)
@@ -38,8 +39,24 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
             digests = build_digests(con, rule_set(settings), years, pii, channel)
     except WarehouseError as e:  # a run holds the warehouse: the next tick tries again
         return dg.SkipReason(f"warehouse not readable now: {e}")
-    sent = deliver(digests, channel, stamp=newest.strftime("%Y%m%dT%H%M%S%f"))
-    context.update_cursor(newest.isoformat())
-    for line in sent:
+    news, record = changed(digests, years, sent)
+    done = deliver(news, channel, stamp=newest.strftime("%Y%m%dT%H%M%S%f"))
+    context.update_cursor(json.dumps({"since": newest.isoformat(), "sent": record}, ensure_ascii=False))
+    for line in done:
         context.log.info(f"digest: {line}")
-    return dg.SkipReason(f"{len(sent)} digest(s) for {', '.join(years)} through {channel.channel}")
+    same = len(digests) - len(news)
+    return dg.SkipReason(
+        f"{len(done)} digest(s) for {', '.join(years)} through {channel.channel}"
+        + (f"; {same} unchanged since the department's last digest, not sent again" if same else "")
+    )
+
+
+def _cursor(text: str | None) -> tuple[datetime | None, dict[str, str]]:
+    """The sensor's cursor: the newest evaluation seen and what each department was last sent (an earlier
+    release kept only the time)."""
+    if not text:
+        return None, {}
+    if not text.startswith("{"):
+        return datetime.fromisoformat(text), {}
+    c = json.loads(text)
+    return datetime.fromisoformat(c["since"]), c.get("sent", {})

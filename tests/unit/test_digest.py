@@ -1,8 +1,10 @@
 """The digest sensor: one digest per department with failing rules, through the outbox or a real SMTP
-server (aiosmtpd, started here on 127.0.0.1); personal values masked; nothing sent twice."""
+server (aiosmtpd, started here on 127.0.0.1); personal values masked; nothing sent twice, and a digest that
+says what the last one said is not sent again."""
 
 import email
 import email.policy
+import json
 import socket
 import subprocess
 import sys
@@ -43,8 +45,8 @@ def home(tmp_path, monkeypatch):
 
 
 def tick(cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"statedata": StatedataResource()})
-    return rule_failure_digest(context), context.cursor
+    with dg.build_sensor_context(cursor=cursor, resources={"statedata": StatedataResource()}) as context:
+        return rule_failure_digest(context), context.cursor
 
 
 def parse(raw: bytes):
@@ -65,10 +67,30 @@ def test_outbox_gets_one_digest_per_failing_department_and_each_only_once(home):
     again, cursor2 = tick(cursor)
     assert "no rule evaluated" in again.skip_message and cursor2 == cursor
     assert len(list((home / "outbox").glob("*.eml"))) == 2
-    with db.connect(home / "warehouse.duckdb") as con:  # the next night's evaluation: a new digest
+    with db.connect(home / "warehouse.duckdb") as con:  # the next night's evaluation finds the same failures
         record(con, "run-2", results())
+    same, cursor = tick(cursor)
+    assert "0 digest(s)" in same.skip_message and "2 unchanged" in same.skip_message
+    assert len(list((home / "outbox").glob("*.eml"))) == 2  # not sent again
+
+    fixed = results()  # 人事处 fixed one of its two rows; 学生工作处's failure is unchanged
+    fixed[1].failing, fixed[1].failures = 1, fixed[1].failures[:1]
+    with db.connect(home / "warehouse.duckdb") as con:
+        record(con, "run-3", fixed)
+    _, cursor = tick(cursor)
+    new = sorted(set((home / "outbox").glob("*.eml")) - set(files))
+    assert [f.name.split("_", 2)[2] for f in new] == ["人事处.eml"]
+    assert "1 条规则未通过" in parse(new[0].read_bytes())["Subject"]
+
+    passing = results()  # then 学生工作处's rule passes, and a night later fails again: a digest again
+    passing[0].failing, passing[0].failures = 0, []
+    with db.connect(home / "warehouse.duckdb") as con:
+        record(con, "run-4", passing)
+    _, cursor = tick(cursor)
+    with db.connect(home / "warehouse.duckdb") as con:
+        record(con, "run-5", results())
     tick(cursor)
-    assert len(list((home / "outbox").glob("*.eml"))) == 4
+    assert sum(f.name.endswith("学生工作处.eml") for f in (home / "outbox").glob("*.eml")) == 2
 
 
 def free_port() -> int:
@@ -106,7 +128,7 @@ def test_smtp_delivers_to_each_department_address(home, monkeypatch):
     ]
     assert all(m["From"] == "statedata@example.edu.cn" for _, m in inbox.messages)
     assert not (home / "outbox").exists()  # mail is the channel now
-    assert datetime.fromisoformat(cursor) > datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert datetime.fromisoformat(json.loads(cursor)["since"]) > datetime.now(timezone.utc) - timedelta(minutes=5)
     assert "through smtp://127.0.0.1" in result.skip_message
 
 
