@@ -8,6 +8,7 @@ from connectors.sources import open_source
 from model.mapping import SourceSpec
 from model.settings import Settings
 from warehouse import db
+from warehouse.runlock import run_lock
 
 
 class StatedataResource(dg.ConfigurableResource):
@@ -15,6 +16,26 @@ class StatedataResource(dg.ConfigurableResource):
 
     home: str = ""
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        """Set up once per run (every job runs its steps in one process): the working folder's lock for the
+        whole run, so a run launched from the UI, re-executed, or submitted by the schedule or a sensor is the
+        one writer, like `statedata run` (which holds it already; the lock is reentrant in its process). When
+        another process holds the folder, the run fails at once naming it. A sensor's tick takes nothing."""
+        run = context.run
+        if run is None:
+            yield self
+            return
+        tags = run.tags
+        what = f"Dagster run {run.run_id[:8]} of {run.job_name}"
+        if "dagster/partition" in tags:
+            what += f" for {tags['dagster/partition']}"
+        for kind in ("schedule", "sensor"):
+            if f"dagster/{kind}_name" in tags:
+                what += f" ({kind} {tags[f'dagster/{kind}_name']})"
+        with run_lock(self.settings().home, what, hint="launch the run again when it has finished"):
+            yield self
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

@@ -76,6 +76,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[nightly_schedule],
         sensors=[rule_failure_digest],
         resources={"statedata": StatedataResource()},
+        # every job's steps in one process, also the implicit asset job behind the UI's "Materialize" and its
+        # re-executions: one writer of the DuckDB file, and one set-up of the resource (the folder lock) per run
+        executor=dg.in_process_executor,
         loggers={"progress": progress_logger},
     )
 

@@ -80,6 +80,8 @@ def test_graph_has_every_layer():
 def test_job_and_nightly_schedule():
     job = defs.resolve_job_def("nightly_job")
     assert job.executor_def.name == "in_process"
+    # "Materialize all" and re-execution in the UI run the implicit asset job: one process, one writer
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
     schedule = defs.resolve_schedule_def("nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
     when = datetime(2026, 11, 24, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

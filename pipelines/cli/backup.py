@@ -3,11 +3,11 @@
 import click
 
 from pipelines.cli.common import fail, home_option, load_settings
-from pipelines.runlock import Busy, run_lock
 from warehouse.backup import backup as backup_warehouse
 from warehouse.backup import backups
 from warehouse.backup import restore as restore_warehouse
 from warehouse.db import WarehouseError
+from warehouse.runlock import Busy, run_lock
 
 
 @click.command()

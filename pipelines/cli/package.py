@@ -7,11 +7,11 @@ import click
 from expectations.rules import blocking_rules
 from model.years import current_academic_year, previous_year
 from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings
-from pipelines.runlock import Busy, run_lock
 from reporting.package import PackageError, build_package
 from reporting.templates import TemplateError, pack_for_year
 from warehouse import db
 from warehouse.db import WarehouseError
+from warehouse.runlock import Busy, run_lock
 from warehouse.snapshot import snapshot_path, write_snapshot
 
 

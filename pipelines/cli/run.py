@@ -16,13 +16,13 @@ from model.years import current_academic_year
 from pipelines.cli.common import checked_year, dagster_home, fail, home_option, load_rules, load_settings, load_specs
 from pipelines.definitions import academic_year_partitions, build_definitions
 from pipelines.progress import step_error
-from pipelines.runlock import Busy, run_lock
 from reporting.export import exported_files
 from reporting.indicators import indicator_results
 from reporting.templates import TemplateError
 from warehouse import db
 from warehouse.backup import check_usable
 from warehouse.db import WarehouseError
+from warehouse.runlock import RETRY_HINT, Busy, run_lock
 
 CLI_TAG = "statedata/cli"
 
@@ -153,7 +153,7 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
     if year not in academic_year_partitions.get_partition_keys():
         fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     try:
-        with run_lock(settings.home, f"run {year}", wait=wait):
+        with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
             check_usable(settings.warehouse, settings.backups_dir)
             if not quiet:
                 click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
