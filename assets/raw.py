@@ -62,7 +62,11 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
         since: dict[str, str | None] = dict.fromkeys(spec.entities)
         if spec.kind == "sql" and not statedata.full_refresh:  # incremental where the source marks changes
             with statedata.warehouse() as con:
-                since = {n: raw.watermark(con, spec, e) if e.change_column else None for n, e in spec.entities.items()}
+                days = statedata.settings().reconcile_days
+                since = {
+                    n: raw.incremental_start(con, spec, e, days, started) if e.change_column else None
+                    for n, e in spec.entities.items()
+                }
         try:
             source = statedata.source(spec)
         except SettingsError as err:  # a variable to set, not a source to wait for: no retry
@@ -104,7 +108,12 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
                         "files_rejected": s.files_rejected,
                         "source": extracts[name].source,
                         "extraction": f"changed since {since[name]}" if since[name] else "full",
-                    },
+                    }
+                    | (  # a whole read of a table with a change column: what that column failed to show
+                        {"rows_changed_unmarked": s.rows_changed_unmarked}
+                        if s.rows_changed_unmarked is not None
+                        else {}
+                    ),
                 )
                 n, superseded = staging.build_staging(con, spec, e)
                 meta = {"dagster/row_count": n}

@@ -15,6 +15,9 @@ that feeds it):
 ``G-<e>-volume``           error       no source table feeding it lost more than STATEDATA_MAX_ROW_DROP (50 %) of
                                        its rows in its latest load, or all of them (a table emptied by mistake
                                        would otherwise publish an empty national table)
+``G-<e>-unmarked``         warning     the latest whole read (a reconciliation, STATEDATA_RECONCILE_DAYS) of a
+                                       table extracted by its change column found no row changed while that
+                                       column did not move (an incremental read misses such a change)
 ``G-<e>-range``            warning     quantities (amounts, areas, counts: numbers with a unit) are not negative
 ``G-<e>-source``           warning     for an entity nothing feeds: which national tables it leaves empty
                                        (none for an optional entity, or one no national table reads)
@@ -70,6 +73,17 @@ def _volume_sql(spec: SourceSpec, entity) -> str:
         f"from {raw}, (select max(batch_id) as b from {loads} "
         f"and batch_id < (select max(batch_id) from {loads})) as p) "
         f"where before > 0 and now < before * (1 - $max_row_drop)"
+    )
+
+
+def _unmarked_sql(spec: SourceSpec, entity) -> str:
+    """The latest whole read of a table extracted by its change column: a finding when it found rows whose
+    content changed while their change column did not move (warehouse/raw.py counts them)."""
+    loads = f"audit.load_log where system = '{spec.system}' and entity = '{entity.name}'"
+    return (
+        f"select null::varchar as _raw_id, '{entity.change_column}' as column_name, "
+        f"format('{spec.system}.{entity.source_name}: {{}}', rows_changed_unmarked) as value from {loads} "
+        f"and batch_id = (select max(batch_id) from {loads} and extraction = 'full') and rows_changed_unmarked > 0"
     )
 
 
@@ -142,6 +156,16 @@ def generated_rules(
                     inline_sql=_union(dict.fromkeys(_volume_sql(s, e) for s, e in sources)),
                     message=f"{entity.title}的源表行数骤减（一次加载减少超过允许比例，或变为空表）",
                     hint="核实源系统是否误删或导出不全；确属正常（如清理历史数据）时，由负责部门说明后重新运行",
+                )
+            )  # fmt: skip
+        marked = [(s, e) for s, e in sources if e.change_column]
+        if marked:
+            out.append(
+                _rule(
+                    f"G-{name}-unmarked", entity, owner, dimension="准确性", severity="warning",
+                    inline_sql=_union(dict.fromkeys(_unmarked_sql(s, e) for s, e in marked)),
+                    message=f"{entity.title}的源表有记录被修改但变更时间列未更新（按变更列增量抽取时会漏掉这类修改）",
+                    hint="定期全量核对已补上这些修改；请源系统管理员检查变更时间列为何未随修改更新",
                 )
             )  # fmt: skip
         required = [f for f in entity.fields.values() if f.required]

@@ -20,6 +20,8 @@ STATEDATA_COLLECTION_MONTHS  months in which the nightly schedule also refreshes
 STATEDATA_COLLECTION_OPENS  month-day the national collection window opens (default 09-24)
 STATEDATA_MAX_SOURCE_AGE_HOURS  a source extracted longer ago than this fails R-SJ-001 (default 48)
 STATEDATA_MAX_ROW_DROP    % of a source table's rows that may vanish in one load (G-<entity>-volume; default 50)
+STATEDATA_RECONCILE_DAYS  a table read incrementally (by its change column) is read whole again, comparing every
+                          key and row hash, when its last whole read is older than this (default 7; 0: every run)
 STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
 STATEDATA_DIGEST_TO / _DEFAULT_TO / _FROM  the departments' digest addresses ('人事处=hr@x.edu.cn;教务处=a@x,b@x')
 STATEDATA_SMTP_HOST / _PORT / _USER / _PASSWORD / _STARTTLS  mail the digests (else: the outbox folder)
@@ -131,6 +133,7 @@ class Settings:
     collection_opens: tuple[int, int] = (9, 24)  # month, day
     max_source_age_hours: int = 48
     max_row_drop: float = 0.5  # share of a source table's current rows that may vanish in one load
+    reconcile_days: float = 7.0  # an incrementally read table is read whole when its last whole read is older
     school_type: str | None = None
     digest: DigestSettings | None = None
     # the source locations named by the environment (URLs may carry passwords: never printed)
@@ -193,7 +196,7 @@ class Settings:
             text = get(name, default)
             try:
                 value = kind(text)
-                if value < low:
+                if not value >= low or value == float("inf"):  # also nan and inf
                     raise ValueError
                 return value
             except ValueError:
@@ -257,6 +260,7 @@ class Settings:
             collection_opens=(month, day),
             max_source_age_hours=number("STATEDATA_MAX_SOURCE_AGE_HOURS", "48", example=" hours"),
             max_row_drop=min(number("STATEDATA_MAX_ROW_DROP", "50", float, example=" %, e.g. 50"), 100) / 100,
+            reconcile_days=number("STATEDATA_RECONCILE_DAYS", "7", float, example=" days"),
             school_type=get("STATEDATA_SCHOOL_TYPE") or college.school_type or None,
             digest=digest,
             locations={k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))},

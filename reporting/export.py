@@ -72,7 +72,13 @@ def write_table(
     n = 0
     for batch in reader:
         for row in zip(*(col.to_pylist() for col in batch.columns)):
-            ws.write_row(depth + n, 0, row)
+            if ws.write_row(depth + n, 0, row) == -2:  # xlsxwriter cuts a string over 32,767 characters
+                wb.close()
+                raise ValueError(
+                    f"{t.number} {t.name}, row {n + 1}: a value is longer than an Excel cell holds (32,767 "
+                    "characters) and would be cut; the raw loader quarantines such source values, so it was "
+                    "built by the table's SQL"
+                )
             n += 1
     if draft:
         note = wb.add_worksheet("草稿说明")

@@ -15,11 +15,12 @@ reading a new field, the raw table gains the column and every row is read again,
 gets a version with the new field (older versions keep it empty).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import Extract
 from model.mapping import EntitySpec, SourceSpec
@@ -50,6 +51,8 @@ class LoadStats:
     rows_closed: int
     rows_quarantined: int
     files_rejected: int
+    extraction: str = "full"  # or "changed": only the rows whose change column moved
+    rows_changed_unmarked: int | None = None  # a full read's changed rows whose change column had not moved
 
 
 def watermark(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> str | None:
@@ -63,6 +66,43 @@ def watermark(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySp
         "where _valid_to_batch is null"
     ).fetchall()
     return None if rows[0][0] is None else str(rows[0][0])
+
+
+def incremental_start(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec, reconcile_days: float, now: datetime
+) -> str | None:
+    """Where an incremental extraction of an entity with a change column starts (its watermark), or None when
+    it is read whole: the first time, when the mapping reads new fields, or when its last whole read (which
+    compares every key and row hash, so it also catches rows changed without their change column moving) is
+    older than ``reconcile_days``."""
+    start = watermark(con, spec, entity)
+    if start is None:
+        return None
+    last = con.execute(
+        "select max(b.started_at) from audit.load_log l join audit.batch b using (batch_id) "
+        "where l.system = ? and l.entity = ? and l.extraction = 'full'",
+        [spec.system, entity.name],
+    ).fetchone()[0]
+    if last is None or (now - last).total_seconds() >= reconcile_days * 86400:
+        return None
+    return start
+
+
+def unreconciled(con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec]) -> list[str]:
+    """Tables extracted by their change column whose latest load read only the changed rows: a row changed
+    at the source without its change column moving may be missing until a whole read (``system.table``)."""
+    out = []
+    for spec in specs.values():
+        for e in spec.entities.values():
+            if not e.change_column:
+                continue
+            last = con.execute(
+                "select extraction from audit.load_log where system = ? and entity = ? order by batch_id desc limit 1",
+                [spec.system, e.name],
+            ).fetchall()
+            if last and last[0][0] != "full":
+                out.append(f"{spec.system}.{e.source_name}")
+    return out
 
 
 def row_identity_sql(entity: EntitySpec) -> tuple[str, str]:
@@ -86,6 +126,60 @@ def _columns(con, layer: str, name: str) -> dict[str, str]:
     return dict(rows)
 
 
+EXCEL_CELL_LIMIT = 32_767  # the most one Excel cell holds, counted as Excel counts (UTF-16 code units)
+
+
+def set_aside_overlong(spec: SourceSpec, entity: EntitySpec, extract: Extract) -> Extract:
+    """The extract without the rows holding a text longer than an Excel cell holds; those are quarantined.
+
+    The national tables are Excel files, and the writer would cut such a text without a word. Every source's
+    rows pass through ``load_entity`` (drops of every kind, SQL tables read by either path), so the limit is
+    checked here, once. A row is named by its file, sheet and row (drops) or by its key (SQL)."""
+    table = extract.table
+    long: dict[int, list[tuple[str, int]]] = {}
+    for f in entity.all_fields():
+        if f not in table.column_names or not pa.types.is_string(table.schema.field(f).type):
+            continue
+        offset = 0
+        for chunk in table.column(f).chunks:  # a text's UTF-8 bytes are at least its UTF-16 units: a cheap sieve
+            sieve = pc.fill_null(pc.greater(pc.binary_length(chunk), EXCEL_CELL_LIMIT), False)
+            for j in pc.indices_nonzero(sieve).to_pylist():
+                n = len(chunk[j].as_py().encode("utf-16-le")) // 2
+                if n > EXCEL_CELL_LIMIT:
+                    long.setdefault(offset + j, []).append((f, n))
+            offset += len(chunk)
+    if not long:
+        return extract
+    drop = "_source_row" in table.column_names
+    records = []
+    for i in sorted(long):
+        if drop:
+            file, sheet, row = (table.column(c)[i].as_py() for c in ("_source_file", "_source_sheet", "_source_row"))
+            where = f"{file}#{sheet}" if sheet else file
+            key, place, noun = f"{where} row {row}", f"{where} 第 {row} 行", "单元格"
+        else:
+            where = f"{spec.system}.{entity.source_name}"
+            values = [table.column(k)[i].as_py() for k in entity.primary_key]
+            key = "|".join("" if v is None else str(v) for v in values) or f"row {i + 1}"
+            place, noun = f"{where} 键 {key}", "值"
+        columns = [
+            (entity.fields[f].column if f in entity.fields else entity.cell_fields.get(f, f), n) for f, n in long[i]
+        ]
+        records.append(
+            dict(
+                source=where,
+                key=key,
+                column=", ".join(c for c, _ in columns),
+                value=table.column(long[i][0][0])[i].as_py()[:200],
+                reason=f"{place}，{'、'.join(f'列“{c}”的{noun}长 {n:,} 字符' for c, n in columns)}，"
+                f"超过 Excel 单元格上限 {EXCEL_CELL_LIMIT:,} 字符（国家报表是 Excel 文件，写入时会被截断）："
+                "请在源数据中缩短后重新提交",
+            )
+        )
+    keep = pa.array([i not in long for i in range(table.num_rows)])
+    return replace(extract, table=table.filter(keep), quarantined=[*extract.quarantined, *records])
+
+
 def load_entity(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -101,6 +195,7 @@ def load_entity(
     With ``keys`` (every primary key the source has now) the extract is only the rows changed since
     the last watermark: versions of those keys are replaced, and keys missing from ``keys`` closed.
     """
+    extract = set_aside_overlong(spec, entity, extract)
     name = ident(spec.table_name(entity.name))
     target = qualified("raw", name)
     fields = [quote(f) for f in entity.all_fields()]
@@ -137,6 +232,7 @@ def load_entity(
     finally:
         con.unregister("_incoming")
     existing = _columns(con, "raw", name)
+    unmarked = None
     if not existing:
         con.execute(f"create table {target} as select * from _versions")
         inserted, closed = extract.table.num_rows, 0
@@ -157,6 +253,16 @@ def load_entity(
                 f"{spec.system}.{entity.source_name}: raw.{name} has column(s) {sorted(missing)} "
                 f"that the mapping no longer yields (mapping {spec.path})"
             )
+        if keys is None and entity.change_column:  # a reconciliation: what did the change column not show?
+            change = quote(next(f.name for f in entity.fields.values() if f.column == entity.change_column))
+            unmarked = con.execute(f"""
+                with cur as (select _source_key, _row_hash, {change} as c from {target} where _valid_to_batch is null)
+                select count(*) from _versions v
+                where not exists (select 1 from cur where cur._source_key = v._source_key
+                                  and cur._row_hash = v._row_hash)
+                  and exists (select 1 from cur where cur._source_key = v._source_key
+                              and cur.c is not distinct from v.{change})
+            """).fetchone()[0]  # new content under a key whose change-column value is already there (repeated keys too)
         if keys is None:
             gone = "_raw_id not in (select _raw_id from _versions)"
         else:
@@ -187,9 +293,11 @@ def load_entity(
         rows_closed=closed,
         rows_quarantined=extract.rows_quarantined,
         files_rejected=extract.files_rejected,
+        extraction="full" if keys is None else "changed",
+        rows_changed_unmarked=unmarked,
     )
     con.execute(
-        "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             batch_id,
             spec.system,
@@ -200,6 +308,8 @@ def load_entity(
             stats.rows_closed,
             stats.rows_quarantined,
             stats.files_rejected,
+            stats.extraction,
+            stats.rows_changed_unmarked,
         ],
     )
     if extract.quarantined:

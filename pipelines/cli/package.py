@@ -6,11 +6,12 @@ import click
 
 from expectations.rules import blocking_rules
 from model.years import current_academic_year, previous_year
-from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings
+from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs
 from reporting.package import PackageError, build_package
 from reporting.templates import TemplateError, pack_for_year
 from warehouse import db
 from warehouse.db import WarehouseError
+from warehouse.raw import unreconciled
 from warehouse.runlock import Busy, run_lock
 from warehouse.snapshot import snapshot_path, write_snapshot
 
@@ -37,6 +38,14 @@ def package(academic_year, out, draft, home):
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
             db.init(con, settings.college_dir / "codes")
+            stale = unreconciled(con, load_specs(settings))
+            if stale and not draft:
+                raise PackageError(
+                    f"the {year} package is refused: {len(stale)} table(s) were last read by their change column "
+                    f"only, so a row changed at the source without that column moving may be missing: "
+                    f"{', '.join(stale)}\nRun `statedata run --year {year} --full-refresh` (it reads them whole and "
+                    "compares every row), then package again; the last good package is unchanged."
+                )
             blocking = blocking_rules(con, load_rules(settings), year)
             if blocking and not draft:
                 lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {why}" for r, why in blocking)

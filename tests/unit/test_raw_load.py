@@ -31,6 +31,7 @@ def test_versions_idempotent_changed_and_deleted(tmp_path, demo):
         assert first.rows_inserted == first.rows_read and first.rows_closed == 0
         again = load(con, spec, "staff", url)
         assert (again.rows_inserted, again.rows_closed, again.rows_unchanged) == (0, 0, first.rows_read)
+        assert first.rows_changed_unmarked is None and again.rows_changed_unmarked == 0  # repeated keys too
         with sqlite3.connect(demo / "hr.sqlite") as s:
             changed_id = s.execute("select JGH from RS_JZGJBXX order by JGH limit 1").fetchone()[0]
             s.execute("update RS_JZGJBXX set ZCM = '011' where JGH = ?", [changed_id])
@@ -38,6 +39,7 @@ def test_versions_idempotent_changed_and_deleted(tmp_path, demo):
             s.execute("delete from RS_JZGJBXX where JGH = ?", [gone_id])
         third = load(con, spec, "staff", url)
         assert (third.rows_inserted, third.rows_closed) == (1, 2)
+        assert third.rows_changed_unmarked == 1  # its GXSJ (the change column) was left as it was
         versions = con.execute(
             "select _batch_id, _valid_to_batch, title_code from raw.hr__staff where staff_id = ? order by _batch_id",
             [changed_id],
@@ -147,3 +149,22 @@ def test_a_mapping_that_reads_a_new_field_upgrades_the_raw_table(tmp_path, demo)
         ).fetchone()
         assert current == (first.rows_read, first.rows_read)
         assert load(con, spec, "major", url).rows_inserted == 0
+
+
+def test_an_incremental_table_is_read_whole_when_its_reconciliation_is_due(tmp_path, demo):
+    from datetime import timedelta
+
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
+    staff = spec.entities["staff"]
+    with db.connect(tmp_path / "w.duckdb") as con:
+        db.init(con)
+        assert raw.incremental_start(con, spec, staff, 7, NOW) is None  # first load: whole
+        load(con, spec, "staff", f"sqlite:///{demo}/hr.sqlite")  # a whole read at NOW
+        mark = raw.watermark(con, spec, staff)
+        assert mark is not None
+        assert raw.incremental_start(con, spec, staff, 7, NOW + timedelta(days=6)) == mark
+        assert raw.incremental_start(con, spec, staff, 7, NOW + timedelta(days=7)) is None
+        assert raw.incremental_start(con, spec, staff, 0, NOW) is None  # 0: every run reconciles
+        assert raw.unreconciled(con, {"hr": spec}) == []
+        con.execute("update audit.load_log set extraction = 'changed' where entity = 'staff'")
+        assert raw.unreconciled(con, {"hr": spec}) == ["hr.RS_JZGJBXX"]

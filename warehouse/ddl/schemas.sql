@@ -34,6 +34,11 @@ create table if not exists audit.load_log (
     files_rejected bigint not null,   -- whole files that could not be used (each with a message in audit.quarantine)
     primary key (batch_id, entity)
 );
+-- how the entity was read: 'full' (every row: a reconciliation of keys and row hashes) or 'changed' (only rows
+-- whose change column moved); on a full read of an entity with a change column, the rows found changed while
+-- their change column had not moved (an incremental read would have missed them)
+alter table audit.load_log add column if not exists extraction varchar;
+alter table audit.load_log add column if not exists rows_changed_unmarked bigint;
 
 -- Rows that could not be loaded, with the reason; nothing is dropped silently.
 create table if not exists audit.quarantine (
