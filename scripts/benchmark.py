@@ -1,18 +1,20 @@
-"""Benchmark: the whole pipeline at a given demo scale, as a user runs it (`statedata run`).
+"""Benchmark: the whole pipeline at a demo scale, as a user runs it (`statedata run`), beside the I/O floor
+measured in the same invocation. `make bench` runs it on `large`.
 
-Prints wall time, peak memory (RSS of the run's process) and rows per second for each stage.
-Not a test: it measures and reports, it does not assert. Usage:
+The floor is the least work any pipeline must do with these sources: read every mapped column of every SQL
+source table through ConnectorX into Arrow and then into DuckDB, read every drop file (calamine / CSV
+decoding), and write the biggest national table once with xlsxwriter. Runs: 1 full (a new warehouse),
+2 with no source change, 3 after changing ``--change-percent`` of the rows of every SQL source table. For each
+run: wall time of the whole command (process start included), its peak memory (RSS), warehouse size, the ratio to
+the floor, and the time per stage. Not a test: it measures and reports, it does not assert. Usage:
 
-    python scripts/benchmark.py --scale large            # generates the demo first if needed
-    python scripts/benchmark.py --scale large --runs 2   # second run shows the no-change nightly cost
-    python scripts/benchmark.py --scale default --runs 3 --change-percent 1
-        # run 1 full, run 2 with no source changes, run 3 after changing 1% of the rows of every SQL source table
+    python scripts/benchmark.py --scale large                       # full, no-change and 1%-change runs
+    python scripts/benchmark.py --scale default,large --runs 1      # growth from one scale to the next
 """
 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,41 +24,125 @@ from pathlib import Path
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", default="large", choices=["small", "default", "large"])
-    ap.add_argument("--home", default=None, help="working folder (default: a new temporary folder)")
+    ap.add_argument("--scale", default="large", help="small, default or large; several: default,large")
+    ap.add_argument("--home", default=None, help="working folder (default: a new temporary folder per scale)")
     ap.add_argument("--year", default="2026-2027")
-    ap.add_argument("--runs", type=int, default=1, help="consecutive runs on the same warehouse")
-    ap.add_argument(
-        "--change-percent",
-        type=float,
-        default=0,
-        help="before the last run, change this share of the rows of every SQL source table",
-    )
+    ap.add_argument("--runs", type=int, default=3, help="consecutive runs on the same warehouse (1 to 3)")
+    ap.add_argument("--change-percent", type=float, default=1, help="share of rows changed before run 3")
     args = ap.parse_args()
-    home = Path(args.home or tempfile.mkdtemp(prefix=f"statedata-bench-{args.scale}-")).resolve()
-    env = {**os.environ, "STATEDATA_HOME": str(home), "DAGSTER_HOME": ""}
-    env.pop("DAGSTER_HOME")
+    lines = []
+    for scale in args.scale.split(","):
+        lines.append(bench(scale, args))
+    if len(lines) > 1:
+        print("== growth: full run per source row")
+        for scale, rows, wall, floor in lines:
+            print(f"  {scale:<8} {rows:>12,} source rows  {wall:>7.1f}s  {wall / rows * 1e6:>6.1f} µs/row  "
+                  f"floor {floor:>6.1f}s ({floor / rows * 1e6:.1f} µs/row)")  # fmt: skip
+
+
+def bench(scale: str, args) -> tuple[str, int, float, float]:
+    home = Path(args.home or tempfile.mkdtemp(prefix=f"statedata-bench-{scale}-")).resolve()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STATEDATA_", "DAGSTER_"))}
+    env["STATEDATA_HOME"] = str(home)
+    os.environ.update(env)  # for the floor, measured in this process
     exe = [sys.executable, "-m", "pipelines.cli"]
     if not (home / "demo" / "manifest.json").exists():
         t = time.perf_counter()
-        subprocess.run([*exe, "demo", "--scale", args.scale, "--year", args.year[:4]], env=env, check=True)
-        print(f"demo generation ({args.scale}): {time.perf_counter() - t:.1f}s (not part of the pipeline)\n")
-    for i in range(args.runs):
-        if args.change_percent and i == args.runs - 1 and i > 0:
+        subprocess.run([*exe, "demo", "--scale", scale, "--year", args.year[:4]], env=env, check=True)
+        print(f"demo generation ({scale}): {time.perf_counter() - t:.1f}s (not part of the pipeline)\n")
+    figures = []
+    for i in range(min(args.runs, 3)):
+        label = ("full run", "no change", f"{args.change_percent:g}% changed")[i]
+        if i == 2:
             changed = change_sources(home / "demo", args.change_percent)
-            print(f"changed {changed:,} source rows ({args.change_percent}% of each SQL source table)\n")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            print(f"changed {changed:,} source rows ({args.change_percent:g}% of each SQL source table)\n")
         t = time.perf_counter()
-        res = subprocess.run(
-            [*exe, "run", "--year", args.year, "--json", "--quiet"], env=env, capture_output=True, text=True
-        )
+        code, out, err, peak_mb = run_child([*exe, "run", "--year", args.year, "--json", "--quiet"], env)
         wall = time.perf_counter() - t
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if res.returncode != 0:
-            print(res.stdout[-3000:], res.stderr[-3000:], file=sys.stderr)
-            sys.exit(res.returncode)
-        summary = json.loads(res.stdout)
-        report(summary, wall, peak_mb if peak_mb > before / 1024 else before / 1024, f"run {i + 1}", home)
+        if code != 0:
+            print(out[-3000:], err[-3000:], file=sys.stderr)
+            sys.exit(code)
+        summary = json.loads(out)
+        report(summary, wall, peak_mb, f"{scale}, run {i + 1} ({label})", home)
+        figures.append((label, wall, peak_mb, (home / "warehouse.duckdb").stat().st_size / 2**20, summary))
+    floor = measure_floor(home, args.year, figures[0][4])
+    full = figures[0][1]
+    print(f"== {scale}: statedata beside the floor (same machine, same invocation)")
+    print(f"{'figure':<20}{'statedata':>11}{'floor':>9}{'ratio':>8}{'of full':>9}{'peak MiB':>10}{'warehouse MiB':>15}")
+    for label, wall, peak, size, _ in figures:
+        first = label == "full run"
+        floor_s = f"{floor['total']:.1f}s" if first else ""
+        ratio = f"{wall / floor['total']:.1f}x" if first else ""
+        print(f"{label:<20}{wall:>10.1f}s{floor_s:>9}{ratio:>8}{wall / full:>8.0%}{peak:>10,.0f}{size:>15,.0f}")
+    print(
+        f"floor: read {floor['sql_rows']:,} SQL rows {floor['sql_s']:.1f}s, {floor['files']} drop files "
+        f"({floor['file_rows']:,} rows) {floor['files_s']:.1f}s, write {floor['table']} "
+        f"({floor['table_rows']:,} rows) {floor['write_s']:.1f}s\n"
+    )
+    return scale, figures[0][4]["accounting"]["rows_read"], full, floor["total"]
+
+
+def run_child(cmd: list[str], env: dict) -> tuple[int, str, str, float]:
+    """Run a command; its exit code, output, error output and peak RSS in MiB (its own, from wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read(), usage.ru_maxrss / 1024
+
+
+def measure_floor(home: Path, year: str, summary: dict) -> dict:
+    """The least work: every mapped SQL column through ConnectorX into Arrow and DuckDB, every drop file read,
+    the biggest national table of the run written once."""
+    import connectorx as cx
+    import duckdb
+
+    from connectors.files import FileSource, read_rows
+    from connectors.sql import SqlSource
+    from model.mapping import load_mappings
+    from model.settings import Settings
+    from reporting.export import write_table
+    from reporting.templates import pack_for_year
+
+    settings = Settings.from_env()
+    out = dict(sql_rows=0, sql_s=0.0, files=0, file_rows=0, files_s=0.0)
+    scratch = Path(tempfile.mkdtemp(prefix="statedata-floor-"))
+    with duckdb.connect(str(scratch / "floor.duckdb")) as con:
+        for spec in load_mappings(settings.mappings_dir).values():
+            location = settings.source_location(spec)
+            if spec.kind == "sql":
+                src = SqlSource(spec, location)
+                url = src._connectorx_url()
+                for e in spec.entities.values():
+                    cols = ", ".join(f'"{f.column}"' for f in e.fields.values())
+                    t = time.perf_counter()
+                    arrow = cx.read_sql(url, f'select {cols} from "{e.table}"', return_type="arrow")
+                    con.execute(f"create or replace table {spec.system}__{e.name} as select * from arrow")
+                    out["sql_s"] += time.perf_counter() - t
+                    out["sql_rows"] += arrow.num_rows
+                src.close()
+            else:
+                src = FileSource(spec, location)
+                for e in spec.entities.values():
+                    for path in src.files(e):
+                        t = time.perf_counter()
+                        _, rows = read_rows(path, e.sheet)
+                        out["files_s"] += time.perf_counter() - t
+                        out["files"] += 1
+                        out["file_rows"] += len(rows)
+    pack = pack_for_year(year)
+    table = max(
+        pack.tables, key=lambda t: summary["row_counts"].get(f"platform.{t.source_table}", 0) if not t.where else 0
+    )
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        t = time.perf_counter()
+        out["table_rows"] = write_table(con, table, year, scratch / table.file_name)
+        out["write_s"] = time.perf_counter() - t
+    out["table"] = f"{table.number} {table.name}"
+    out["total"] = out["sql_s"] + out["files_s"] + out["write_s"]
+    return out
 
 
 def change_sources(demo: Path, percent: float) -> int:
