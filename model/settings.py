@@ -3,7 +3,10 @@
 ``Settings.from_env()`` is called by whoever starts the work: a `statedata` command once, the Dagster resource
 each time a step or a sensor asks (a few dictionary lookups); everything below receives the object. Nothing
 is read at import time. A bad value stops the command or the step with one message that lists every bad
-variable (the school type is checked against the indicator file when the indicators are computed).
+variable: a number out of its range, a malformed list, date, address or SQL URL (its value is never shown: it
+may hold a password), a folder that does not exist, a broken college.yaml. A drop folder is checked when its
+source is opened; the school type against the indicator file by every command at its start (pipelines/cli/common.py,
+which also loads each URL's database driver) and when the indicators are computed.
 
 STATEDATA_HOME            working folder (default ./data): demo sources, warehouse, outputs, Dagster history
 STATEDATA_COLLEGE         the college's folder: college.yaml and mappings/ (default: the demo college,
@@ -31,6 +34,7 @@ college's own; a college's own mapping folder must name every source's location.
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,23 +80,35 @@ def load_college(folder: Path, problems: list[str]) -> College:
     except YAMLError as e:
         problems.append(f"{path}: not valid YAML: {e}")
         return College()
-    unknown = set(raw) - _COLLEGE_KEYS if isinstance(raw, dict) else {"(not a mapping)"}
-    owners = raw.get("owners") or {} if isinstance(raw, dict) else {}
-    departments = raw.get("departments") or {} if isinstance(raw, dict) else {}
-    if unknown or not isinstance(owners, dict) or not isinstance(departments, dict):
-        problems.append(
-            f"{path}: unknown key(s) {sorted(unknown)}, or owners / departments not name: name pairs; "
-            f"allowed: {sorted(_COLLEGE_KEYS)}"
-        )
+    if not isinstance(raw, dict):
+        problems.append(f"{path}: expected key: value pairs ({', '.join(sorted(_COLLEGE_KEYS))}), not a {_kind(raw)}")
+        return College()
+    bad = []
+    if set(raw) - _COLLEGE_KEYS:
+        bad.append(f"unknown key(s) {', '.join(sorted(map(str, set(raw) - _COLLEGE_KEYS)))}")
+    owners, departments = raw.get("owners") or {}, raw.get("departments") or {}
+    if not isinstance(owners, dict):
+        bad.append(f"owners: expected table: department pairs, not a {_kind(owners)}")
+    if not isinstance(departments, dict):
+        bad.append(f"departments: expected usual name: college's name pairs, not a {_kind(departments)}")
+    for key in ("name", "school_type", "collection_opens", "default_owner"):
+        if isinstance(raw.get(key), (dict, list)):
+            bad.append(f"{key}: expected text, not a {_kind(raw[key])}")
+    if bad:
+        problems.append(f"{path}: {'; '.join(bad)} (keys: {', '.join(sorted(_COLLEGE_KEYS))})")
         return College()
     return College(
         name=str(raw.get("name", "")),
-        school_type=raw.get("school_type"),
+        school_type=None if raw.get("school_type") is None else str(raw["school_type"]),
         collection_opens=None if raw.get("collection_opens") is None else str(raw["collection_opens"]),
         default_owner=str(raw.get("default_owner", "质量管理办公室")),
         owners={str(k): str(v) for k, v in owners.items()},
         departments={str(k): str(v) for k, v in departments.items()},
     )
+
+
+def _kind(value) -> str:
+    return {dict: "mapping", list: "list"}.get(type(value), type(value).__name__)
 
 
 class SettingsError(ValueError):
@@ -172,6 +188,8 @@ class Settings:
     def source_location(self, spec: SourceSpec) -> str:
         """The URL or folder of a source: its environment variable; the demo campus for the demo college."""
         value = self.locations.get(spec.env)
+        if value and spec.kind == "files" and not Path(value).is_dir():
+            raise SettingsError(f"source {spec.system}: {spec.env}={value!r}: no such folder (its drop folder)")
         if value:
             return value
         if spec.default is None or not self.demo_college:
@@ -192,19 +210,28 @@ class Settings:
         def get(name: str, default: str = "") -> str:
             return (env.get(name) or default).strip()
 
-        def number(name: str, default: str, kind=int, low: float = 0, example: str = ""):
+        def number(name: str, default: str, kind=int, low: float = 0, example: str = "", high: float | None = None):
             text = get(name, default)
             try:
                 value = kind(text)
-                if not value >= low or value == float("inf"):  # also nan and inf
+                if not value >= low or value == float("inf") or (high is not None and value > high):  # nan and inf
                     raise ValueError
                 return value
             except ValueError:
                 what = "a whole number" if kind is int else "a number"
-                problems.append(f"{name}={text!r}: expected {what} of at least {low:g}{example}")
+                bounds = f"of at least {low:g}" if high is None else f"from {low:g} to {high:g}"
+                problems.append(f"{name}={text!r}: expected {what} {bounds}{example}")
                 return kind(default)
 
+        def addresses(name: str, text: str) -> list[str]:
+            found = [a.strip() for a in text.split(",") if a.strip()]
+            problems.extend(f"{name}: {a!r} is not a mail address (name@host)" for a in found if not _ADDRESS.match(a))
+            return found
+
         home_dir = Path(home or get("STATEDATA_HOME") or "data").resolve()
+        blocker = next((p for p in (home_dir, *home_dir.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():  # the working folder cannot be made
+            problems.append(f"working folder {home_dir} (STATEDATA_HOME or --home): {blocker} is a file, not a folder")
         college_text = get("STATEDATA_COLLEGE")
         college_dir = Path(college_text).resolve() if college_text else DEMO_COLLEGE
         if college_text and not college_dir.is_dir():
@@ -227,7 +254,10 @@ class Settings:
             month, day = (int(x) for x in opens.split("-"))
             date(2000, month, day)
         except ValueError:
-            problems.append(f"STATEDATA_COLLECTION_OPENS={opens!r}: expected month-day, e.g. 09-24")
+            where = "STATEDATA_COLLECTION_OPENS"
+            if not get(where):
+                where = f"{college_dir / 'college.yaml'} collection_opens"
+            problems.append(f"{where}={opens!r}: expected month-day, e.g. 09-24")
             month, day = 9, 24
 
         try:
@@ -235,17 +265,28 @@ class Settings:
         except ValueError as e:
             problems.append(str(e))
             recipients = {}
+        for found in recipients.values():
+            addresses("STATEDATA_DIGEST_TO", ",".join(found))
+        if not _ADDRESS.match(get("STATEDATA_DIGEST_FROM", "statedata@localhost")):
+            problems.append(
+                f"STATEDATA_DIGEST_FROM: {get('STATEDATA_DIGEST_FROM')!r} is not a mail address (name@host)"
+            )
+        starttls = get("STATEDATA_SMTP_STARTTLS", "0").lower()
+        if starttls not in _YES + _NO:
+            problems.append(f"STATEDATA_SMTP_STARTTLS={starttls!r}: expected 1 or 0 (true/false, yes/no)")
         digest = DigestSettings(
             outbox=home_dir / "outbox",
             sender=get("STATEDATA_DIGEST_FROM", "statedata@localhost"),
             recipients=recipients,
-            default_to=[a.strip() for a in get("STATEDATA_DIGEST_DEFAULT_TO").split(",") if a.strip()],
+            default_to=addresses("STATEDATA_DIGEST_DEFAULT_TO", get("STATEDATA_DIGEST_DEFAULT_TO")),
             smtp_host=get("STATEDATA_SMTP_HOST") or None,
-            smtp_port=number("STATEDATA_SMTP_PORT", "25", low=1, example=" (a port)"),
+            smtp_port=number("STATEDATA_SMTP_PORT", "25", low=1, high=65535, example=" (a port)"),
             smtp_user=get("STATEDATA_SMTP_USER") or None,
             smtp_password=env.get("STATEDATA_SMTP_PASSWORD") or None,
-            smtp_starttls=get("STATEDATA_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"),
+            smtp_starttls=starttls in _YES,
         )
+        locations = {k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))}
+        problems += [p for name, url in locations.items() if name.endswith("_URL") and (p := _url_problem(name, url))]
         settings = cls(
             home=home_dir,
             mappings_dir=mappings_dir,
@@ -259,15 +300,36 @@ class Settings:
             collection_months=months,
             collection_opens=(month, day),
             max_source_age_hours=number("STATEDATA_MAX_SOURCE_AGE_HOURS", "48", example=" hours"),
-            max_row_drop=min(number("STATEDATA_MAX_ROW_DROP", "50", float, example=" %, e.g. 50"), 100) / 100,
+            max_row_drop=number("STATEDATA_MAX_ROW_DROP", "50", float, high=100, example=" %, e.g. 50") / 100,
             reconcile_days=number("STATEDATA_RECONCILE_DAYS", "7", float, example=" days"),
             school_type=get("STATEDATA_SCHOOL_TYPE") or college.school_type or None,
             digest=digest,
-            locations={k: v for k, v in env.items() if k.startswith("STATEDATA_") and k.endswith(("_URL", "_DIR"))},
+            locations=locations,
         )
         if problems:
             raise SettingsError("bad settings in the environment:\n  " + "\n  ".join(problems))
         return settings
+
+
+_ADDRESS = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\Z")
+_YES, _NO = ("1", "true", "yes"), ("0", "false", "no")
+_URL_EXAMPLE = "postgresql://etl@hr-db/hr"
+
+
+def _url_problem(name: str, url: str) -> str | None:
+    """What is wrong with the form of a source's SQLAlchemy URL (dialect[+driver]://user:password@host:port/db),
+    without showing it: it may hold a password. The user information ends at the last @ (connectors/sql.py
+    reads it so), so a password may hold any character."""
+    if not url.strip():
+        return None
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z]\w*(\+\w+)?", scheme):
+        return f"{name}: not a SQLAlchemy URL; expected dialect://user:password@host/database, e.g. {_URL_EXAMPLE}"
+    host = rest.rpartition("@")[2].split("/", 1)[0].split("?", 1)[0]
+    port = host.rpartition(":")[2] if ":" in host.rpartition("]")[2] else ""
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return f"{name}: port {port!r} of {host.rpartition(':')[0]} is not a number from 1 to 65535"
+    return None
 
 
 def _months(text: str, problems: list[str]) -> frozenset[int]:
@@ -276,6 +338,8 @@ def _months(text: str, problems: list[str]) -> frozenset[int]:
     try:
         for part in filter(None, text.replace(" ", "").split(",")):
             lo, _, hi = part.partition("-")
+            if int(hi or lo) < int(lo):  # 12-9: no month at all
+                raise ValueError
             months |= set(range(int(lo), int(hi or lo) + 1))
     except ValueError:
         problems.append(f"STATEDATA_COLLECTION_MONTHS={text!r}: expected months such as 9-12 or 9,10")

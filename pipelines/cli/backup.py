@@ -11,11 +11,13 @@ from warehouse.runlock import Busy, run_lock
 
 
 @click.command()
-@click.option("--keep", type=int, default=None, help="Backups to keep [default: STATEDATA_BACKUP_KEEP or 7].")
+@click.option(
+    "--keep", type=click.IntRange(min=1), default=None, help="Backups to keep [default: STATEDATA_BACKUP_KEEP or 7]."
+)
 @home_option
 def backup(keep, home):
     """Copy the warehouse to STATEDATA_HOME/backups (the nightly job does this after every run)."""
-    settings = load_settings(home)
+    settings = load_settings(home, writes=True)
     try:
         with run_lock(settings.home, "backup"):
             path = backup_warehouse(
@@ -33,7 +35,7 @@ def backup(keep, home):
 @home_option
 def restore(home):
     """Put the newest readable backup in place of the warehouse (a damaged file is kept aside)."""
-    settings = load_settings(home)
+    settings = load_settings(home, writes=True)
     try:
         with run_lock(settings.home, "restore"):
             used = restore_warehouse(settings.warehouse, settings.backups_dir)

@@ -6,11 +6,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from connectors.sql import parse_url
 from expectations.generated import rule_set
 from model.mapping import MappingError, SourceSpec, load_mappings
 from model.settings import Settings, SettingsError
 from model.years import parse_year
+from reporting.indicators import load_definitions
 from warehouse.backup import read_latest
 
 DAGSTER_YAML = """\
@@ -35,15 +38,66 @@ def fail(msg: str, code: int = 1):
     sys.exit(code)
 
 
-def load_settings(home: str | None) -> Settings:
-    """The settings of this command: the environment, with --home in place of STATEDATA_HOME. The working
-    folder is also put in the environment, for the Dagster code a command runs in this process."""
+def load_settings(home: str | None, writes: bool = False) -> Settings:
+    """The settings of this command: the environment, with --home in place of STATEDATA_HOME, checked at once
+    (also what the settings cannot check alone: the school type against the indicator file, and that each SQL
+    source's database driver loads). The working folder is also put in the environment, for the Dagster code a
+    command runs in this process; a command that ``writes`` there makes it, or exits saying why it cannot."""
     if home:
         os.environ["STATEDATA_HOME"] = str(Path(home).resolve())
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as e:
         fail(str(e), 2)
+    urls = {name: url for name, url in settings.locations.items() if name.endswith("_URL")}
+    problems = _school_type_problems(settings) + [p for name, url in urls.items() if (p := url_problem(name, url))]
+    if problems:
+        fail("bad settings in the environment:\n  " + "\n  ".join(problems), 2)
+    if writes:
+        make_folder(settings.home, "the working folder", "STATEDATA_HOME or --home")
+    return settings
+
+
+def _school_type_problems(settings: Settings) -> list[str]:
+    types = load_definitions()["school_types"]
+    if settings.school_type is None or settings.school_type in types:
+        return []
+    where = "STATEDATA_SCHOOL_TYPE"
+    if not os.environ.get(where, "").strip():
+        where = f"{settings.college_dir / 'college.yaml'} school_type"
+    return [f"{where}={settings.school_type!r}: expected one of {', '.join(types)} (the indicator file's)"]
+
+
+def url_problem(name: str, url: str) -> str | None:
+    """Why a SQL source's URL cannot be opened on this machine (it does not parse, or SQLAlchemy has no such
+    database, or its driver is not installed), without showing the URL: it may hold a password."""
+    if not url.strip():
+        return None
+    scheme = url.split("://", 1)[0]
+    try:
+        parse_url(url.strip()).get_dialect().import_dbapi()
+    except NoSuchModuleError:  # an ArgumentError too: first
+        return f"{name}: SQLAlchemy knows no database {scheme!r} (postgresql, mysql+pymysql, mssql+pyodbc, sqlite …)"
+    except (ArgumentError, ValueError):
+        return (
+            f"{name}: not a SQLAlchemy URL; expected dialect://user:password@host/database, "
+            "e.g. postgresql://etl@hr-db/hr"
+        )
+    except ImportError as e:
+        return f"{name}: the driver of {scheme} is not installed here (no module {e.name!r}): pip install it"
+    return None
+
+
+def make_folder(path: Path, what: str, option: str) -> Path:
+    """A folder a command writes into, made if missing; else exit 2 naming the option and why it cannot be."""
+    blocker = next((p for p in (path, *path.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        fail(f"{option} {path}: {blocker} is a file, not a folder", 2)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"cannot create {what} {path} ({option}): {e.strerror}", 2)
+    return path
 
 
 def load_specs(settings: Settings) -> dict[str, SourceSpec]:
@@ -70,8 +124,12 @@ def checked_year(academic_year: str) -> str:
 
 def dagster_home(settings: Settings) -> Path:
     """A persistent DAGSTER_HOME under the working folder, so runs show up in `statedata dev`."""
-    path = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    make_folder(settings.home, "the working folder", "STATEDATA_HOME or --home")
+    path = make_folder(
+        Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home).resolve(),
+        "the run history folder",
+        "DAGSTER_HOME",
+    )
     config = path / "dagster.yaml"
     # written when missing, and replaced when an older statedata wrote it (a hand-edited one is kept)
     if not config.exists() or (

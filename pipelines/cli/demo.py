@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from model.years import current_academic_year
-from pipelines.cli.common import fail, home_option, load_settings
+from model.years import FIRST_ACADEMIC_YEAR, current_academic_year
+from pipelines.cli.common import fail, home_option, load_settings, make_folder
 
 
 @click.command()
@@ -27,16 +27,20 @@ from pipelines.cli.common import fail, home_option, load_settings
 @click.option("--if-missing", is_flag=True, help="Do nothing if a demo campus already exists there.")
 def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missing):
     """Generate the demo college's source systems (deterministic for the same options)."""
-    settings = load_settings(home)
+    settings = load_settings(home, writes=out is None)
+    this_year = int(current_academic_year()[:4])
+    if year is not None and not FIRST_ACADEMIC_YEAR <= year <= this_year:
+        fail(f"--year {year}: expected the start year of an academic year statedata runs, from {FIRST_ACADEMIC_YEAR} "
+             "to the current one's", 2)  # fmt: skip
     try:  # the generator needs the demo extra (faker); the product does not
         from demo_campus.generator import GeneratorConfig, generate
     except ImportError as e:
         fail(f"the demo generator needs the demo extra ({e}): pip install -e '.[demo]'")
-    folder = Path(out) if out else settings.demo_dir
+    folder = make_folder(Path(out), "the demo folder", "--out") if out else settings.demo_dir
     if if_missing and (folder / "manifest.json").exists():
         click.echo(f"Demo campus already in {folder} (delete it or drop --if-missing to regenerate).")
         return
-    year = year or int(current_academic_year()[:4])
+    year = year or this_year
     click.echo(f"Generating the demo campus ({scale}, academic year {year}-{year + 1}) into {folder} …")
     t = time.perf_counter()
     summary = generate(

@@ -10,7 +10,16 @@ from expectations.rules import checked_years, failures_report, latest_checked_ye
 from model.canonical import load_model
 from model.mapping import pii_fields
 from model.masking import mask
-from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs, reading
+from pipelines.cli.common import (
+    checked_year,
+    fail,
+    home_option,
+    load_rules,
+    load_settings,
+    load_specs,
+    make_folder,
+    reading,
+)
 from warehouse.db import WarehouseError
 
 
@@ -18,7 +27,13 @@ from warehouse.db import WarehouseError
 @click.option("--dept", default=None, help="Owning department, e.g. 人事处 [default: every department].")
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one checked].")
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
-@click.option("--limit", default=20, show_default=True, help="Rows shown per group (all are in audit.rule_failure).")
+@click.option(
+    "--limit",
+    default=20,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Rows shown per group (all are in audit.rule_failure).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (same as --format json).")
 @click.option(
     "--format",
@@ -56,7 +71,8 @@ def failures(dept, academic_year, reveal, limit, as_json, fmt, out, home):
         return value if reveal else mask(value, pii.get(column))
 
     if fmt in ("xlsx", "html"):
-        folder = Path(out) if out else settings.out_dir / "failures" / year
+        folder = make_folder(Path(out) if out else settings.out_dir / "failures" / year, "the reports folder",
+                             "--out" if out else "STATEDATA_HOME or --home")  # fmt: skip
         by_dept = {d: [f for f in report if f["rule"].owner == d] for d in ([dept] if dept else owners)}
         for d, rows in by_dept.items():
             if not rows and not dept:

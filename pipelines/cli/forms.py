@@ -6,7 +6,7 @@ import click
 
 from model.mapping import load_mapping
 from model.years import current_academic_year
-from pipelines.cli.common import checked_year, fail, home_option, load_settings
+from pipelines.cli.common import checked_year, fail, home_option, load_settings, make_folder
 from reporting.forms import form_department, form_file_name, loaded_school_name, write_form
 
 
@@ -24,7 +24,8 @@ def forms(academic_year, out, home):
         spec = load_mapping(settings.mappings_dir / "forms.yaml")
     except (ValueError, OSError) as e:
         fail(str(e))
-    folder = Path(out) if out else settings.out_dir / "forms" / year
+    folder = make_folder(Path(out) if out else settings.out_dir / "forms" / year, "the forms folder",
+                         "--out" if out else "STATEDATA_HOME or --home")  # fmt: skip
     school = loaded_school_name(settings.warehouse)
     for e in spec.entities.values():
         dept = form_department(spec, e)

@@ -6,7 +6,7 @@ import click
 
 from expectations.rules import blocking_rules
 from model.years import current_academic_year, previous_year
-from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs
+from pipelines.cli.common import checked_year, fail, home_option, load_rules, load_settings, load_specs, make_folder
 from reporting.package import PackageError, build_package
 from reporting.templates import TemplateError, pack_for_year
 from warehouse import db
@@ -32,27 +32,33 @@ def package(academic_year, out, draft, home):
 
     It is refused while an error rule of the catalogue fails for the year (see `statedata failures`);
     --draft builds a marked draft beside the last good package instead."""
-    settings = load_settings(home)
+    settings = load_settings(home, writes=True)
     year = checked_year(academic_year or previous_year(current_academic_year()))
+    if out:
+        make_folder(Path(out), "the package folder", "--out")
     try:
         pack = pack_for_year(year)
         with run_lock(settings.home, f"package {year}"), db.connect(settings.warehouse) as con:
             db.init(con, settings.college_dir / "codes")
             stale = unreconciled(con, load_specs(settings))
-            if stale and not draft:
-                raise PackageError(
-                    f"the {year} package is refused: {len(stale)} table(s) were last read by their change column "
-                    f"only, so a row changed at the source without that column moving may be missing: "
-                    f"{', '.join(stale)}\nRun `statedata run --year {year} --full-refresh` (it reads them whole and "
-                    "compares every row), then package again; the last good package is unchanged."
-                )
             blocking = blocking_rules(con, load_rules(settings), year)
-            if blocking and not draft:
-                lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {why}" for r, why in blocking)
+            if (blocking or stale) and not draft:  # every reason at once
+                reasons = []
+                if blocking:
+                    lines = "\n".join(f"  {r.id} ({r.owner}): {r.message} — {why}" for r, why in blocking)
+                    reasons.append(
+                        f"{len(blocking)} error rule(s) fail\n{lines}\n"
+                        "Fix them at the source (statedata failures --dept <部门>) and run again."
+                    )
+                if stale:
+                    reasons.append(
+                        f"{len(stale)} table(s) were last read by their change column only, so a row changed at the "
+                        f"source without that column moving may be missing: {', '.join(stale)}\n"
+                        f"Run `statedata run --year {year} --full-refresh` (it reads them whole, comparing every row)."
+                    )
                 raise PackageError(
-                    f"the {year} package is refused: {len(blocking)} error rule(s) fail\n{lines}\n"
-                    "Fix them at the source (statedata failures --dept <部门>) and run again; the last good "
-                    "package is unchanged. --draft builds a marked draft for reviewers."
+                    f"the {year} package is refused: " + "\n".join(reasons) + "\nThe last good package is unchanged. "
+                    "--draft builds a marked draft for reviewers."
                 )
             result = build_package(
                 con,

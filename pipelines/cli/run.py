@@ -143,15 +143,20 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
         except SettingsError as e:
             missing.append(str(e))
     if missing:
-        fail("no location for these sources:\n  " + "\n  ".join(missing), 2)
+        fail("these sources cannot be read:\n  " + "\n  ".join(missing), 2)
+    if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
+        fail(
+            f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
+            "or set each source's location (statedata doctor lists them)",
+            2,
+        )
+    if year not in academic_year_partitions.get_partition_keys():
+        fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     dagster_home(settings)
     try:
         defs = build_definitions(settings)
     except (MappingError, TemplateError) as e:
         fail(f"cannot build the pipeline: {e}")
-
-    if year not in academic_year_partitions.get_partition_keys():
-        fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
             check_usable(settings.warehouse, settings.backups_dir)

@@ -1,9 +1,11 @@
 """statedata trace: explain one number (a cell or a core indicator) down to the source rows it came from."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import click
+import duckdb
 
 from model.mapping import pii_fields
 from model.masking import mask
@@ -25,6 +27,8 @@ from warehouse import db
 from warehouse.db import WarehouseError
 from warehouse.snapshot import find_snapshot
 
+NO_INDICATORS = "no core indicator has been computed yet: run `statedata run` first"
+
 
 @click.command()
 @click.argument("table", required=False)
@@ -36,7 +40,9 @@ from warehouse.snapshot import find_snapshot
     "--snapshot", default=None, help="Trace a packaged submission: its snapshot id, package folder or zip, or file."
 )
 @click.option("--year", "academic_year", default=None, help="Academic year [default: the latest one held].")
-@click.option("--limit", default=20, show_default=True, help="Source rows shown (all are counted).")
+@click.option(
+    "--limit", default=20, type=click.IntRange(min=0), show_default=True, help="Source rows shown (all are counted)."
+)
 @click.option("--reveal", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File for --format html [default: stdout].")
@@ -50,12 +56,16 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
         checked_year(academic_year)
     if indicator is None and not (table and row_key and column):
         fail("give TABLE ROW_KEY COLUMN (e.g. A1 4141099999 全日制在校生数), or --indicator 生师比", 2)
+    if out and not Path(out).parent.is_dir():
+        fail(f"--out {out}: no folder {Path(out).parent}", 2)
     source = None
     if snapshot:
         try:
             source = find_snapshot(settings.home, snapshot)
         except FileNotFoundError as e:
             fail(str(e))
+        except (OSError, ValueError, KeyError, StopIteration, zipfile.BadZipFile) as e:
+            fail(f"--snapshot {snapshot}: not a package snapshot, package folder or zip ({type(e).__name__}: {e})")
     if indicator is not None:
         if fmt == "html":
             fail("--format html explains a cell; for an indicator use text or json", 2)
@@ -79,6 +89,9 @@ def trace(table, row_key, column, indicator, verify, snapshot, academic_year, li
             run = lineage_run(con, cell.template.source_table, academic_year)
     except (WarehouseError, TraceError) as e:
         fail(str(e))
+    except duckdb.CatalogException as e:  # a table the run builds is missing: the year was never run (whole)
+        fail(f"{table} for {academic_year} is not in the warehouse yet ({str(e).splitlines()[0]}): "
+             f"run `statedata run --year {academic_year}` first")  # fmt: skip
     t = cell.template
     # the traced value is masked like the source values when it is personal (a name, an ID number, a phone)
     kind_of = pii.get(cell.column) or pii.get(str(cell.source).rsplit(".", 1)[-1])
@@ -172,6 +185,8 @@ def _trace_indicator(name: str, academic_year: str | None, limit: int, fmt: str,
                 ]
     except (WarehouseError, TraceError) as e:
         fail(str(e))
+    except duckdb.CatalogException:  # platform.core_indicator is made by the first run
+        fail(NO_INDICATORS)
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
         return

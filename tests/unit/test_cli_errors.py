@@ -89,3 +89,34 @@ def test_a_broken_mapping_file_is_named_by_the_reading_commands(tmp_path, empty_
     for args in (("failures",), ("trace", "A1", "x", "y")):
         res = invoke(empty_warehouse, *args, env={"STATEDATA_MAPPINGS": str(college)})
         assert res.exit_code == 2 and str(hr) in res.output, res.output
+
+
+@pytest.mark.parametrize(
+    "args, env, code, expected",
+    [
+        (("failures",), {"STATEDATA_HR_URL": "postgresql://etl:s3cr@t@db:pg/hr"}, 2, "port 'pg' of db is not a number"),
+        (("failures",), {"STATEDATA_SMTP_PORT": "70000"}, 2, "STATEDATA_SMTP_PORT='70000': expected a whole number"),
+        (("failures",), {"STATEDATA_SCHOOL_TYPE": "火星"}, 2, "STATEDATA_SCHOOL_TYPE='火星': expected one of"),
+        (("trace", "A1", "4141099999", "学校名称", "--year", "2024-2025"), {}, 1, "A1 for 2024-2025 is not in the"),
+        (("trace", "--indicator", "生师比"), {}, 1, "no core indicator has been computed yet"),
+        (("backup", "--keep", "0"), {}, 2, "Invalid value for '--keep'"),
+        (("init", "--from", "no-such-folder", "--system", "hr"), {}, 2, "no such folder, and not a SQLAlchemy URL"),
+    ],
+)
+def test_bad_settings_arguments_and_states_are_named_without_a_traceback(empty_warehouse, args, env, code, expected):
+    """A few of tests/e2e/test_bad_inputs.py's cases (which run every one as its own process), in this tier."""
+    res = invoke(empty_warehouse, *args, env=env)
+    assert res.exit_code == code and expected in res.output, res.output
+    assert "s3cr@t" not in res.output
+
+
+def test_an_out_folder_below_a_file_is_named(tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    res = invoke(tmp_path / "home", "forms", "--out", str(tmp_path / "file" / "forms"))
+    assert res.exit_code == 2 and f"--out {tmp_path / 'file' / 'forms'}: {tmp_path / 'file'} is a file" in res.output
+
+
+def test_run_on_a_folder_without_the_demo_sources_says_to_generate_them_before_starting(tmp_path):
+    res = invoke(tmp_path / "home", "run", "--year", "2025-2026")
+    assert res.exit_code == 2 and "run `statedata demo` first" in res.output
+    assert not (tmp_path / "home" / "warehouse.duckdb").exists()  # nothing started
