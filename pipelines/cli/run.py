@@ -135,6 +135,8 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
     settings = load_settings(home)
     year = checked_year(academic_year or current_academic_year())
+    if year not in academic_year_partitions.get_partition_keys():
+        fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     specs = load_specs(settings)
     missing = []
     for spec in specs.values():  # every source's location, all at once, before anything runs
@@ -144,14 +146,6 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
             missing.append(str(e))
     if missing:
         fail("these sources cannot be read:\n  " + "\n  ".join(missing), 2)
-    if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
-        fail(
-            f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
-            "or set each source's location (statedata doctor lists them)",
-            2,
-        )
-    if year not in academic_year_partitions.get_partition_keys():
-        fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
     dagster_home(settings)
     try:
         defs = build_definitions(settings)
@@ -160,6 +154,12 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
             check_usable(settings.warehouse, settings.backups_dir)
+            if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
+                fail(
+                    f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
+                    "or set each source's location (statedata doctor lists them)",
+                    2,
+                )
             if not quiet:
                 click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
             t = time.perf_counter()
