@@ -8,6 +8,7 @@ statedata run             run the whole pipeline for an academic year, with prog
 statedata package         the submission package of a year (refused while error rules fail)
 statedata failures        what each department must fix at the source
 statedata trace           explain one number down to its source rows
+statedata report          the data-analysis report (college and departments), drafted from the data
 statedata score           the rules against the demo's injected defects
 statedata forms           blank department forms for the tables no system holds
 statedata backup/restore  copy the warehouse aside / put the newest readable copy back
@@ -27,6 +28,7 @@ COMMANDS = {
     "package": ("package", "The submission package of a year (refused while error rules fail)."),
     "failures": ("failures", "What each department must fix at the source."),
     "trace": ("trace", "Explain one number down to its source rows."),
+    "report": ("report", "The data-analysis report of a year, drafted from the data (docx, html)."),
     "score": ("score", "The rules against the demo's injected defects."),
     "forms": ("forms", "Blank department forms for the tables no system holds."),
     "backup": ("backup", "Copy the warehouse to STATEDATA_HOME/backups."),
