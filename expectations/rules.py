@@ -299,8 +299,15 @@ def _sources(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, tu
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult]) -> None:
-    """Keep the evaluations and every failure, with the run and the time (history across years)."""
+    """Keep every evaluation (``audit.rule_result``: the history of each rule's counts, run after run) and the
+    failing rows of each rule's latest evaluation (``audit.rule_failure``): the rows an earlier run recorded for
+    the same rule and year are replaced, so a night that finds the same failures does not grow the warehouse."""
     now = datetime.now(timezone.utc)
+    con.execute(
+        "delete from audit.rule_failure where run_id <> ? and academic_year || chr(31) || rule_id in "
+        "(select unnest(?::varchar[]))",
+        [run_id, [f"{r.academic_year}\x1f{r.rule.id}" for r in results]],
+    )
     con.executemany(
         "insert into audit.rule_result values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -49,7 +49,7 @@ def test_tolerance_as_count_or_share():
     ).applies("2026-2027")
 
 
-def test_failures_are_traced_to_source_rows_and_kept_with_history(tmp_path):
+def test_failures_are_traced_to_source_rows_the_counts_kept_with_history_the_rows_of_the_latest(tmp_path):
     rule = next(r for r in load_catalogue() if r.id == "R-KC-001")  # a teaching task's course is unknown
     with db.connect(tmp_path / "w.duckdb") as con:
         db.init(con)
@@ -72,4 +72,9 @@ def test_failures_are_traced_to_source_rows_and_kept_with_history(tmp_path):
             "select run_id, passed, failing from audit.rule_result where rule_id = 'R-KC-001' order by checked_at"
         ).fetchall()
         assert history == [("run-1", False, 1), ("run-2", True, 0)]
-        assert con.execute("select run_id, source_key from audit.rule_failure").fetchall() == [("run-1", "T2")]
+        assert con.execute("select run_id, source_key from audit.rule_failure").fetchall() == []  # run-2's: none
+        con.execute("delete from staging.course where course_id = 'C9'")  # broken again, two nights running
+        for run in ("run-3", "run-4"):
+            record(con, run, [evaluate(con, rule, "2026-2027", {"academic_year": "2026-2027"})])
+        assert con.execute("select run_id, source_key from audit.rule_failure").fetchall() == [("run-4", "T2")]
+        assert con.execute("select count(*) from audit.rule_result").fetchall() == [(4,)]
