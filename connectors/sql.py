@@ -74,6 +74,16 @@ def redact(url: str) -> str:
         return url.split(":", 1)[0] + "://…"
 
 
+def redact_text(text: str, url: str) -> str:
+    """``text`` with the URL's password, if any, replaced: an error message may quote the URL it could not use."""
+    try:
+        password = parse_url(url).password
+    except Exception:  # unparseable: drop everything between :// and the last @, where a password would be
+        scheme, sep, rest = url.partition("://")
+        password = rest.rpartition("@")[0] if sep and "@" in rest else None
+    return text.replace(password, "***") if password else text
+
+
 class SqlSource:
     def __init__(self, spec: SourceSpec, url: str):
         self.spec = spec
@@ -86,19 +96,29 @@ class SqlSource:
     # -- connection ------------------------------------------------------------------------------
     def engine(self) -> sa.Engine:
         if self._engine is None:
-            url = parse_url(self.url)
-            if url.get_backend_name() == "sqlite":
-                db = url.database
-                if not db or db == ":memory:" or not Path(db).is_file():
-                    raise SourceError(
-                        f"source database for system '{self.spec.system}' not found: {db} "
-                        f"(set {self.spec.env} to its SQLAlchemy URL, or run `statedata demo` for the demo campus)"
-                    )
-                # open read-only: a wrong path must never create an empty database
-                self._engine = sa.create_engine(f"sqlite:///file:{Path(db).resolve()}?mode=ro&uri=true")
-            else:
-                self._engine = sa.create_engine(url, pool_pre_ping=True)
+            try:
+                self._engine = self._create_engine()
+            except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError) as e:
+                raise SourceError(  # fails the same way until someone acts: not retried
+                    f"source '{self.spec.system}': {self.spec.env} is not a usable SQLAlchemy URL "
+                    f"({self.safe_url}): {type(e).__name__}: {redact_text(str(e), self.url)}"
+                ) from None
         return self._engine
+
+    def _create_engine(self) -> sa.Engine:
+        """An engine for the URL (no connection yet); a bad URL, an unknown database type or a driver that is not
+        installed raise here."""
+        url = parse_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            db = url.database
+            if not db or db == ":memory:" or not Path(db).is_file():
+                raise SourceError(
+                    f"source database for system '{self.spec.system}' not found: {db} "
+                    f"(set {self.spec.env} to its SQLAlchemy URL, or run `statedata demo` for the demo campus)"
+                )
+            # open read-only: a wrong path must never create an empty database
+            return sa.create_engine(f"sqlite:///file:{Path(db).resolve()}?mode=ro&uri=true")
+        return sa.create_engine(url, pool_pre_ping=True)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -240,3 +240,20 @@ def test_a_damaged_sqlite_source_is_named_and_not_retried(tmp_path, demo):
         with pytest.raises(SourceError) as err:
             SqlSource(spec, f"sqlite:///{path}").extract(spec.entities["staff"])
         assert str(path) in str(err.value) and not err.value.transient, str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url, said",
+    [
+        ("nosuchdb://u:se@cret@h/db", "NoSuchModuleError"),  # an unknown database type
+        ("postgresql+psycopg2cffi://u:se@cret@h/db", "No module named 'psycopg2cffi'"),  # a driver not installed
+        ("postgresql://u:se@cret@h:notaport/db", "ValueError"),  # a port that is not a number
+        ("garbage", "ArgumentError"),
+    ],
+)
+def test_an_unusable_url_is_a_permanent_source_error_naming_the_variable_not_the_password(url, said):
+    spec = load_mappings(DEMO_MAPPINGS)["hr"]
+    with pytest.raises(SourceError) as e:
+        SqlSource(spec, url).extract(spec.entities["staff"])
+    assert not e.value.transient and "STATEDATA_HR_URL is not a usable SQLAlchemy URL" in str(e.value)
+    assert said in str(e.value) and "se@cret" not in str(e.value)
