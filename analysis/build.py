@@ -22,6 +22,7 @@ from analysis.document import Document, college_document, department_document
 from analysis.docx import to_docx
 from analysis.html import to_html
 from reporting.package import software_version
+from warehouse.fingerprint import file_sha256
 
 MANIFEST = "report_manifest.json"
 FORMATS = ("docx", "html")
@@ -177,9 +178,7 @@ def build(
         data_as_of=c.as_of.isoformat(),
         template_pack=c.pack,
         school_type=c.school_type,
-        benchmarks=dict(
-            file=c.benchmark_file, sample=c.benchmark_sample, sha256=hashlib.sha256(bench.read_bytes()).hexdigest()
-        ),
+        benchmarks=dict(file=c.benchmark_file, sample=c.benchmark_sample, sha256=file_sha256(bench)),
         chart_font=charts.cjk_font(),
         software=dict(name="statedata", version=software_version()),
         files=entries,

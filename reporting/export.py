@@ -14,8 +14,9 @@ import xlsxwriter
 from reporting.publish import publish, unpublish
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
-from reporting.workbook import FIXED_TIME, school_of, sha256
+from reporting.workbook import FIXED_TIME, school_of
 from warehouse.db import qualified, quote
+from warehouse.fingerprint import file_sha256 as sha256
 
 
 @dataclass

@@ -23,8 +23,9 @@ from reporting.publish import publish
 from reporting.review_list import FILE_NAME as REVIEW_FILE
 from reporting.review_list import write_review_list
 from reporting.templates import TemplatePack
-from reporting.workbook import school_of, sha256
+from reporting.workbook import school_of
 from warehouse.db import qualified
+from warehouse.fingerprint import file_sha256 as sha256
 
 MANIFEST = "manifest.json"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -1,21 +1,11 @@
-"""What every workbook statedata writes shares: fixed metadata (the same data give the same bytes), the
-file's hash, and the school the year's tables are about."""
+"""What every workbook statedata writes shares: fixed metadata (the same data give the same bytes) and the
+school the year's tables are about."""
 
-import hashlib
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
 FIXED_TIME = datetime(2000, 1, 1)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def school_of(con: duckdb.DuckDBPyConnection, academic_year: str) -> tuple[str, str] | None:

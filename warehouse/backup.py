@@ -6,7 +6,6 @@ it still has that checksum and still reads. The warehouse itself is read the sam
 sort by time: ``warehouse-20261124T020512Z.duckdb``.
 """
 
-import hashlib
 import shutil
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.db import WarehouseBusy, WarehouseError, connect
+from warehouse.fingerprint import file_sha256
 
 PREFIX = "warehouse-"
 
@@ -37,14 +37,6 @@ def _verify(path: Path) -> int:
         return con.execute("select count(*) from audit.batch").fetchall()[0][0]
 
 
-def _checksum(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
     """Copy the warehouse into ``folder`` and delete all but the newest ``keep`` backups."""
     warehouse, folder = Path(warehouse), Path(folder)
@@ -63,7 +55,7 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
     except duckdb.Error as e:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"backup of {warehouse} is not readable, not kept: {e}") from None
-    target.with_suffix(".sha256").write_text(_checksum(tmp), encoding="utf-8")  # what restore checks first
+    target.with_suffix(".sha256").write_text(file_sha256(tmp), encoding="utf-8")  # what restore checks first
     tmp.rename(target)
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()
@@ -76,7 +68,7 @@ def restore(warehouse: Path, folder: Path) -> Path:
     warehouse = Path(warehouse)
     for candidate in reversed(backups(folder)):
         recorded = candidate.with_suffix(".sha256")
-        if recorded.exists() and recorded.read_text(encoding="utf-8").strip() != _checksum(candidate):
+        if recorded.exists() and recorded.read_text(encoding="utf-8").strip() != file_sha256(candidate):
             continue  # changed since it was written and verified: not a copy to trust
         try:
             _verify(candidate)
