@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast dev lint bench install clean
+.PHONY: run test test-fast dev portal lint bench install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,17 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# Everything but the whole-pipeline runs and the real servers: the tier to run while working (under 2 minutes).
+# Everything but the whole-pipeline runs, the portal and the real servers: the tier to run while working (under 2 minutes).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e and not integration"
+	$(BIN)/python -m pytest -m "not e2e and not integration and not portal"
 
 # The Dagster UI on http://127.0.0.1:3000 (asset graph, runs, checks).
 dev: $(STAMP)
 	$(BIN)/statedata dev
+
+# The review portal on http://127.0.0.1:8000 (docs/portal.md); `statedata demo` made its demo users.
+portal: $(STAMP)
+	$(BIN)/statedata portal
 
 # Style, format, and the import contracts of docs/architecture.md (pinned tools: requirements.lock).
 lint: $(STAMP)

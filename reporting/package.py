@@ -10,6 +10,7 @@ gives byte-identical files and zip.
 
 import hashlib
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -28,6 +29,7 @@ from warehouse.db import qualified
 from warehouse.fingerprint import file_sha256 as sha256
 
 MANIFEST = "manifest.json"
+EVIDENCE_DIR = "佐证材料"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -78,9 +80,13 @@ def build_package(
     academic_year: str,
     out_dir: Path,
     blocking: list[str] | None = None,
+    review: dict | None = None,
+    evidence: dict[str, Path] | None = None,
 ) -> Package:
     """``blocking``: the failing error rules a draft is built despite; the draft is named ``…_draft``
-    and its manifest says so, so that it never replaces or passes for the last good package."""
+    and its manifest says so, so that it never replaces or passes for the last good package. ``review``: the
+    review portal's record for the manifest (signatures, waivers, evidence); ``evidence``: files to include
+    under 佐证材料/ (name in the package -> file)."""
     school = school_of(con, academic_year)
     if not school:
         raise PackageError(
@@ -121,16 +127,23 @@ def build_package(
                 sha256=sha256(tmp / REVIEW_FILE),
             )
         )
-        manifest = ({"draft": True, "blocking_rules": blocking} if blocking else {}) | dict(
-            school_code=code,
-            school_name=name,
-            academic_year=academic_year,
-            template_pack=dict(pack=pack.pack, version=pack.version, title=pack.title),
-            code_lists_version=code_lists_version(),
-            software=dict(name="statedata", version=software_version()),
-            warehouse_snapshot=snapshot_id(con),
-            files=files,
+        manifest = (
+            ({"draft": True, "blocking_rules": blocking} if blocking else {})
+            | dict(
+                school_code=code,
+                school_name=name,
+                academic_year=academic_year,
+                template_pack=dict(pack=pack.pack, version=pack.version, title=pack.title),
+                code_lists_version=code_lists_version(),
+                software=dict(name="statedata", version=software_version()),
+                warehouse_snapshot=snapshot_id(con),
+                files=files,
+            )
+            | ({"review": review} if review is not None else {})
         )
+        for file_name, source in sorted((evidence or {}).items()):
+            (tmp / EVIDENCE_DIR).mkdir(exist_ok=True)
+            shutil.copyfile(source, tmp / EVIDENCE_DIR / file_name)
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _zip(tmp, tmp / zip_name, stem)  # inside the folder, so that one rename publishes both
         return manifest
@@ -152,10 +165,10 @@ def _filled(con: duckdb.DuckDBPyConnection, table: str, academic_year: str) -> l
 def _zip(folder: Path, path: Path, prefix: str) -> None:
     """A zip of the folder's files (not of itself) with fixed entry times and permissions, entries in name
     order: the same files, the same bytes."""
-    files = sorted(f for f in folder.iterdir() if f != path)
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and f != path)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for f in files:
-            info = zipfile.ZipInfo(f"{prefix}/{f.name}", date_time=ZIP_TIME)
+            info = zipfile.ZipInfo(f"{prefix}/{f.relative_to(folder).as_posix()}", date_time=ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             info.flag_bits |= 0x800  # UTF-8 names (Chinese file names)

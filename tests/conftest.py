@@ -19,11 +19,12 @@ YEAR = 2026  # the demo's current academic year in tests: 2026-2027 (fixed, so r
 ACADEMIC_YEAR = f"{YEAR}-{YEAR + 1}"
 
 
-TIERS = {"unit": "unit", "assets": "asset", "sql": "sql", "e2e": "e2e", "integration": "integration"}
+TIERS = {"unit": "unit", "assets": "asset", "sql": "sql", "e2e": "e2e", "integration": "integration",
+         "portal": "portal"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items):
-    """Each test's tier is its folder (tests/unit, tests/assets, tests/sql, tests/e2e, tests/integration);
+    """Each test's tier is its folder (tests/unit, tests/assets, tests/sql, tests/e2e, tests/integration, tests/portal);
     the smoke tests at the top of tests/ are unit tests. `make test-fast` deselects e2e and integration."""
     here = Path(__file__).parent
     for item in items:
@@ -105,3 +106,23 @@ def ran(tmp_path, ran_src, monkeypatch) -> Path:
 def ran_summary(ran_src) -> dict:
     """The run summary (`--json`) of that run; its file paths name the session's folder, not the copy."""
     return json.loads(ran_src[1].stdout)
+
+
+def sign_all(home: Path, academic_year: str) -> list[str]:
+    """Every department that owns a national table signs its 上报确认书 in the review portal, on the data the
+    last run published (what `statedata package` requires). Returns the departments."""
+    import portal
+    from model.settings import Settings
+
+    settings = Settings.from_env({"STATEDATA_HOME": str(home)})
+    portal.setup(settings)
+    from portal import data, review
+    from portal.models import Department
+    from portal.users import add_user
+
+    snap = data.latest(settings)
+    owners = sorted({data.owner(settings, t) for t in data.tables_of(settings, academic_year)})
+    for dept in owners:
+        head = add_user(f"head-{dept}", None, "head", dept)
+        review.sign(settings, snap.con, snap.name, academic_year, Department.objects.get(name=dept), head)
+    return owners

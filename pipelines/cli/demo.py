@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+import portal
 from model.years import FIRST_ACADEMIC_YEAR, current_academic_year
 from pipelines.cli.common import fail, home_option, load_settings, make_folder
 
@@ -62,4 +63,15 @@ def demo(scale, clean, year, seed, school_code, school_name, out, home, if_missi
     click.echo(
         f"True counts on {truth['stock_date']}: {truth['enrolled_students']:,} enrolled students, "
         f"{truth['full_time_teachers']:,} full-time teachers (see {folder / 'manifest.json'})."
+    )
+    if out is None:
+        _portal_users(settings, f"{year}-{year + 1}")
+
+
+def _portal_users(settings, academic_year: str) -> None:
+    """The review portal's demo users: one per college-wide role, a collector and a head per department."""
+    made, password = portal.demo_users(settings, academic_year)
+    click.echo(
+        f"Review portal (statedata portal): {len(made)} demo users, password {password!r} (demo only), e.g. "
+        f"{', '.join(u for u, _, _ in made[:5])} … (docs/portal.md)"
     )

@@ -9,6 +9,7 @@ import click
 import dagster as dg
 import duckdb
 
+import portal
 from expectations.rules import stale_results
 from model.mapping import MappingError
 from model.settings import Settings, SettingsError
@@ -176,6 +177,8 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
                     },
                 )
             summary = _summary(result, year, time.perf_counter() - t, settings)
+        if result.success and portal.in_use(settings):  # the portal's explanations and signatures, on this run
+            summary["review"] = portal.retest(settings)
     except (Busy, WarehouseError) as e:
         fail(str(e))
     if as_json:
@@ -265,4 +268,10 @@ def _print_summary(s: dict, settings: Settings) -> None:
         for line in lines:
             click.echo(line)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings_s"]["by_stage"].items())
+    if s.get("review"):
+        r = s["review"]
+        click.echo(f"\nReview portal, re-tested on this run: {len(r['voided'])} signature(s) voided, "
+                   f"{len(r['explanations'])} explanation(s) changed")  # fmt: skip
+        for line in r["voided"] + r["explanations"]:
+            click.echo(f"  {line}")
     click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")

@@ -25,7 +25,7 @@ from model.settings import Settings
 from pipelines.cli import main
 from reporting.export import export_year
 from reporting.templates import TEMPLATES_DIR, load_pack, pack_for_year
-from tests.conftest import YEAR
+from tests.conftest import YEAR, sign_all
 from warehouse import db
 from warehouse.lineage import resolve
 
@@ -382,9 +382,13 @@ def test_no_error_rule_fires_on_a_clean_demo_and_its_package_is_built(tmp_path):
     assert score["clean"] and score["error_rules_fired"] == [] and score["false_positive_rows"] == 0
     assert (tmp_path / "out" / f"4141099999_{PACKAGED}").is_dir()  # the exports are not a draft
     assert not (tmp_path / "out" / f"4141099999_{PACKAGED}_draft").exists()
-    cli(tmp_path, "package", "--year", PACKAGED)  # clean data: the real package
+    refused = CliRunner().invoke(main, ["package", "--year", PACKAGED], env=ENV | {"STATEDATA_HOME": str(tmp_path)})
+    assert refused.exit_code == 1 and "lack a valid 上报确认书" in refused.output  # nobody has signed yet
+    signed = sign_all(tmp_path, PACKAGED)
+    cli(tmp_path, "package", "--year", PACKAGED)  # clean data, every owning department signed: the real package
     manifest = json.loads((package_folder(tmp_path, draft=False) / "manifest.json").read_text(encoding="utf-8"))
     assert "draft" not in manifest and len(manifest["files"]) == len(pack_for_year(PACKAGED).tables) + 1
+    assert sorted(s["department"] for s in manifest["review"]["signoffs"]) == signed
     # issue 14, finding 1: three students lose their names and a later source fails, so the run rebuilds part
     # of the warehouse and stops before its rules. The package is refused now; the last good one stays.
     with sqlite3.connect(tmp_path / "demo" / "academic.sqlite") as src:
@@ -544,8 +548,9 @@ def test_a_package_snapshot_traces_it_and_rebuilds_it_byte_for_byte_without_the_
     manifest = json.loads((package_folder(built) / "manifest.json").read_text(encoding="utf-8"))
     with duckdb.connect(str(later / "snapshots" / snapshot.name), read_only=True) as con:
         rebuilt = build_package(
-            con, pack_for_year(PACKAGED), PACKAGED, tmp_path / "rebuilt", manifest["blocking_rules"]
-        )
+            con, pack_for_year(PACKAGED), PACKAGED, tmp_path / "rebuilt", manifest["blocking_rules"],
+            review=manifest["review"],  # the portal's record is the manifest's, not the warehouse's
+        )  # fmt: skip
     assert rebuilt.zip_path.read_bytes() == (built / "out" / "packages" / rebuilt.zip_path.name).read_bytes()
 
 

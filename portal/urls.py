@@ -1,0 +1,24 @@
+"""The portal's pages (namespace ``portal``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("board/", views.board, name="board"),
+    path("dept/<int:pk>/", views.department, name="department"),
+    path("dept/<int:pk>/sign/", views.sign, name="sign"),
+    path("dept/<int:pk>/rule/<str:rule_id>/", views.rule, name="rule"),
+    path("dept/<int:pk>/rule/<str:rule_id>/explain/", views.explain, name="explain"),
+    path("dept/<int:pk>/rule/<str:rule_id>/reveal/", views.reveal, name="reveal"),
+    path("explanation/<int:pk>/decide/", views.decide, name="decide"),
+    path("signoff/<int:pk>/", views.signoff, name="signoff"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence"),
+    path("audit/", views.audit_log, name="audit"),
+]

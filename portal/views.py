@@ -1,0 +1,434 @@
+"""The portal's pages. Each view reads the newest published snapshot (portal/data.py), checks the user's right
+for the department the object belongs to (portal/access.py) and records every action (portal/auditlog.py).
+Values from the source data reach templates only through Django's auto-escaping; personal values are masked
+unless an auditor or the quality office reveals them with a stated reason, which is logged."""
+
+from datetime import date
+from functools import cache
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache as throttle
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from model.canonical import load_model
+from model.mapping import load_mappings
+from model.masking import mask
+from portal import access, auditlog, data, evidence, review
+from portal.config import statedata
+from portal.models import AuditEntry, Department, Evidence, Explanation, SignOff
+from reporting.indicators import indicator_results
+from reporting.trace import source_rows
+
+SEVERITY = {"error": "错误（阻止上报）", "warning": "警告（需说明）"}
+ROW_LIMIT = 500  # failing rows shown on one page (every row can still be explained: 全部不合格行)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+
+def _snapshot(request):
+    """(settings, snapshot, year) for a page; re-tests explanations and signatures when a new run published."""
+    settings = statedata()
+    review.retest(settings)
+    try:
+        snap = data.latest(settings)
+    except data.NoSnapshot:
+        return settings, None, None
+    _ensure_departments(settings, snap)
+    year = request.GET.get("year") or request.POST.get("year") or data.default_year(snap.con)
+    if year is not None and year not in data.years(snap.con):
+        raise Http404(f"{year} 学年尚未检查")
+    return settings, snap, year
+
+
+def _ensure_departments(settings, snap) -> None:
+    names = data.departments(settings, data.default_year(snap.con))
+    known = set(Department.objects.values_list("name", flat=True))
+    Department.objects.bulk_create([Department(name=n) for n in names if n not in known])
+
+
+def _department(request, pk: int, action: str = "view") -> Department:
+    dept = get_object_or_404(Department, pk=pk)
+    access.require(request.user, action, dept.name)
+    return dept
+
+
+@cache
+def _labels(mappings_dir) -> tuple[dict, dict, dict]:
+    """Chinese labels: field name -> its meaning; (system, table) -> what its key is called (教工号, 学号 …);
+    system -> its title (人事系统 …)."""
+    model = load_model()
+    fields, systems = {}, {}
+    for e in model.entities.values():
+        for f in e.fields.values():
+            fields.setdefault(f.name, f.meaning or f.name)
+    keys = {}
+    for spec in load_mappings(mappings_dir).values():
+        systems[spec.system] = spec.title or spec.system
+        for ent in spec.entities.values():
+            canon = model.entities.get(ent.entity or ent.name)
+            label = "/".join(canon.fields[k].meaning for k in canon.key if k in canon.fields) if canon else ""
+            for where in (ent.table, ent.files):
+                if where:
+                    keys[(spec.system, where)] = label or "记录"
+    return fields, keys, systems
+
+
+def _rows(settings, snap, failing, state, reveal: bool) -> list[dict]:
+    """The failing rows as a clerk reads them: the record's key under its own name (教工号, 学号 …), the person's
+    name where the source row has one, the field's Chinese name, the value (masked unless revealed)."""
+    fields, keys, systems = _labels(settings.mappings_dir)
+    pii = data.pii(settings)
+    names = [f for f, kind in pii.items() if kind == "name"]
+    shown = list(failing.items())[:ROW_LIMIT]
+    sources = source_rows(snap.con, [r["raw_id"] for _, (_, r) in shown if r["raw_id"]])
+    out = []
+    for rid, (_, r) in shown:
+        e = state["covered"].get(rid)
+        value = r["value"] if reveal else mask(r["value"], pii.get(r["column"]))
+        src = sources.get(r["raw_id"], {}).get("values", {})
+        person = next((src[f] for f in names if src.get(f)), None)
+        out.append(
+            dict(
+                id=rid,
+                system=systems.get(r["system"], r["system"] or ""),
+                table=r["table"] or "",
+                key_label=keys.get((r["system"], r["table"]), "记录"),
+                key=r["key"] or "",
+                twin=f"第 {r['occurrence']} 条" if r["occurrence"] > 1 or rid + "#2" in failing else "",
+                person=(person if reveal else mask(person, "name")) or "",
+                column=fields.get(r["column"], r["column"] or ""),
+                value="（空）" if value is None else value,
+                covered=e,
+                pending=rid in state["pending"],
+            )
+        )
+    return out
+
+
+def _department_summary(settings, snap, year, dept: Department) -> dict:
+    report = data.failures(settings, snap.con, year, dept.name)
+    errors = warnings = open_rows = 0
+    for f in report:
+        st = review.rule_state(snap.con, settings, year, f["rule"].id)
+        uncovered = len(st["failing"]) - len(st["covered"])
+        f["uncovered"] = uncovered
+        f["pending"] = len(st["pending"])
+        if f["rule"].severity == "error":
+            errors += 1
+            open_rows += uncovered
+        else:
+            warnings += 1
+    signoff = SignOff.objects.filter(academic_year=year, department=dept).first()
+    return dict(
+        department=dept,
+        report=report,
+        errors=errors,
+        warnings=warnings,
+        open_error_rows=open_rows,
+        pending=Explanation.objects.filter(academic_year=year, department=dept, state=Explanation.SUBMITTED).count(),
+        signoff=signoff,
+        tables=data.tables_of(settings, year, dept.name),
+    )
+
+
+def _no_data(request):
+    return render(request, "portal/no_data.html", dict(message=data.NO_SNAPSHOT))
+
+
+# --- sign in ------------------------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled: five failures for one user name from one address lock it for 15 minutes."""
+
+    template_name = "portal/login.html"
+    LIMIT, WINDOW = 5, 15 * 60
+
+    def _key(self):
+        name = self.request.POST.get("username", "")[:150]
+        return f"login-failures:{name}:{self.request.META.get('REMOTE_ADDR', '')}"
+
+    def post(self, request, *args, **kwargs):
+        if throttle.get(self._key(), 0) >= self.LIMIT:
+            form = self.get_form()
+            form.is_valid()
+            form.errors.clear()
+            form.add_error(None, "登录失败次数过多，请 15 分钟后再试，或联系质量办重置密码。")
+            return self.form_invalid(form)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if self.request.method == "POST" and not form.errors.get("__all__", [""])[0].startswith("登录失败次数过多"):
+            key = self._key()
+            throttle.set(key, throttle.get(key, 0) + 1, self.WINDOW)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        throttle.delete(self._key())
+        auditlog.record(form.get_user(), "login", form.get_user().get_username())
+        return super().form_valid(form)
+
+
+# --- pages --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    if access.can(request.user, "board"):
+        return redirect("portal:board")
+    mine = access.departments(request.user)
+    if len(mine) == 1:
+        return redirect("portal:department", pk=mine[0].pk)
+    return render(request, "portal/home.html", dict(departments=mine))
+
+
+@login_required
+def board(request):
+    access.require(request.user, "board")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    rows = [_department_summary(settings, snap, year, d) for d in Department.objects.all()]
+    rows = [r for r in rows if r["tables"] or r["report"]]
+    return render(
+        request,
+        "portal/board.html",
+        dict(
+            year=year,
+            years=data.years(snap.con),
+            snapshot=data.snapshot_label(snap.name),
+            rows=rows,
+            indicators=indicator_results(snap.con, year),
+            gate=review.gate(settings, snap.con, year),
+        ),
+    )
+
+
+@login_required
+def department(request, pk):
+    dept = _department(request, pk)
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    summary = _department_summary(settings, snap, year, dept)
+    return render(
+        request,
+        "portal/department.html",
+        dict(
+            summary,
+            year=year,
+            years=data.years(snap.con),
+            snapshot=data.snapshot_label(snap.name),
+            severity=SEVERITY,
+            can_sign=access.can(request.user, "sign", dept.name),
+            signoffs=SignOff.objects.filter(academic_year=year, department=dept),
+            explanations=Explanation.objects.filter(academic_year=year, department=dept),
+        ),
+    )
+
+
+class ExplainForm(forms.Form):
+    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+    all_rows = forms.BooleanField(label="说明本规则当前全部不合格行", required=False)
+
+
+def _rule_page(request, dept, rule_id, reveal=False, form=None):
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    rule = data.rule(settings, rule_id)
+    if rule is None or rule.owner != dept.name:
+        raise Http404("该部门没有这条规则")
+    state = review.rule_state(snap.con, settings, year, rule_id)
+    rows = _rows(settings, snap, state["failing"], state, reveal)
+    user = request.user
+    return render(
+        request,
+        "portal/rule.html",
+        dict(
+            department=dept,
+            rule=rule,
+            severity=SEVERITY[rule.severity],
+            year=year,
+            snapshot=data.snapshot_label(snap.name),
+            rows=rows,
+            names=any(r["person"] for r in rows),
+            total=len(state["failing"]),
+            limit=ROW_LIMIT,
+            uncovered=len(state["failing"]) - len(state["covered"]),
+            explanations=state["explanations"],
+            form=form or ExplainForm(),
+            revealed=reveal,
+            can_explain=access.can(user, "explain", dept.name),
+            can_reveal=access.can(user, "reveal", dept.name),
+            can_approve=access.can(
+                user, "approve_waiver" if rule.severity == "error" else "approve_explanation", dept.name
+            ),  # fmt: skip
+            today=timezone.localdate(),
+        ),
+    )
+
+
+@login_required
+def rule(request, pk, rule_id):
+    dept = _department(request, pk)
+    return _rule_page(request, dept, rule_id)
+
+
+@login_required
+@require_POST
+def reveal(request, pk, rule_id):
+    dept = _department(request, pk, "reveal")
+    why = request.POST.get("reason", "").strip()
+    if len(why) < 4:
+        messages.error(request, "显示原值须写明理由（至少 4 个字）。")
+        return redirect(reverse("portal:rule", args=[dept.pk, rule_id]) + f"?year={request.POST.get('year', '')}")
+    auditlog.record(request.user, "reveal", f"{dept.name} {rule_id}", reason=why, year=request.POST.get("year"))
+    return _rule_page(request, dept, rule_id, reveal=True)
+
+
+@login_required
+@require_POST
+def explain(request, pk, rule_id):
+    dept = _department(request, pk, "explain")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    rule = data.rule(settings, rule_id)
+    if rule is None or rule.owner != dept.name:
+        raise Http404("该部门没有这条规则")
+    form = ExplainForm(request.POST)
+    failing = data.failing_rows(snap.con, year, rule_id)
+    chosen = (
+        failing
+        if request.POST.get("all_rows")
+        else {k: failing[k] for k in request.POST.getlist("row") if k in failing}
+    )
+    if form.is_valid() and not chosen:
+        form.add_error(None, "请勾选要说明的不合格行（或勾选“说明本规则当前全部不合格行”）。")
+    files = request.FILES.getlist("evidence")
+    stored = []
+    if form.is_valid():
+        for f in files:
+            try:
+                stored.append((f.name, *evidence.store(f)))
+            except evidence.EvidenceError as e:
+                form.add_error(None, str(e))
+    if not form.is_valid():
+        return _rule_page(request, dept, rule_id, form=form)
+    fields = _labels(settings.mappings_dir)[0]
+    e = Explanation.objects.create(
+        academic_year=year,
+        rule_id=rule_id,
+        severity=rule.severity,
+        department=dept,
+        rows=[
+            dict(id=rid, hash=h, label=f"{r['table']} {r['key']} {fields.get(r['column'], r['column'])}")
+            for rid, (h, r) in chosen.items()
+        ],
+        reason=form.cleaned_data["reason"],
+        created_by=request.user,
+    )
+    for name, sha, kind, size in stored:
+        ev = Evidence.objects.create(sha256=sha, name=name[:200], kind=kind, size=size, department=dept,
+                                     uploaded_by=request.user)  # fmt: skip
+        e.evidence.add(ev)
+        auditlog.record(request.user, "upload_evidence", f"佐证材料 #{ev.id}", sha, name=name[:200], size=size)
+    auditlog.record(request.user, "explain", f"情况说明 #{e.id} {rule_id}", review.sha256_json(e.rows),
+                    rows=len(e.rows), year=year, reason=e.reason)  # fmt: skip
+    messages.success(request, f"已提交{e.kind_label()} #{e.id}（{len(e.rows)} 行），等待审批。")
+    return redirect(reverse("portal:rule", args=[dept.pk, rule_id]) + f"?year={year}")
+
+
+@login_required
+@require_POST
+def decide(request, pk):
+    e = get_object_or_404(Explanation, pk=pk)
+    action = "approve_waiver" if e.is_waiver else "approve_explanation"
+    access.require(request.user, action, e.department.name)
+    verdict = request.POST.get("verdict")
+    back = reverse("portal:rule", args=[e.department.pk, e.rule_id]) + f"?year={e.academic_year}"
+    if e.state != Explanation.SUBMITTED or verdict not in ("approve", "reject"):
+        messages.error(request, "这条说明已处理过，或操作无效。")
+        return redirect(back)
+    expires = None
+    if verdict == "approve" and e.is_waiver:
+        try:
+            expires = date.fromisoformat(request.POST.get("expires", ""))
+        except ValueError:
+            messages.error(request, "批准豁免须填写有效期（如 2027-06-30）。")
+            return redirect(back)
+        if expires < timezone.localdate():
+            messages.error(request, "有效期不能早于今天。")
+            return redirect(back)
+    e.state = Explanation.APPROVED if verdict == "approve" else Explanation.REJECTED
+    e.decided_by, e.decided_at, e.expires = request.user, timezone.now(), expires
+    e.state_note = request.POST.get("note", "")[:300]
+    e.save()
+    auditlog.record(request.user, verdict, f"情况说明 #{e.id} {e.rule_id}", review.sha256_json(e.rows),
+                    expires=str(expires or ""), note=e.state_note)  # fmt: skip
+    messages.success(request, f"{e.kind_label()} #{e.id} 已{'批准' if verdict == 'approve' else '退回'}。")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def sign(request, pk):
+    dept = _department(request, pk, "sign")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    back = reverse("portal:department", args=[dept.pk]) + f"?year={year}"
+    summary = _department_summary(settings, snap, year, dept)
+    if summary["open_error_rows"]:
+        messages.error(
+            request,
+            f"尚有 {summary['open_error_rows']} 行错误未修改也未获豁免，不能签署。"
+            "请先在源系统修改，或提交豁免申请并经质量办批准。",
+        )
+        return redirect(back)
+    if not summary["tables"]:
+        messages.error(request, f"{dept.name} 在 {year} 学年没有负责的国家表，无需签署。")
+        return redirect(back)
+    s = review.sign(settings, snap.con, snap.name, year, dept, request.user)
+    messages.success(request, f"已签署确认书 #{s.id}。")
+    return redirect("portal:signoff", pk=s.pk)
+
+
+@login_required
+def signoff(request, pk):
+    s = get_object_or_404(SignOff.objects.select_related("department", "signed_by"), pk=pk)
+    access.require(request.user, "view", s.department.name)
+    settings = statedata()
+    review.retest(settings)
+    s.refresh_from_db()
+    college = settings.college.name
+    return render(request, "portal/signoff.html", dict(s=s, college=college))
+
+
+@login_required
+def evidence_file(request, pk):
+    ev = get_object_or_404(Evidence, pk=pk)
+    access.require(request.user, "view", ev.department.name)
+    path = evidence.path_of(ev.sha256)
+    if not path.exists():
+        raise Http404("文件已不在存储中")
+    auditlog.record(request.user, "download_evidence", f"佐证材料 #{ev.id}", ev.sha256)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=ev.name,
+                        content_type=evidence.CONTENT_TYPES[ev.kind])  # fmt: skip
+
+
+@login_required
+def audit_log(request):
+    access.require(request.user, "audit_log")
+    checked, problem = auditlog.verify()
+    entries = AuditEntry.objects.order_by("-id")[:300]
+    return render(request, "portal/audit.html", dict(entries=entries, checked=checked, problem=problem))
