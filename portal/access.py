@@ -19,6 +19,11 @@ ACTIONS = {
     "approve_explanation": (Membership.HEAD, Membership.QUALITY),  # a warning's explanation
     "approve_waiver": (Membership.QUALITY,),  # an error rule's waiver
     "sign": (Membership.HEAD,),
+    "draft_correction": (Membership.COLLECTOR, Membership.HEAD, Membership.QUALITY),
+    # a 更正表's three signatures, in this order
+    "correction_collector": (Membership.COLLECTOR,),
+    "correction_head": (Membership.HEAD,),
+    "correction_leader": (Membership.LEADER,),
     "reveal": (Membership.AUDITOR, Membership.QUALITY),
     "audit_log": (Membership.QUALITY, Membership.AUDITOR),
     "board": (Membership.QUALITY, Membership.LEADER, Membership.AUDITOR),

@@ -152,16 +152,35 @@ def failing_rows(con, academic_year: str, rule_id: str) -> dict[str, tuple[str, 
     return out
 
 
+def _table_select(table: TableTemplate) -> tuple[str, list]:
+    """The rows of a national table as the platform receives them: its key and its columns' fields only (not
+    the lineage columns such as _raw_ids, which change with every load of the same data)."""
+    fields = list(dict.fromkeys([*table.key, *(c.field for c in table.columns)]))
+    where = "".join(f" and {quote(c)} = ?" for c, _ in table.where)
+    sql = (
+        f"select {', '.join(quote(f) for f in fields)} from platform.{quote(table.source_table)} "
+        f"where academic_year = ?{where}"
+    )
+    return sql, [v for _, v in table.where]
+
+
+def table_rows(con, table: TableTemplate, academic_year: str):
+    """A national table's rows of the year (its template's part of a shared platform table), as Arrow; None
+    when the platform table does not exist."""
+    sql, params = _table_select(table)
+    try:
+        return con.sql(sql, params=[academic_year, *params]).to_arrow_table()
+    except duckdb.CatalogException:
+        return None
+
+
 def table_sha256(con, table: TableTemplate, academic_year: str) -> str:
-    """SHA-256 over a national table's rows of the year (its template's part of a shared platform table), in a
-    fixed order: independent of how the rows are stored, changed by any value, row added or removed."""
-    where = " and ".join(f"{quote(c)} = ?" for c, _ in table.where)
-    params = [academic_year] + [v for _, v in table.where]
+    """SHA-256 over a national table's rows of the year, in a fixed order: independent of how the rows are
+    stored, changed by any value, row added or removed."""
+    sql, params = _table_select(table)
     try:
         rows = con.execute(
-            f"select cast(t as varchar) as r from platform.{quote(table.source_table)} as t "
-            f"where academic_year = ? {'and ' + where if where else ''} order by r",
-            params,
+            f"select cast(t as varchar) as r from ({sql}) as t order by r", [academic_year, *params]
         ).fetchall()
     except duckdb.CatalogException:
         return "absent"

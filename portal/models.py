@@ -133,10 +133,45 @@ class SignOff(models.Model):
     state = models.CharField("状态", max_length=10, choices=[(VALID, "有效"), (VOID, "已失效")], default=VALID)
     void_reason = models.TextField("失效原因", blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # voided because the data changed after signing: re-signing needs a completed 更正表 first
+    needs_correction = models.BooleanField(default=False)
+    indicators = models.JSONField(default=list)  # the core indicators when signed (a correction shows the effect)
 
     class Meta:
         ordering = ["-signed_at"]
         verbose_name = verbose_name_plural = "上报确认书"
+
+
+class Correction(models.Model):
+    """A 数据采集更正表: what changed after a signature (drafted from the signed and the current data), its effect
+    on the core indicators, and the three signatures in order: the collector, the head of the owning (归口)
+    department, the college leader in charge. Complete, it lets the department sign again."""
+
+    STEPS = [("collector", "数据采集员"), ("head", "归口部门负责人"), ("leader", "分管校领导")]
+    academic_year = models.CharField("学年", max_length=9)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, verbose_name="部门")
+    signoff = models.ForeignKey(SignOff, on_delete=models.PROTECT, related_name="corrections")
+    changes = models.JSONField(default=list)  # [{number, name, key, field, old, new}]
+    changes_total = models.PositiveIntegerField(default=0)
+    indicators = models.JSONField(default=list)  # [{name, old, new, unit}]
+    reason = models.TextField("更正原因")
+    content_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    signatures = models.JSONField(default=list)  # [{step, user, at}] in the order of STEPS
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = verbose_name_plural = "数据采集更正表"
+
+    @property
+    def next_step(self) -> str | None:
+        done = len(self.signatures)
+        return self.STEPS[done][0] if done < len(self.STEPS) else None
+
+    @property
+    def complete(self) -> bool:
+        return self.next_step is None
 
 
 class AuditEntry(models.Model):

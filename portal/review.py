@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from model.settings import Settings
-from portal import auditlog, data
-from portal.models import Department, Explanation, PortalState, SignOff
+from portal import auditlog, corrections, data
+from portal.models import Correction, Department, Explanation, PortalState, SignOff
 
 ACTIVE = (Explanation.SUBMITTED, Explanation.APPROVED)
 
@@ -89,17 +89,20 @@ def waived_rules(con, academic_year: str, rule_ids: list[str]) -> dict[str, list
 def signoff_parts(settings: Settings, con, academic_year: str, department: str) -> dict:
     """What a department's signature for the year binds, part by part."""
     results = data.results(con, academic_year)
+
+    def result(rule_id: str) -> str:
+        """passed or failed, how many rows, and which rows with which values (not the fingerprint of the tables
+        the rule read: a reload of the same data changes that)."""
+        r = results[rule_id]
+        rows = sorted((k, h) for k, (h, _) in data.failing_rows(con, academic_year, rule_id).items())
+        return f"{'passed' if r['passed'] else 'failed'}:{r['failing']}:{sha256_json(rows)[:16]}"
+
     return dict(
         tables={
             t.number: dict(name=t.name, sha256=data.table_sha256(con, t, academic_year))
             for t in data.tables_of(settings, academic_year, department)
         },
-        rules={
-            r.id: f"{'passed' if results[r.id]['passed'] else 'failed'}:{results[r.id]['failing']}:"
-            f"{results[r.id]['fingerprint']}"
-            for r in data.rules(settings)
-            if r.owner == department and r.id in results
-        },
+        rules={r.id: result(r.id) for r in data.rules(settings) if r.owner == department and r.id in results},
         explanations={
             str(e.id): explanation_digest(e)
             for e in Explanation.objects.filter(
@@ -124,6 +127,8 @@ def what_changed(old: dict, new: dict) -> list[str]:
         a, b = old.get("rules", {}).get(rid), new.get("rules", {}).get(rid)
         if a is None or b is None or a.split(":")[:2] != b.split(":")[:2]:
             out.append(f"规则 {rid} 的结果已变化（{_result_words(a)} → {_result_words(b)}）")
+        elif a != b:
+            out.append(f"规则 {rid} 的不合格行已变化（仍为 {_result_words(b)}）")
     oe, ne = old.get("explanations", {}), new.get("explanations", {})
     for eid in sorted(set(oe) | set(ne), key=int):
         if oe.get(eid) != ne.get(eid):
@@ -141,6 +146,7 @@ def _result_words(code: str | None) -> str:
 def sign(settings: Settings, con, snapshot: str, academic_year: str, department: Department, user) -> SignOff:
     parts = signoff_parts(settings, con, academic_year, department.name)
     digest = sha256_json(parts)
+    indicators = corrections.keep_signed(settings, con, academic_year, department.name, parts)
     with transaction.atomic():
         for old in SignOff.objects.filter(academic_year=academic_year, department=department, state=SignOff.VALID):
             _void(old, "同一部门重新签署，旧确认书作废", user)
@@ -152,17 +158,26 @@ def sign(settings: Settings, con, snapshot: str, academic_year: str, department:
             parts=parts,
             snapshot=snapshot,
             signed_by=user,
+            indicators=indicators,
         )
         auditlog.record(user, "sign", f"确认书 #{s.id} {department.name} {academic_year}", digest,
                         tables=list(parts["tables"]), snapshot=snapshot)  # fmt: skip
     return s
 
 
-def _void(s: SignOff, reason: str, user=None) -> None:
-    s.state, s.void_reason, s.voided_at = SignOff.VOID, reason, timezone.now()
-    s.save(update_fields=["state", "void_reason", "voided_at"])
+def _void(s: SignOff, reason: str, user=None, changed: bool = False) -> None:
+    s.state, s.void_reason, s.voided_at, s.needs_correction = SignOff.VOID, reason, timezone.now(), changed
+    s.save(update_fields=["state", "void_reason", "voided_at", "needs_correction"])
     auditlog.record(user, "void_signoff", f"确认书 #{s.id} {s.department.name} {s.academic_year}",
                     s.content_sha256, reason=reason)  # fmt: skip
+
+
+def correction_pending(academic_year: str, department: Department) -> SignOff | None:
+    """The signature voided by a change that no completed 更正表 answers yet (signing again waits for it)."""
+    last = SignOff.objects.filter(academic_year=academic_year, department=department).first()
+    if last is None or not last.needs_correction:
+        return None
+    return None if any(c.complete for c in last.corrections.all()) else last
 
 
 def check_signoff(settings: Settings, con, s: SignOff) -> list[str]:
@@ -195,7 +210,7 @@ def retest(settings: Settings, force: bool = False) -> dict | None:
         for s in SignOff.objects.filter(state=SignOff.VALID).select_related("department"):
             changed = check_signoff(settings, snap.con, s)
             if changed:
-                _void(s, "签署后数据已变化：" + "；".join(changed))
+                _void(s, "签署后数据已变化：" + "；".join(changed), changed=True)
                 out["voided"].append(f"{s.department.name} 确认书 #{s.id}: {'；'.join(changed)}")
         state.value = snap.name
         state.save(update_fields=["value"])
@@ -283,5 +298,18 @@ def manifest(settings: Settings, academic_year: str, waived: dict[str, list[Expl
         ),  # fmt: skip
         waivers=[entry(e) for _, expl in sorted(waived.items()) for e in expl],
         explanations=[entry(e) for e in warnings.order_by("id").select_related("department", "decided_by")],
+        corrections=[
+            dict(
+                id=c.id,
+                department=c.department.name,
+                signoff=c.signoff_id,
+                changes=c.changes_total,
+                indicators=c.indicators,
+                sha256=c.content_sha256,
+                signatures=c.signatures,
+            )
+            for c in Correction.objects.filter(academic_year=academic_year).order_by("id").select_related("department")
+            if c.complete
+        ],  # fmt: skip
         evidence=sorted(evidence.values(), key=lambda f: f["sha256"]),
     )

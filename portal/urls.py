@@ -19,6 +19,9 @@ urlpatterns = [
     path("dept/<int:pk>/rule/<str:rule_id>/reveal/", views.reveal, name="reveal"),
     path("explanation/<int:pk>/decide/", views.decide, name="decide"),
     path("signoff/<int:pk>/", views.signoff, name="signoff"),
+    path("signoff/<int:pk>/correction/", views.draft_correction, name="draft_correction"),
+    path("correction/<int:pk>/", views.correction, name="correction"),
+    path("correction/<int:pk>/sign/", views.sign_correction, name="sign_correction"),
     path("evidence/<int:pk>/", views.evidence_file, name="evidence"),
     path("audit/", views.audit_log, name="audit"),
 ]

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 from model.canonical import load_model
 from model.mapping import load_mappings
 from model.masking import mask
-from portal import access, auditlog, data, evidence, review
+from portal import access, auditlog, corrections, data, evidence, review
 from portal.config import statedata
-from portal.models import AuditEntry, Department, Evidence, Explanation, SignOff
+from portal.models import AuditEntry, Correction, Department, Evidence, Explanation, SignOff
 from reporting.indicators import indicator_results
 from reporting.trace import source_rows
 
@@ -398,6 +398,14 @@ def sign(request, pk):
     if not summary["tables"]:
         messages.error(request, f"{dept.name} 在 {year} 学年没有负责的国家表，无需签署。")
         return redirect(back)
+    pending = review.correction_pending(year, dept)
+    if pending is not None:
+        messages.error(
+            request,
+            f"确认书 #{pending.pk} 签署后数据已变化：须先起草数据采集更正表，经采集员、归口部门负责人、分管校领导"
+            "依次签字后，才能重新签署。",
+        )
+        return redirect(back)
     s = review.sign(settings, snap.con, snap.name, year, dept, request.user)
     messages.success(request, f"已签署确认书 #{s.id}。")
     return redirect("portal:signoff", pk=s.pk)
@@ -410,8 +418,84 @@ def signoff(request, pk):
     settings = statedata()
     review.retest(settings)
     s.refresh_from_db()
-    college = settings.college.name
-    return render(request, "portal/signoff.html", dict(s=s, college=college))
+    return render(
+        request,
+        "portal/signoff.html",
+        dict(s=s, college=settings.college.name, corrections=s.corrections.all(),
+             can_correct=s.needs_correction and access.can(request.user, "draft_correction", s.department.name)),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def draft_correction(request, pk):
+    """A 更正表 for a signature voided by a change: drafted from the signed and the current data."""
+    s = get_object_or_404(SignOff.objects.select_related("department"), pk=pk)
+    access.require(request.user, "draft_correction", s.department.name)
+    settings, snap, _ = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    if not s.needs_correction:
+        messages.error(request, "这份确认书不是因数据变化而失效的，无需更正表。")
+        return redirect("portal:signoff", pk=s.pk)
+    open_one = s.corrections.first()
+    if open_one is not None and not open_one.complete:
+        return redirect("portal:correction", pk=open_one.pk)
+    reason = request.POST.get("reason", "").strip()
+    if len(reason) < 4:
+        messages.error(request, "请写明更正原因（至少 4 个字）。")
+        return redirect("portal:signoff", pk=s.pk)
+    changes, total, effects = corrections.draft(settings, snap.con, s)
+    c = Correction.objects.create(
+        academic_year=s.academic_year, department=s.department, signoff=s, changes=changes, changes_total=total,
+        indicators=effects, reason=reason, created_by=request.user,
+        content_sha256=review.sha256_json(dict(signoff=s.content_sha256, changes=changes, total=total,
+                                               indicators=effects, reason=reason, snapshot=snap.name)),
+    )  # fmt: skip
+    auditlog.record(request.user, "draft_correction", f"更正表 #{c.pk} {s.department.name}", c.content_sha256,
+                    signoff=s.pk, changes=total)  # fmt: skip
+    return redirect("portal:correction", pk=c.pk)
+
+
+@login_required
+def correction(request, pk):
+    c = get_object_or_404(Correction.objects.select_related("department", "signoff", "created_by"), pk=pk)
+    access.require(request.user, "view", c.department.name)
+    step = c.next_step
+    return render(
+        request,
+        "portal/correction.html",
+        dict(c=c, steps=[(label, c.signatures[i] if i < len(c.signatures) else None)
+                         for i, (_, label) in enumerate(Correction.STEPS)],
+             can_sign=step is not None and access.can(request.user, f"correction_{step}", c.department.name),
+             step_label=dict(Correction.STEPS).get(step, ""), college=statedata().college.name),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def sign_correction(request, pk):
+    c = get_object_or_404(Correction.objects.select_related("department"), pk=pk)
+    step = c.next_step
+    if step is None:
+        messages.error(request, "这份更正表已签字完毕。")
+        return redirect("portal:correction", pk=c.pk)
+    access.require(request.user, f"correction_{step}", c.department.name)
+    if any(sig["user"] == request.user.get_username() for sig in c.signatures):
+        messages.error(request, "同一人不能在更正表上签两次字。")
+        return redirect("portal:correction", pk=c.pk)
+    c.signatures = c.signatures + [
+        dict(step=step, user=request.user.get_username(), name=request.user.get_full_name(),
+             at=f"{timezone.localtime():%Y-%m-%d %H:%M:%S}")
+    ]  # fmt: skip
+    c.save(update_fields=["signatures"])
+    auditlog.record(request.user, "sign_correction", f"更正表 #{c.pk} {c.department.name}", c.content_sha256,
+                    step=step)  # fmt: skip
+    label = dict(Correction.STEPS)[step]
+    messages.success(
+        request, f"已作为{label}签字。" + ("三方签字完成，部门负责人可以重新签署确认书。" if c.complete else "")
+    )
+    return redirect("portal:correction", pk=c.pk)
 
 
 @login_required

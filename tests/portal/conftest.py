@@ -90,13 +90,13 @@ def _this_site(request):
     yield
 
 
-def portal_python(home: Path, code: str, timeout: int = 300) -> str:
+def portal_python(home: Path, code: str, timeout: int = 300, env: dict | None = None) -> str:
     """Run ``code`` in a separate Python process with the portal set up on ``home`` (this process's portal stays
-    on its own folder); ``settings`` is defined for the code. Returns what it printed."""
+    on its own folder); ``settings`` is defined for the code; ``env``: more variables. Returns what it printed."""
     prelude = (
         "import portal\nfrom model.settings import Settings\nsettings = Settings.from_env()\nportal.setup(settings)\n"
     )
-    res = subprocess.run([sys.executable, "-c", prelude + code], env=cli_env(home), capture_output=True, text=True,
-                         timeout=timeout)  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", prelude + code], env=cli_env(home) | (env or {}),
+                         capture_output=True, text=True, timeout=timeout)  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
     return res.stdout

@@ -3,8 +3,9 @@ its own process, on a copy of the session's run of the small demo:
 
 a collector sees the failing rows and explains them with evidence; the head approves the explanation of a
 warning, the quality office approves the waivers of the errors; the head signs and the 确认书 prints with its
-hash; a change at the source voids the signature at the next run; once every owning department has signed and
-every error is waived, `statedata package` builds and its manifest lists the signatures, waivers and evidence.
+hash; a change at the source voids another department's signature at the next run; its 更正表 is drafted with
+the effect on a core indicator and signed by the collector, the head and the leader, and the department signs
+again; `statedata package` then builds and its manifest lists the signatures, waivers, correction and evidence.
 
 STATEDATA_UPDATE_SCREENSHOTS=1 also writes the screenshots to docs/portal/ (docs/portal.md shows them)."""
 
@@ -60,10 +61,13 @@ owners = {{data.owner(settings, t) for t in data.tables_of(settings, {ACADEMIC_Y
 # a department that owns national tables and has a failing warning and a failing error rule
 dept = sorted(r.owner for r in failing if r.severity == "warning" and r.owner in owners
               and any(e.owner == r.owner and e.severity == "error" for e in failing))[0]
+# the department answering for the full-time teachers (a change there moves a core indicator)
+hr = next(data.owner(settings, t) for t in data.tables_of(settings, {ACADEMIC_YEAR!r})
+          if t.source_table == "full_time_teacher")
 for name, role, d in [("采集员", "collector", dept), ("负责人", "head", dept), ("质量办", "quality", None),
-                      ("校领导", "leader", None)]:
+                      ("校领导", "leader", None), ("人事采集员", "collector", hr), ("人事负责人", "head", hr)]:
     add_user(name, {PASSWORD!r}, role, d)
-print(json.dumps(dict(dept=dept, errors=[r.id for r in failing if r.owner == dept and r.severity == "error"],
+print(json.dumps(dict(dept=dept, hr=hr, errors=[r.id for r in failing if r.owner == dept and r.severity == "error"],
                       warnings=[r.id for r in failing if r.owner == dept and r.severity == "warning"])))
 """,
         )
@@ -112,13 +116,13 @@ def _logout(page):
     page.wait_for_url("**/login/")
 
 
-def test_explain_approve_sign_void_and_package_in_a_real_browser(served, tmp_path):
+def test_explain_approve_sign_void_correct_and_package_in_a_real_browser(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
     from scripts.report_screenshots import CHROMIUM, CHROMIUM_ARGS
 
     home, url, chosen = served
-    dept, errors, warnings = chosen["dept"], chosen["errors"], chosen["warnings"]
+    dept, hr, errors, warnings = chosen["dept"], chosen["hr"], chosen["errors"], chosen["warnings"]
     shots = Shots(tmp_path / "shots")
     evidence = tmp_path / "情况说明.pdf"
     evidence.write_bytes(b"%PDF-1.4\n% statedata test evidence\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
@@ -196,36 +200,14 @@ def test_explain_approve_sign_void_and_package_in_a_real_browser(served, tmp_pat
         assert not page.locator("header").is_visible() and digest in page.locator(".paper").inner_text()
         page.pdf(path=str(tmp_path / "确认书.pdf"))
         page.emulate_media(media="screen")
-        signoff_url = page.url
-
-        # a change at the source: the next run voids the signature and says what changed
-        with sqlite3.connect(home / "demo" / "finance.sqlite") as src:
-            src.execute("update CW_PZMX set DFJE = DFJE + 1000 where rowid in "
-                        "(select min(rowid) from CW_PZMX where DFJE > 0 group by KJND)")  # fmt: skip
-        run = _cli(home, "run", "--year", ACADEMIC_YEAR, "--full-refresh")  # whole reads: the package needs one
-        assert "signature(s) voided" in run.stdout and dept in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
-        page.goto(signoff_url)
-        assert page.locator(".void").is_visible() and "的内容已变化" in page.locator(".msg.error").inner_text()
-        shots(page, "6-void")
-        page.goto(f"{url}/")
-        page.click("text=签署上报确认书")  # the head signs the changed data again
-        page.wait_for_url("**/signoff/*/")
-        assert re.search(r"\b[0-9a-f]{64}\b", page.locator(".paper").inner_text()).group(0) != digest
         _logout(page)
 
-        # the auditor's view of the log: whole
-        _login(page, url, "质量办")
-        page.goto(f"{url}/audit/")
-        assert "哈希链完整" in page.inner_text("main")
-        shots(page, "7-audit")
-        browser.close()
-
-    # every other department signs and every other failing error rule is waived (outside the browser)
-    portal_python(
-        home,
-        f"""
+        # every other department signs and every other failing error rule is waived (outside the browser)
+        portal_python(
+            home,
+            f"""
 from portal import data, review
-from portal.models import Department, Explanation, SignOff
+from portal.models import Department, Explanation
 from portal.users import add_user
 from datetime import date
 snap = data.latest(settings)
@@ -238,11 +220,65 @@ for r in data.rules(settings):
             department=Department.objects.get_or_create(name=r.owner)[0], reason="demo defect",
             rows=[dict(id=k, hash=h, label=k) for k, (h, _) in rows.items()], state="approved", created_by=q,
             decided_by=q, expires=date(2099, 1, 1))
-for dept in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACADEMIC_YEAR!r})}} - {{{dept!r}}}):
-    review.sign(settings, snap.con, snap.name, {ACADEMIC_YEAR!r}, Department.objects.get_or_create(name=dept)[0],
-                add_user("head-" + dept, None, "head", dept))
+for d in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACADEMIC_YEAR!r})}} - {{{dept!r}}}):
+    review.sign(settings, snap.con, snap.name, {ACADEMIC_YEAR!r}, Department.objects.get_or_create(name=d)[0],
+                add_user("head-" + d, None, "head", d))
 """,
-    )
+        )
+
+        # a change at the source: a full-time teacher's 双师素质 flag. The next run voids the signature of the
+        # department answering for that table, and only that one, and says what changed
+        with sqlite3.connect(home / "demo" / "hr.sqlite") as src:
+            src.execute("update RS_JZGJBXX set SFSSXJS = case SFSSXJS when '是' then '否' else '是' end, "
+                        "GXSJ = '2027-01-05 09:00:00' where JGH = (select max(JGH) from RS_JZGJBXX "
+                        "where GWLB = 'ZR' and coalesce(LZRQ, '') = '')")  # fmt: skip
+        run = _cli(home, "run", "--year", ACADEMIC_YEAR, "--full-refresh")  # whole reads: the package needs one
+        voided = [line for line in run.stdout.splitlines() if "确认书 #" in line]
+        assert "1 signature(s) voided" in run.stdout and len(voided) == 1 and hr in voided[0], run.stdout[-3000:]
+
+        # its head cannot sign again before a 更正表 has its three signatures
+        _login(page, url, "人事负责人")
+        page.click("text=签署上报确认书")
+        assert "更正表" in page.locator(".msg.error").inner_text()
+        page.click("main a[href^='/signoff/']")
+        assert page.locator(".void").is_visible() and "的内容已变化" in page.locator(".msg.error").inner_text()
+        shots(page, "6-void")
+        _logout(page)
+
+        # the collector drafts the 更正表: the field, old → new, and the effect on the core indicators
+        _login(page, url, "人事采集员")
+        page.click("main a[href^='/signoff/']")
+        page.fill("#id_reason", "人事系统中该教师的双师素质认定结果更正")
+        page.click("text=起草更正表")
+        page.wait_for_url("**/correction/*/")
+        form = page.locator(".paper").inner_text()
+        assert "是否双师素质教师" in form and "双师素质教师比例" in form, form
+        page.click("text=以数据采集员身份签字")
+        assert "已作为数据采集员签字" in page.locator(".msg.success").inner_text()
+        correction_url = page.url
+        _logout(page)
+        for who, step in (("人事负责人", "归口部门负责人"), ("校领导", "分管校领导")):
+            _login(page, url, who)
+            page.goto(correction_url)
+            page.click(f"text=以{step}身份签字")
+            assert f"已作为{step}签字" in page.locator(".msg.success").inner_text()
+            if who == "校领导":
+                assert "三方签字完成" in page.locator(".msg.success").inner_text()
+                shots(page, "7-correction")
+            _logout(page)
+        _login(page, url, "人事负责人")  # now the department signs again
+        page.click("text=签署上报确认书")
+        page.wait_for_url("**/signoff/*/")
+        assert page.locator(".void").count() == 0
+        _logout(page)
+
+        # the log of it all: whole
+        _login(page, url, "质量办")
+        page.goto(f"{url}/audit/")
+        assert "哈希链完整" in page.inner_text("main")
+        shots(page, "8-audit")
+        browser.close()
+
     built = _cli(home, "package", "--year", ACADEMIC_YEAR)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-3000:]
     folder = next(p for p in (home / "out" / "packages").iterdir() if p.is_dir() and not p.name.endswith("_draft"))
@@ -252,5 +288,7 @@ for dept in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {
     assert dept in {s["department"] for s in review["signoffs"]}
     mine = [w for w in review["waivers"] if w["department"] == dept]
     assert sorted(w["rule"] for w in mine) == sorted(errors) and all(w["approved_by"] == "质量办" for w in mine)
+    (c,) = review["corrections"]
+    assert c["department"] == hr and [s["step"] for s in c["signatures"]] == ["collector", "head", "leader"]
     (ev,) = review["evidence"]
     assert (folder / "佐证材料" / f"{ev['sha256']}.pdf").read_bytes() == evidence.read_bytes()

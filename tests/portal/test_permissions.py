@@ -32,13 +32,20 @@ EXPECTED = {
     "evidence_a": VIEW_A,
     "evidence_b": VIEW_B,
     "audit": {"quality", "auditor"},
+    "draft_correction_a": {"collector_a", "head_a", "quality"},
+    "correction_a": VIEW_A,
+    "correction_b": VIEW_B,
+    # a 更正表's three signatures, each by its one role, in order
+    "sign_correction_collector_a": {"collector_a"},
+    "sign_correction_head_a": {"head_a"},
+    "sign_correction_leader_a": {"leader"},
 }
 
 
 def _objects(site):
     """Fresh objects of both departments for one request."""
     from portal import evidence
-    from portal.models import Evidence, Explanation, SignOff
+    from portal.models import Correction, Evidence, Explanation, SignOff
 
     out = {}
     for tag, dept, collector in (("a", site.a, "collector_a"), ("b", site.b, "collector_b")):
@@ -51,6 +58,26 @@ def _objects(site):
         out[f"signoff_{tag}"] = SignOff.objects.create(academic_year=site.year, department=d, tables=[],
                                                        content_sha256="0" * 64, snapshot="x",
                                                        signed_by=site.users[f"head_{tag}"])  # fmt: skip
+        voided = SignOff.objects.create(academic_year=site.year, department=d, tables=[], content_sha256="1" * 64,
+                                        snapshot="x", signed_by=site.users[f"head_{tag}"], state="void",
+                                        needs_correction=True)  # fmt: skip
+        out[f"voided_{tag}"] = SignOff.objects.create(
+            academic_year=site.year,
+            department=d,
+            tables=[],
+            content_sha256="3" * 64,
+            snapshot="x",
+            state="void",
+            signed_by=site.users[f"head_{tag}"],
+            needs_correction=True,
+        )
+        done = []
+        for step in ("collector", "head", "leader"):  # a form waiting for each signature in turn
+            out[f"correction_{tag}_{step}"] = Correction.objects.create(
+                academic_year=site.year, department=d, signoff=voided, reason="更正", content_sha256="2" * 64,
+                created_by=site.users[collector], signatures=list(done),
+            )  # fmt: skip
+            done.append(dict(step=step, user=f"someone-{step}", name="", at="2026-11-29T10:00:00"))
         for severity in ("error", "warning") if tag == "a" else ("error",):
             out[f"{severity}_explanation_{tag}"] = Explanation.objects.create(
                 academic_year=site.year, rule_id=site.rule_of(dept, severity).id, severity=severity, department=d,
@@ -62,7 +89,7 @@ def _objects(site):
 def _request(site, client, what: str, o: dict):
     """Make the request for ``what``; returns (response, a function telling whether it changed anything; None for
     a page that changes nothing)."""
-    from portal.models import Explanation, SignOff
+    from portal.models import Correction, Explanation, SignOff
 
     y = f"?year={site.year}"
     dept = o["dept_b"] if what.endswith("_b") else o["dept_a"]
@@ -88,7 +115,7 @@ def _request(site, client, what: str, o: dict):
         e = o["error_explanation_a" if what == "approve_waiver_a" else "warning_explanation_a"]
         r = client.post(f"/explanation/{e.pk}/decide/", {"verdict": "approve", "expires": "2099-12-31"})
         return r, lambda: Explanation.objects.get(pk=e.pk).state == Explanation.APPROVED
-    if what.startswith("sign_"):
+    if what in ("sign_a", "sign_b"):
         before = SignOff.objects.filter(department=dept).count()
         r = client.post(f"/dept/{dept.pk}/sign/", {"year": site.year})
         return r, lambda: SignOff.objects.filter(department=dept).count() != before
@@ -98,6 +125,17 @@ def _request(site, client, what: str, o: dict):
         return client.get(f"/evidence/{o['evidence_' + what[-1]].pk}/"), none
     if what == "audit":
         return client.get("/audit/"), none
+    if what == "draft_correction_a":
+        voided = o["voided_a"]
+        r = client.post(f"/signoff/{voided.pk}/correction/", {"reason": "源数据更正"})
+        return r, lambda: Correction.objects.filter(signoff=voided).count() == 1
+    if what.startswith("correction_"):
+        return client.get(f"/correction/{o['correction_' + what[-1] + '_collector'].pk}/"), none
+    if what.startswith("sign_correction_"):
+        step = what.split("_")[2]
+        c = o[f"correction_a_{step}"]
+        r = client.post(f"/correction/{c.pk}/sign/")
+        return r, lambda: len(Correction.objects.get(pk=c.pk).signatures) == len(c.signatures) + 1
     raise AssertionError(what)
 
 
@@ -108,7 +146,7 @@ def test_every_role_gets_exactly_its_rights(site, what):
         res, effect = _request(site, site.client(who), what, o)
         if who in EXPECTED[what]:
             assert res.status_code in (200, 302), (what, who, res.status_code)
-            if what.startswith("sign_"):
+            if what in ("sign_a", "sign_b"):
                 # the department has failing error rows nobody waived: the head is heard, and told why not
                 assert effect() is False and res["Location"].startswith(f"/dept/{o['dept_' + what[-1]].pk}/")
             else:
