@@ -31,17 +31,25 @@ def pending(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[lis
 
 
 def build_digests(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], years: list[str], pii: dict[str, str], settings: DigestSettings
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    years: list[str],
+    pii: dict[str, str],
+    settings: DigestSettings,
+    reminders: dict[str, dict[str, list[str]]] | None = None,
 ) -> list[tuple[str, str, EmailMessage]]:
-    """(department, academic year, message) for every department with failing rules in those years."""
+    """(department, academic year, message) for every department with failing rules in those years, or with
+    deadlines to be reminded of (``reminders``: year -> department -> lines, from the review portal's calendar)."""
     out = []
     for year in years:
         by_dept: dict[str, list[dict]] = {}
         for f in failures_report(con, rules, year):
             by_dept.setdefault(f["rule"].owner, []).append(f)
-        for dept, report in sorted(by_dept.items()):
+        notes = (reminders or {}).get(year, {})
+        for dept in sorted(set(by_dept) | set(notes)):
             to = settings.recipients.get(dept) or settings.default_to
-            out.append((dept, year, digest_message(dept, year, report, pii, settings.sender, to)))
+            msg = digest_message(dept, year, by_dept.get(dept, []), pii, settings.sender, to, notes.get(dept, []))
+            out.append((dept, year, msg))
     return out
 
 

@@ -97,22 +97,35 @@ def html_page(report: list[dict], title: str, pii: dict[str, str], reveal: bool 
 
 
 def digest_message(
-    dept: str, academic_year: str, report: list[dict], pii: dict[str, str], sender: str, to: list[str]
+    dept: str,
+    academic_year: str,
+    report: list[dict],
+    pii: dict[str, str],
+    sender: str,
+    to: list[str],
+    reminders: list[str] = (),
 ) -> EmailMessage:
-    """One department's digest: the failing rules in the body, the full list as an HTML attachment."""
+    """One department's digest: the deadlines to mind, the failing rules in the body, the full list as an HTML
+    attachment."""
     errors = sum(f["rule"].severity == "error" for f in report)
     msg = EmailMessage()
-    msg["Subject"] = f"[状态数据] {dept} {academic_year}：{len(report)} 条规则未通过（{errors} 条错误）"
+    msg["Subject"] = (
+        f"[状态数据] {dept} {academic_year}：{len(report)} 条规则未通过（{errors} 条错误）"
+        if report
+        else f"[状态数据] {dept} {academic_year}：日程提醒"
+    )
     msg["From"] = sender
     if to:
         msg["To"] = ", ".join(to)
     msg["X-Statedata-Department"] = dept
-    body = [
-        f"{dept}：",
-        "",
-        f"{academic_year} 学年人才培养状态数据的夜间校验中，以下规则未通过。请在源系统中修正，次日校验会自动复查。",
-        "",
-    ]
+    body = [f"{dept}：", ""]
+    if reminders:
+        body += ["日程提醒：", *(f"  {line}" for line in reminders), ""]
+    if report:
+        body += [
+            f"{academic_year} 学年人才培养状态数据的夜间校验中，以下规则未通过。请在源系统中修正，次日校验会自动复查。",
+            "",
+        ]
     for f in report:
         r = f["rule"]
         body.append(f"{r.id} {SEVERITY[r.severity]} {r.message}（{f['failing']} 行）")

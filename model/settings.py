@@ -47,6 +47,11 @@ DEMO_COLLEGE = Path(__file__).resolve().parent.parent / "demo_campus" / "college
 DEMO_MAPPINGS = DEMO_COLLEGE / "mappings"
 
 
+# the 数据源表 the colleges' rules name (HR's staff list, academic affairs' majors and courses, the student list):
+# every other table refers to their keys, so they are due before collection opens (docs/portal.md, calendar)
+SOURCE_TABLES = ("staff", "major", "course", "student")
+
+
 @dataclass(frozen=True)
 class College:
     """A college's own configuration (<college folder>/college.yaml): who it is and who answers for what."""
@@ -57,6 +62,7 @@ class College:
     default_owner: str = "质量管理办公室"
     owners: dict[str, str] = field(default_factory=dict)  # core table -> department
     departments: dict[str, str] = field(default_factory=dict)  # the usual name (rules, templates) -> the college's
+    source_tables: tuple[str, ...] = SOURCE_TABLES  # canonical entities due 5 working days before collection opens
 
     def owner(self, table: str) -> str:
         return self.department(self.owners.get(table, self.default_owner))
@@ -67,7 +73,7 @@ class College:
         return self.departments.get(usual, usual)
 
 
-_COLLEGE_KEYS = {"name", "school_type", "collection_opens", "default_owner", "owners", "departments"}
+_COLLEGE_KEYS = {"name", "school_type", "collection_opens", "default_owner", "owners", "departments", "source_tables"}
 
 
 def load_college(folder: Path, problems: list[str]) -> College:
@@ -94,6 +100,9 @@ def load_college(folder: Path, problems: list[str]) -> College:
     for key in ("name", "school_type", "collection_opens", "default_owner"):
         if isinstance(raw.get(key), (dict, list)):
             bad.append(f"{key}: expected text, not a {_kind(raw[key])}")
+    sources = raw.get("source_tables", list(SOURCE_TABLES))
+    if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+        bad.append(f"source_tables: expected a list of canonical entities, e.g. [staff, student], not {sources!r}")
     if bad:
         problems.append(f"{path}: {'; '.join(bad)} (keys: {', '.join(sorted(_COLLEGE_KEYS))})")
         return College()
@@ -104,6 +113,7 @@ def load_college(folder: Path, problems: list[str]) -> College:
         default_owner=str(raw.get("default_owner", "质量管理办公室")),
         owners={str(k): str(v) for k, v in owners.items()},
         departments={str(k): str(v) for k, v in departments.items()},
+        source_tables=tuple(sources),
     )
 
 

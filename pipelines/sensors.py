@@ -5,6 +5,7 @@ from datetime import datetime
 
 import dagster as dg
 
+import portal
 from assets.resources import StatedataResource
 from departments.digest import build_digests, changed, deliver, pending
 from expectations.generated import rule_set
@@ -36,7 +37,9 @@ def rule_failure_digest(context: dg.SensorEvaluationContext, statedata: Statedat
                 return dg.SkipReason("no rule evaluated since the last digest")
             channel = settings.digest
             pii = pii_fields(load_mappings(settings.mappings_dir), load_model())
-            digests = build_digests(con, rule_set(settings), years, pii, channel)
+            # the review portal's deadlines soon due or overdue (when the college uses the portal)
+            notes = {y: portal.reminders(settings, con, y) for y in years} if portal.in_use(settings) else None
+            digests = build_digests(con, rule_set(settings), years, pii, channel, notes)
     except WarehouseError as e:  # a run holds the warehouse: the next tick tries again
         return dg.SkipReason(f"warehouse not readable now: {e}")
     news, record = changed(digests, years, sent)

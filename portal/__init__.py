@@ -17,7 +17,9 @@ from pathlib import Path
 from model.settings import Settings
 from portal.config import in_use, setup
 
-__all__ = ["PackageReview", "add_user", "demo_users", "in_use", "package_review", "retest", "serve", "setup"]
+__all__ = [
+    "PackageReview", "add_user", "demo_users", "in_use", "package_review", "reminders", "retest", "serve", "setup"
+]  # fmt: skip
 
 
 def retest(settings: Settings) -> dict | None:
@@ -26,6 +28,16 @@ def retest(settings: Settings) -> dict | None:
     from portal import review
 
     return review.retest(settings)
+
+
+def reminders(settings: Settings, con, academic_year: str) -> dict[str, list[str]]:
+    """department -> the deadlines of the year's collection it should be reminded of (soon due, or overdue)."""
+    setup(settings)
+    from django.utils import timezone
+
+    from portal import calendar
+
+    return calendar.reminders(settings, con, academic_year, timezone.localdate())
 
 
 @dataclass

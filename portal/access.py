@@ -27,6 +27,8 @@ ACTIONS = {
     "reveal": (Membership.AUDITOR, Membership.QUALITY),
     "audit_log": (Membership.QUALITY, Membership.AUDITOR),
     "board": (Membership.QUALITY, Membership.LEADER, Membership.AUDITOR),
+    "calendar": (Membership.QUALITY,),  # set the collection window
+    "assessment": (Membership.QUALITY, Membership.LEADER, Membership.AUDITOR),
 }
 
 

@@ -52,12 +52,21 @@ def latest(settings: Settings) -> Snapshot:
         return Snapshot(path.name, _open[path].cursor())
 
 
+BEIJING = timezone(timedelta(hours=8))
+
+
+def entity_title(entity: str) -> str:
+    """A canonical entity's Chinese title (教职工基本信息 …), or its name."""
+    e = load_model().entities.get(entity)
+    return e.title if e else entity
+
+
 def snapshot_label(name: str) -> str:
     """'数据截至 2026-11-29 19:40' (Beijing time) for a backup named warehouse-20261129T114028597425Z.duckdb."""
     m = re.search(r"(\d{8}T\d{6})", name)
     if not m:
         return f"数据：{name}"
-    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc) + timedelta(hours=8)
+    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc).astimezone(BEIJING)
     return f"数据截至 {at:%Y-%m-%d %H:%M}（最近一次完成的运行）"
 
 

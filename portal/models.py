@@ -192,6 +192,20 @@ class AuditEntry(models.Model):
         verbose_name = verbose_name_plural = "操作日志"
 
 
+class CollectionWindow(models.Model):
+    """The national collection window of an academic year's data, as the quality office sets it (without one:
+    opens on the college's collection_opens day, closes 30 days later)."""
+
+    academic_year = models.CharField("学年", max_length=9, unique=True)
+    opens = models.DateField("采集开始")
+    closes = models.DateField("采集截止")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "采集日程"
+
+
 class PortalState(models.Model):
     """Small facts the portal keeps about itself, e.g. the snapshot the explanations were last re-tested on."""
 

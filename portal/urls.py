@@ -24,4 +24,6 @@ urlpatterns = [
     path("correction/<int:pk>/sign/", views.sign_correction, name="sign_correction"),
     path("evidence/<int:pk>/", views.evidence_file, name="evidence"),
     path("audit/", views.audit_log, name="audit"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("assessment/", views.assessment_page, name="assessment"),
 ]

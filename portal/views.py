@@ -5,13 +5,14 @@ unless an auditor or the quality office reveals them with a stated reason, which
 
 from datetime import date
 from functools import cache
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache as throttle
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +21,9 @@ from django.views.decorators.http import require_POST
 from model.canonical import load_model
 from model.mapping import load_mappings
 from model.masking import mask
-from portal import access, auditlog, corrections, data, evidence, review
+from portal import access, assessment, auditlog, calendar, corrections, data, evidence, review
 from portal.config import statedata
-from portal.models import AuditEntry, Correction, Department, Evidence, Explanation, SignOff
+from portal.models import AuditEntry, CollectionWindow, Correction, Department, Evidence, Explanation, SignOff
 from reporting.indicators import indicator_results
 from reporting.trace import source_rows
 
@@ -197,6 +198,10 @@ def board(request):
     if snap is None:
         return _no_data(request)
     rows = [_department_summary(settings, snap, year, d) for d in Department.objects.all()]
+    due = calendar.deadlines(settings, snap.con, year, timezone.localdate())
+    for r in rows:
+        r["overdue"] = sum(d.state == "逾期未完成" for d in due if d.department == r["department"].name)
+        r["soon"] = sum(d.state == "即将到期" for d in due if d.department == r["department"].name)
     rows = [r for r in rows if r["tables"] or r["report"]]
     return render(
         request,
@@ -208,6 +213,7 @@ def board(request):
             rows=rows,
             indicators=indicator_results(snap.con, year),
             gate=review.gate(settings, snap.con, year),
+            window=calendar.window(settings, year),
         ),
     )
 
@@ -230,6 +236,11 @@ def department(request, pk):
             severity=SEVERITY,
             can_sign=access.can(request.user, "sign", dept.name),
             signoffs=SignOff.objects.filter(academic_year=year, department=dept),
+            deadlines=[
+                d
+                for d in calendar.deadlines(settings, snap.con, year, timezone.localdate())
+                if d.department == dept.name
+            ],  # fmt: skip
             explanations=Explanation.objects.filter(academic_year=year, department=dept),
         ),
     )
@@ -496,6 +507,63 @@ def sign_correction(request, pk):
         request, f"已作为{label}签字。" + ("三方签字完成，部门负责人可以重新签署确认书。" if c.complete else "")
     )
     return redirect("portal:correction", pk=c.pk)
+
+
+@login_required
+def calendar_page(request):
+    """The year's collection window and every deadline; the quality office sets the window here."""
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    college_wide = access.can(request.user, "board")
+    mine = {d.name for d in access.departments(request.user)}
+    if request.method == "POST":
+        access.require(request.user, "calendar")
+        try:
+            opens, closes = (date.fromisoformat(request.POST.get(k, "")) for k in ("opens", "closes"))
+        except ValueError:
+            messages.error(request, "请填写采集开始和截止日期（如 2027-09-24）。")
+            return redirect(reverse("portal:calendar") + f"?year={year}")
+        if closes < opens:
+            messages.error(request, "截止日期不能早于开始日期。")
+            return redirect(reverse("portal:calendar") + f"?year={year}")
+        CollectionWindow.objects.update_or_create(
+            academic_year=year, defaults=dict(opens=opens, closes=closes, set_by=request.user)
+        )
+        auditlog.record(request.user, "set_calendar", f"采集日程 {year}", opens=str(opens), closes=str(closes))
+        messages.success(request, f"{year} 学年数据的采集日程已设为 {opens} 至 {closes}。")
+        return redirect(reverse("portal:calendar") + f"?year={year}")
+    due = calendar.deadlines(settings, snap.con, year, timezone.localdate())
+    return render(
+        request,
+        "portal/calendar.html",
+        dict(year=year, years=data.years(snap.con), snapshot=data.snapshot_label(snap.name),
+             window=calendar.window(settings, year), can_set=access.can(request.user, "calendar"),
+             deadlines=[d for d in due if college_wide or d.department in mine],
+             estimated=any(not d.exact for d in due)),
+    )  # fmt: skip
+
+
+@login_required
+def assessment_page(request):
+    """The year-end 考核 table (quality office, leader, auditor), and its .xlsx."""
+    access.require(request.user, "assessment")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    try:
+        rows, rules = assessment.table(settings, snap.con, year)
+    except assessment.ScoringError as e:
+        return render(request, "portal/no_data.html", dict(message=f"考核评分文件有误：{e}"))
+    if request.GET.get("format") == "xlsx":
+        auditlog.record(request.user, "export_assessment", f"年终考核 {year}")
+        body = assessment.xlsx(rows, rules, year, settings.college.name)
+        response = HttpResponse(body, content_type=evidence.CONTENT_TYPES["xlsx"])
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'年终考核_{year}.xlsx')}"
+        return response
+    return render(request, "portal/assessment.html",
+                  dict(year=year, years=data.years(snap.con), snapshot=data.snapshot_label(snap.name), rows=rows,
+                       rules=rules))  # fmt: skip
 
 
 @login_required

@@ -39,6 +39,10 @@ EXPECTED = {
     "sign_correction_collector_a": {"collector_a"},
     "sign_correction_head_a": {"head_a"},
     "sign_correction_leader_a": {"leader"},
+    "calendar": set(ROLES),  # everyone sees the deadlines (a department user only its own)
+    "set_calendar": {"quality"},
+    "assessment": COLLEGE,
+    "assessment_xlsx": COLLEGE,
 }
 
 
@@ -125,6 +129,25 @@ def _request(site, client, what: str, o: dict):
         return client.get(f"/evidence/{o['evidence_' + what[-1]].pk}/"), none
     if what == "audit":
         return client.get("/audit/"), none
+    if what == "calendar":
+        return client.get("/calendar/" + y), none
+    if what == "set_calendar":
+        from portal.models import CollectionWindow
+
+        before = CollectionWindow.objects.filter(academic_year=site.year).values_list("set_at", flat=True).first()
+        r = client.post("/calendar/", {"year": site.year, "opens": "2027-09-24", "closes": "2027-10-24"})
+        return (
+            r,
+            lambda: (
+                CollectionWindow.objects.filter(academic_year=site.year).values_list("set_at", flat=True).first()
+                != before
+            ),
+        )
+    if what.startswith("assessment"):
+        r = client.get("/assessment/" + y + ("&format=xlsx" if what.endswith("xlsx") else ""))
+        if r.status_code == 200 and what.endswith("xlsx"):
+            assert r.content[:2] == b"PK"  # a workbook
+        return r, none
     if what == "draft_correction_a":
         voided = o["voided_a"]
         r = client.post(f"/signoff/{voided.pk}/correction/", {"reason": "源数据更正"})
