@@ -26,4 +26,5 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("calendar/", views.calendar_page, name="calendar"),
     path("assessment/", views.assessment_page, name="assessment"),
+    path("trace/indicator/<str:name>/", views.trace_indicator_page, name="trace_indicator"),
 ]

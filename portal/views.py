@@ -24,11 +24,12 @@ from model.masking import mask
 from portal import access, assessment, auditlog, calendar, corrections, data, evidence, review
 from portal.config import statedata
 from portal.models import AuditEntry, CollectionWindow, Correction, Department, Evidence, Explanation, SignOff
-from reporting.indicators import indicator_results
-from reporting.trace import source_rows
+from reporting.indicators import indicator_results, load_definitions
+from reporting.trace import TraceError, source_rows, trace_indicator
 
 SEVERITY = {"error": "错误（阻止上报）", "warning": "警告（需说明）"}
 ROW_LIMIT = 500  # failing rows shown on one page (every row can still be explained: 全部不合格行)
+TRACE_ROWS = 50  # source rows shown per input of a traced indicator
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -564,6 +565,35 @@ def assessment_page(request):
     return render(request, "portal/assessment.html",
                   dict(year=year, years=data.years(snap.con), snapshot=data.snapshot_label(snap.name), rows=rows,
                        rules=rules))  # fmt: skip
+
+
+@login_required
+def trace_indicator_page(request, name):
+    """A core indicator down to its source rows (the trace `statedata trace --indicator` prints)."""
+    access.require(request.user, "board")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    try:
+        doc = trace_indicator(snap.con, year, name, load_definitions(), TRACE_ROWS)
+    except TraceError as e:
+        raise Http404(str(e)) from None
+    _, keys, systems = _labels(settings.mappings_dir)
+    for i in doc["inputs"]:
+        shown = source_rows(snap.con, [r for r, _ in i["rows"][:TRACE_ROWS]])
+        i["shown"] = [
+            dict(system=systems.get(src.get("system"), src.get("system")), table=src.get("table"),
+                 key_label=keys.get((src.get("system"), src.get("table")), "记录"), key=src.get("key"), amount=a)
+            for r, a in i["rows"][:TRACE_ROWS]
+            for src in [shown.get(r, {})]
+        ]  # fmt: skip
+        if str(i["source"]).startswith("constant"):
+            i["source"] = "常量（核心指标定义文件中的取值，不来自国家表）"
+        i["adds_up"] = i["amounts_add_up_to"] is not None and abs(i["amounts_add_up_to"] - float(i["value"])) <= max(
+            1e-4, 1e-7 * abs(float(i["value"]))
+        )
+    return render(request, "portal/trace.html", dict(doc=doc, year=year, snapshot=data.snapshot_label(snap.name),
+                                                     limit=TRACE_ROWS))  # fmt: skip
 
 
 @login_required

@@ -43,6 +43,7 @@ EXPECTED = {
     "set_calendar": {"quality"},
     "assessment": COLLEGE,
     "assessment_xlsx": COLLEGE,
+    "trace_indicator": COLLEGE,
 }
 
 
@@ -143,6 +144,11 @@ def _request(site, client, what: str, o: dict):
                 != before
             ),
         )
+    if what == "trace_indicator":
+        r = client.get("/trace/indicator/生师比/" + y)
+        if r.status_code == 200:
+            assert "专任教师数" in r.content.decode() and "✓ 与该数一致" in r.content.decode()
+        return r, none
     if what.startswith("assessment"):
         r = client.get("/assessment/" + y + ("&format=xlsx" if what.endswith("xlsx") else ""))
         if r.status_code == 200 and what.endswith("xlsx"):
