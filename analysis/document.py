@@ -11,6 +11,7 @@ from analysis.benchmarks import SAMPLE_MARK
 from analysis.charts import BarChart, TrendChart
 from analysis.config import Measure
 from analysis.content import College, Department, Indicator, Move, display_sql
+from reporting.review_list import NO_LIMIT
 
 CN = "一二三四五六七八九十"
 SIGN = {"<=": "≤", ">=": "≥"}
@@ -306,7 +307,7 @@ class Writer:
         c, y = self.c, self.c.academic_year
         rows = []
         for i in indicators:
-            limit = "未配置" if i.limit_threshold is None else standard(i.compare, i.limit_threshold)
+            limit = NO_LIMIT if i.limit_threshold is None else standard(i.compare, i.limit_threshold)
             verdict = i.pass_result.get(y, "—")
             if i.limit_threshold is not None:
                 verdict += f"；{i.limit_result.get(y, '—')}"

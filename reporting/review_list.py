@@ -27,11 +27,29 @@ HEADERS = [
 ]
 
 
-def _threshold(compare: str, value) -> str:
-    return "未配置" if value is None else f"{'≥' if compare == '>=' else '≤'} {value:g}"
+def _threshold(compare: str, value, missing: str = "未设标准") -> str:
+    return missing if value is None else f"{'≥' if compare == '>=' else '≤'} {value:g}"
 
 
-def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: Path) -> int:
+# the 限制招生 lines are left to the college (reporting/indicators/*.yaml: not confirmed from the document)
+NO_LIMIT = "待学校填写（文件表二）"
+
+
+def _why(reason: str) -> str:
+    """A draft's reason as the reader of the list says it."""
+    kind, _, what = reason.partition(":")
+    if kind == "unsigned":
+        return f"{what} 未签署上报确认书"
+    if kind == "unreconciled":
+        return f"{what} 待全量核对"
+    return reason if " " in reason else f"规则 {reason} 未通过"  # a description already, or a bare rule id
+
+
+def write_review_list(
+    con: duckdb.DuckDBPyConnection, academic_year: str, path: Path, draft: list[str] | None = None
+) -> int:
+    """``draft``: why the tables are not for submission (failing error rules …): the list then says DRAFT in its
+    title and above its signature block, which nobody should sign."""
     code, name = school_of(con, academic_year) or ("", "")
     rows = con.execute(
         """select seq, indicator_group, name, formula, inputs, value, unit, compare, pass_threshold, pass_result,
@@ -50,7 +68,8 @@ def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: 
     bad = wb.add_format({"border": 1, "font_color": "#C00000", "bold": True, "valign": "top"})
     ws = wb.add_worksheet("核心数据复核清单")
     last = len(HEADERS) - 1
-    ws.merge_range(0, 0, 0, last, f"{name} 人才培养工作状态数据 核心数据复核清单（{academic_year}学年）", title)
+    marked = "【草稿，不得用于上报】" if draft else ""
+    ws.merge_range(0, 0, 0, last, f"{marked}{name} 人才培养工作状态数据 核心数据复核清单（{academic_year}学年）", title)
     ws.merge_range(
         1,
         0,
@@ -70,10 +89,13 @@ def write_review_list(con: duckdb.DuckDBPyConnection, academic_year: str, path: 
         ws.write(i, 5, value, cell)
         ws.write_row(i, 6, [unit, _threshold(compare, passing)], cell)
         ws.write(i, 8, verdict, bad if verdict == "不合格" else cell)
-        ws.write_row(i, 9, [_threshold(compare, limit), limit_verdict, src], cell)
+        ws.write_row(i, 9, [_threshold(compare, limit, NO_LIMIT), limit_verdict, src], cell)
     for col, width in enumerate([5, 14, 30, 34, 60, 12, 6, 10, 8, 12, 12, 34]):
         ws.set_column(col, col, width)
     end = len(rows) + 6
+    if draft:
+        warn = wb.add_format({"bold": True, "font_color": "#C00000"})
+        ws.write(end - 1, 0, f"草稿：{'；'.join(_why(d) for d in draft)}。此清单不得签字上报。", warn)
     ws.write(end, 0, "复核意见：", note)
     for k, who in enumerate(
         [

@@ -54,6 +54,14 @@ def test_run_produces_every_table_with_the_true_counts(first_run, ran):
         assert len(rows) - t.header_depth == by_table[t.id]["rows"]
         assert rows[-1] != (None,) * len(t.columns) and (by_table[t.id]["rows"] > 0 or t.id == "graduate_employment")
     assert s["checks"]["evaluated"] > 20
+    # the review list of a draft says so in its title and above the signatures, naming a failing rule
+    review = list(load_workbook(by_table["review_list"]["path"], read_only=True).active.iter_rows(values_only=True))
+    texts = [str(c) for r in review for c in r if c]
+    assert texts[0].startswith("【草稿，不得用于上报】")
+    failing = sorted(f["check"].replace("_", "-") for f in s["checks"]["failures"]
+                     if f["check"].startswith("R_") and f["severity"] == "ERROR")  # fmt: skip
+    assert any(t.startswith("草稿：") and failing[0] in t for t in texts), texts[-8:]
+    assert "待学校填写（文件表二）" in texts and "未配置" not in texts  # the 限制招生 lines are the college's to fill
     # ERRORs come only from catalogue rules, which catch the demo's injected defects (loads and keys are fine)
     errors = {f["check"] for f in s["checks"]["failures"] if f["severity"] == "ERROR"}
     assert errors and all(c.startswith("R_") for c in errors)
