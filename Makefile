@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast dev portal lint bench install clean
+.PHONY: run test test-fast dev portal lint bench bench-portal install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: $(STAMP)
 # no source change and one after 1% of the rows changed; wall time, peak memory, ratio to the floor, time per stage.
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py --scale large
+
+# The review portal's pages on the `large` demo (built under the temporary folder when missing), signed by every
+# department: first and following requests per page, the re-test and the package gate, peak memory.
+bench-portal: $(STAMP)
+	$(BIN)/python scripts/bench_portal.py --seed
 
 clean:
 	rm -rf $(VENV) data

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import chinese_calendar
 
 from expectations.rules import ready_by
-from model.mapping import load_mappings
 from model.settings import Settings
 from model.years import parse_year
 from portal import data
@@ -70,17 +69,21 @@ def _state(due: date, done_on: date | None, today: date) -> str:
 
 def _ready_on(settings: Settings, con, entity: str) -> date | None:
     """The day the source table first arrived with rows: the first committed load of a mapping feeding it."""
-    feeds = [(s.system, name) for s in load_mappings(settings.mappings_dir).values()
+    feeds = [(s.system, name) for s in data.mappings(settings).values()
              for name, e in s.entities.items() if (e.entity or name) == entity]  # fmt: skip
     if not feeds:
         return None
-    row = con.execute(
-        "select min(b.finished_at) from audit.load_log l join audit.batch b using (batch_id) "
-        "where l.rows_read > 0 and b.status = 'committed' and l.system || chr(31) || l.entity in "
-        "(select unnest(?::varchar[]))",
-        [[f"{s}\x1f{e}" for s, e in feeds]],
-    ).fetchone()
-    return row[0].astimezone(data.BEIJING).date() if row and row[0] else None
+
+    def first():
+        row = con.execute(
+            "select min(b.finished_at) from audit.load_log l join audit.batch b using (batch_id) "
+            "where l.rows_read > 0 and b.status = 'committed' and l.system || chr(31) || l.entity in "
+            "(select unnest(?::varchar[]))",
+            [[f"{s}\x1f{e}" for s, e in feeds]],
+        ).fetchone()
+        return row[0].astimezone(data.BEIJING).date() if row and row[0] else None
+
+    return data.cached(con, ("ready_on", entity), first)
 
 
 def deadlines(settings: Settings, con, academic_year: str, today: date) -> list[Deadline]:

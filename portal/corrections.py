@@ -13,7 +13,6 @@ from model.masking import mask
 from model.settings import Settings
 from portal import data
 from portal.config import state_dir
-from reporting.indicators import indicator_results
 
 LIMIT = 500  # changes listed on one form (the count says how many there are in all)
 
@@ -33,7 +32,7 @@ def keep_signed(settings: Settings, con, academic_year: str, department: str, pa
             tmp = path.with_suffix(".partial")
             pq.write_table(rows, tmp)
             os.replace(tmp, path)
-    return [dict(name=i["name"], value=i["value"], unit=i["unit"] or "") for i in indicator_results(con, academic_year)]
+    return [dict(name=i["name"], value=i["value"], unit=i["unit"] or "") for i in data.indicators(con, academic_year)]
 
 
 def _shown(value) -> str:
@@ -81,7 +80,7 @@ def draft(settings: Settings, con, signoff) -> tuple[list[dict], int, list[dict]
                 total += 1
                 if len(changes) < LIMIT:
                     changes.append(dict(number=t.number, name=t.name, key=k, field=field, old=old_v, new=new_v))
-    now_ind = {i["name"]: i for i in indicator_results(con, signoff.academic_year)}
+    now_ind = {i["name"]: i for i in data.indicators(con, signoff.academic_year)}
     effects = []
     for i in signoff.indicators:
         n = now_ind.get(i["name"])

@@ -6,6 +6,7 @@ blocked nor read half-way. One read-only connection per snapshot and process; ea
 import hashlib
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,8 +16,9 @@ import duckdb
 from expectations.generated import rule_set
 from expectations.rules import Rule, checked_years, failures_report, latest_checked_year, latest_results
 from model.canonical import load_model
-from model.mapping import load_mappings, pii_fields
+from model.mapping import SourceSpec, load_mappings, pii_fields
 from model.settings import Settings
+from reporting.indicators import indicator_results
 from reporting.templates import TableTemplate, TemplateError, pack_for_year
 from warehouse.backup import backups
 from warehouse.db import quote
@@ -36,6 +38,11 @@ class Snapshot:
 
 _lock = threading.Lock()
 _open: dict[Path, duckdb.DuckDBPyConnection] = {}
+# What was computed from a snapshot, kept while it is the newest: a snapshot never changes. Each cursor handed
+# out is registered with its snapshot's memo; any other connection (the warehouse `statedata package` reads)
+# gets nothing cached.
+_memo: dict[Path, dict] = {}
+_memo_of: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict]" = weakref.WeakKeyDictionary()
 
 
 def latest(settings: Settings) -> Snapshot:
@@ -46,10 +53,23 @@ def latest(settings: Settings) -> Snapshot:
     path = found[-1]
     with _lock:
         if path not in _open:
-            for old in list(_open):  # a newer run published: let the older snapshot go
+            for old in [p for p in _open if p.parent == path.parent]:  # a newer run published: let it go
                 _open.pop(old).close()
+                _memo.pop(old, None)
             _open[path] = duckdb.connect(str(path), read_only=True)
-        return Snapshot(path.name, _open[path].cursor())
+        cursor = _open[path].cursor()
+        _memo_of[cursor] = _memo.setdefault(path, {})
+        return Snapshot(path.name, cursor)
+
+
+def cached(con, key, compute):
+    """``compute()``, once per snapshot when ``con`` reads one; every time for any other connection."""
+    memo = _memo_of.get(con)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 BEIJING = timezone(timedelta(hours=8))
@@ -84,17 +104,29 @@ def rule(settings: Settings, rule_id: str) -> Rule | None:
     return next((r for r in rules(settings) if r.id == rule_id), None)
 
 
+_MAPPINGS: dict[Path, tuple[tuple, dict]] = {}
+
+
+def mappings(settings: Settings) -> dict[str, SourceSpec]:
+    """The college's mapping files, read again only when one of them changed."""
+    folder = settings.mappings_dir
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml")))
+    if folder not in _MAPPINGS or _MAPPINGS[folder][0] != stamp:
+        _MAPPINGS[folder] = (stamp, load_mappings(folder))
+    return _MAPPINGS[folder][1]
+
+
 def pii(settings: Settings) -> dict[str, str]:
     """Column name -> kind of personal value (masked unless revealed)."""
-    return pii_fields(load_mappings(settings.mappings_dir), load_model())
+    return pii_fields(mappings(settings), load_model())
 
 
 def years(con) -> list[str]:
-    return sorted(checked_years(con), reverse=True)
+    return cached(con, "years", lambda: sorted(checked_years(con), reverse=True))
 
 
 def default_year(con) -> str | None:
-    return latest_checked_year(con)
+    return cached(con, "default_year", lambda: latest_checked_year(con))
 
 
 def tables_of(settings: Settings, academic_year: str, department: str | None = None) -> list[TableTemplate]:
@@ -119,13 +151,20 @@ def departments(settings: Settings, academic_year: str | None) -> list[str]:
 
 
 def failures(settings: Settings, con, academic_year: str, department: str | None = None) -> list[dict]:
-    """The failing rules of the year's latest evaluation (failures_report), one department's or all."""
-    return failures_report(con, rules(settings), academic_year, department)
+    """The failing rules of the year's latest evaluation (failures_report), one department's or all (each a
+    fresh dict: callers may add to it)."""
+    found = cached(con, ("failures", academic_year, department),
+                    lambda: failures_report(con, rules(settings), academic_year, department))  # fmt: skip
+    return [dict(f) for f in found]
+
+
+def _latest(con, academic_year: str) -> dict:
+    return cached(con, ("latest", academic_year), lambda: latest_results(con, academic_year))
 
 
 def results(con, academic_year: str) -> dict[str, dict]:
     """rule id -> its latest result for the year."""
-    return {k: v for k, (_, v) in latest_results(con, academic_year).items()}
+    return {k: v for k, (_, v) in _latest(con, academic_year).items()}
 
 
 def row_id(system, table, key, column) -> str:
@@ -141,24 +180,34 @@ def value_hash(value) -> str:
 def failing_rows(con, academic_year: str, rule_id: str) -> dict[str, tuple[str, dict]]:
     """row identity -> (value hash, the row) of a rule's failing rows in its latest evaluation. Rows that share
     system, table, key and column (duplicate records) are told apart by their order: ``…#2``, ``…#3``."""
-    latest = latest_results(con, academic_year).get(rule_id)
-    if latest is None:
-        return {}
-    rows = con.execute(
-        """select source_system, source_table, source_key, column_name, value, raw_id from audit.rule_failure
-           where run_id = ? and academic_year = ? and rule_id = ? order by all""",
-        [latest[0], academic_year, rule_id],
-    ).fetchall()
-    out: dict[str, tuple[str, dict]] = {}
-    for system, table, key, column, value, raw_id in rows:
-        base = row_id(system, table, key, column)
-        rid, n = base, 1
-        while rid in out:
-            n += 1
-            rid = f"{base}#{n}"
-        row = dict(system=system, table=table, key=key, column=column, value=value, raw_id=raw_id, occurrence=n)
-        out[rid] = (value_hash(value), row)
-    return out
+    return _failing_of_year(con, academic_year).get(rule_id, {})
+
+
+def _failing_of_year(con, academic_year: str) -> dict[str, dict[str, tuple[str, dict]]]:
+    """Every rule's failing rows of its latest evaluation for the year, read in one query."""
+
+    def read():
+        latest = {rule: run for rule, (run, _) in _latest(con, academic_year).items()}
+        rows = con.execute(
+            """select rule_id, run_id, source_system, source_table, source_key, column_name, value, raw_id
+               from audit.rule_failure where academic_year = ? order by all""",
+            [academic_year],
+        ).fetchall()
+        out: dict[str, dict[str, tuple[str, dict]]] = {}
+        for rule_id, run_id, system, table, key, column, value, raw_id in rows:
+            if latest.get(rule_id) != run_id:
+                continue  # an earlier evaluation's rows
+            mine = out.setdefault(rule_id, {})
+            base = row_id(system, table, key, column)
+            rid, n = base, 1
+            while rid in mine:
+                n += 1
+                rid = f"{base}#{n}"
+            mine[rid] = (value_hash(value), dict(system=system, table=table, key=key, column=column, value=value,
+                                                 raw_id=raw_id, occurrence=n))  # fmt: skip
+        return out
+
+    return cached(con, ("failing", academic_year), read)
 
 
 def _table_select(table: TableTemplate) -> tuple[str, list]:
@@ -186,6 +235,26 @@ def table_rows(con, table: TableTemplate, academic_year: str):
 def table_sha256(con, table: TableTemplate, academic_year: str) -> str:
     """SHA-256 over a national table's rows of the year, in a fixed order: independent of how the rows are
     stored, changed by any value, row added or removed."""
+    return cached(con, ("sha256", table.number, academic_year), lambda: _table_sha256(con, table, academic_year))
+
+
+def indicators(con, academic_year: str) -> list[dict]:
+    """The year's core indicators (reporting.indicators.indicator_results)."""
+    return cached(con, ("indicators", academic_year), lambda: indicator_results(con, academic_year))
+
+
+def raw_tables(settings: Settings, sources: set[tuple[str, str]]) -> list[str]:
+    """The raw tables that hold rows of these (system, source table or file): a SQL table's own, or for a drop
+    every table of its system."""
+    out = set()
+    for spec in mappings(settings).values():
+        for name, e in spec.entities.items():
+            if any(system == spec.system and (e.table is None or e.table == table) for system, table in sources):
+                out.add(spec.table_name(name))
+    return sorted(out)
+
+
+def _table_sha256(con, table: TableTemplate, academic_year: str) -> str:
     sql, params = _table_select(table)
     try:
         rows = con.execute(

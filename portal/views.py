@@ -24,7 +24,7 @@ from model.masking import mask
 from portal import access, assessment, auditlog, calendar, corrections, data, evidence, review
 from portal.config import statedata
 from portal.models import AuditEntry, CollectionWindow, Correction, Department, Evidence, Explanation, SignOff
-from reporting.indicators import indicator_results, load_definitions
+from reporting.indicators import load_definitions
 from reporting.trace import TraceError, source_rows, trace_indicator
 
 SEVERITY = {"error": "错误（阻止上报）", "warning": "警告（需说明）"}
@@ -72,7 +72,7 @@ def _labels(mappings_dir) -> tuple[dict, dict, dict]:
         for f in e.fields.values():
             fields.setdefault(f.name, f.meaning or f.name)
     keys = {}
-    for spec in load_mappings(mappings_dir).values():
+    for spec in load_mappings(mappings_dir).values():  # once per process (the labels only)
         systems[spec.system] = spec.title or spec.system
         for ent in spec.entities.values():
             canon = model.entities.get(ent.entity or ent.name)
@@ -90,7 +90,8 @@ def _rows(settings, snap, failing, state, reveal: bool) -> list[dict]:
     pii = data.pii(settings)
     names = [f for f, kind in pii.items() if kind == "name"]
     shown = list(failing.items())[:ROW_LIMIT]
-    sources = source_rows(snap.con, [r["raw_id"] for _, (_, r) in shown if r["raw_id"]])
+    where = data.raw_tables(settings, {(r["system"], r["table"]) for _, (_, r) in shown})
+    sources = source_rows(snap.con, [r["raw_id"] for _, (_, r) in shown if r["raw_id"]], where)
     out = []
     for rid, (_, r) in shown:
         e = state["covered"].get(rid)
@@ -212,7 +213,7 @@ def board(request):
             years=data.years(snap.con),
             snapshot=data.snapshot_label(snap.name),
             rows=rows,
-            indicators=indicator_results(snap.con, year),
+            indicators=data.indicators(snap.con, year),
             gate=review.gate(settings, snap.con, year),
             window=calendar.window(settings, year),
         ),

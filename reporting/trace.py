@@ -99,12 +99,14 @@ def contributors(
     return "row", len(ids), None, [(i, None) for i in ids[:limit]]
 
 
-def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str]) -> dict[str, dict]:
-    """raw id -> the raw row: pedigree (system, table or file, key, batch, time) and its values."""
+def source_rows(con: duckdb.DuckDBPyConnection, raw_ids: list[str], tables: list[str] | None = None) -> dict[str, dict]:
+    """raw id -> the raw row: pedigree (system, table or file, key, batch, time) and its values. ``tables``: the
+    raw tables to look in, when the caller knows (else every one)."""
     out: dict[str, dict] = {}
     if not raw_ids:
         return out
-    for name in table_names(con, "raw"):
+    names = table_names(con, "raw")
+    for name in names if tables is None else [t for t in tables if t in names]:
         cur = con.execute(
             f"select * from {qualified('raw', name)} where _raw_id in (select unnest(?::varchar[]))", [raw_ids]
         )
