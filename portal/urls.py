@@ -25,6 +25,7 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_file, name="evidence"),
     path("audit/", views.audit_log, name="audit"),
     path("calendar/", views.calendar_page, name="calendar"),
+    path("search/", views.search, name="search"),
     path("assessment/", views.assessment_page, name="assessment"),
     path("trace/indicator/<str:name>/", views.trace_indicator_page, name="trace_indicator"),
 ]

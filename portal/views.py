@@ -598,6 +598,39 @@ def trace_indicator_page(request, name):
 
 
 @login_required
+def search(request):
+    """Find a national table by number or name (A10-1, 在校生), a department, a rule (R-JS-011, 教工号) or a core
+    indicator: each result a link to its page, among what the user may see."""
+    q = request.GET.get("q", "").strip()
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    found = []
+    if q:
+        mine = {d.name: d for d in access.departments(request.user)}
+        needle = q.lower()
+        for t in data.tables_of(settings, year):
+            dept = mine.get(data.owner(settings, t))
+            if dept and (needle in t.number.lower() or needle in t.name):
+                found.append(("国家表", f"{t.number} {t.name}（{dept.name}）",
+                              reverse("portal:department", args=[dept.pk]) + f"?year={year}"))  # fmt: skip
+        for name, dept in sorted(mine.items()):
+            if needle in name.lower():
+                found.append(("部门", name, reverse("portal:department", args=[dept.pk]) + f"?year={year}"))
+        for r in data.rules(settings):
+            dept = mine.get(r.owner)
+            if dept and (needle in r.id.lower() or needle in r.message):
+                found.append(("规则", f"{r.id} {r.message}（{r.owner}）",
+                              reverse("portal:rule", args=[dept.pk, r.id]) + f"?year={year}"))  # fmt: skip
+        if access.can(request.user, "board"):
+            for i in data.indicators(snap.con, year):
+                if needle in i["name"].lower():
+                    found.append(("核心指标", i["name"],
+                                  reverse("portal:trace_indicator", args=[i["name"]]) + f"?year={year}"))  # fmt: skip
+    return render(request, "portal/search.html", dict(q=q, found=found[:200], total=len(found), year=year))
+
+
+@login_required
 def evidence_file(request, pk):
     ev = get_object_or_404(Evidence, pk=pk)
     access.require(request.user, "view", ev.department.name)

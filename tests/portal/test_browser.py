@@ -292,3 +292,45 @@ for d in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACA
     assert c["department"] == hr and [s["step"] for s in c["signatures"]] == ["collector", "head", "leader"]
     (ev,) = review["evidence"]
     assert (folder / "佐证材料" / f"{ev['sha256']}.pdf").read_bytes() == evidence.read_bytes()
+
+
+def test_single_sign_on_by_a_trusted_proxy_header_signs_in_only_known_users(ran_src, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    home = tmp_path / "home"
+    shutil.copytree(ran_src[0], home, symlinks=True)
+    portal_python(home, "from portal.users import add_user\nadd_user('zhangsan', None, 'quality')\n")
+    port = _free_port()
+    env = cli_env(home) | {"STATEDATA_PORTAL_SSO_HEADER": "HTTP_X_REMOTE_USER"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "portal", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def get(headers: dict) -> tuple[int, str]:
+        try:
+            with opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/board/", headers=headers)) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Location", "")
+
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.2)
+        status, body = get({"X-Remote-User": "zhangsan"})
+        assert status == 200 and "全校总览" in body
+        assert get({})[0] == 302 and "/login/" in get({})[1]  # no header: the portal's own login
+        assert get({"X-Remote-User": "somebody-unknown"})[0] == 302  # never creates a user
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -133,3 +133,19 @@ def test_a_bad_scoring_file_is_named_with_what_is_wrong(site, tmp_path, text, me
     with pytest.raises(assessment.ScoringError, match=message) as e:
         assessment.scoring(dataclasses.replace(site.settings, college_dir=tmp_path))
     assert str(tmp_path / "scoring.yaml") in str(e.value)
+
+
+def test_the_assessment_workbook_writes_text_that_looks_like_a_formula_as_text(site, tmp_path):
+    from openpyxl import load_workbook
+
+    from portal import assessment
+
+    rules, path = assessment.scoring(site.settings)
+    rules["path"] = str(path)
+    row = dict(department="=1+1", counts={k: 0 for k in rules["items"]}, lost={k: 0 for k in rules["items"]},
+               score=100)  # fmt: skip
+    path = tmp_path / "k.xlsx"
+    path.write_bytes(assessment.xlsx([row], rules, site.year, "@学院"))
+    cells = [c for r in load_workbook(path).active.iter_rows() for c in r if c.value is not None]
+    risky = [c for c in cells if str(c.value)[:1] in "=@"]
+    assert len(risky) == 2 and all(c.data_type == "s" for c in risky)  # the name and the title: strings

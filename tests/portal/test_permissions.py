@@ -218,3 +218,19 @@ def test_login_is_throttled_after_five_failures(site):
     assert res.status_code == 200 and "登录失败次数过多" in res.content.decode()
     other = Client().post("/login/", {"username": "collector_b", "password": PASSWORD})
     assert other.status_code == 302  # another user is not locked out
+
+
+def test_search_finds_tables_rules_and_indicators_by_chinese_names_and_numbers_within_the_user_s_rights(site):
+    from portal import data
+
+    table = data.tables_of(site.settings, site.year, site.a)[0]
+    rule = site.rule_of(site.a)
+    for q, expected in ((table.number, f"{table.number} {table.name}"), (table.name[:3], table.name),
+                        (rule.id, rule.message), (site.a, site.a)):  # fmt: skip
+        mine = site.client("collector_a").get("/search/", {"q": q, "year": site.year}).content.decode()
+        assert expected in mine, q
+        others = site.client("collector_b").get("/search/", {"q": q, "year": site.year}).content.decode()
+        assert "没有找到" in others and (expected == q or expected not in others), q  # another's stay hidden
+    board = site.client("quality").get("/search/", {"q": "生师比", "year": site.year}).content.decode()
+    assert "核心指标" in board and "/trace/indicator/" in board
+    assert "/trace/indicator/" not in site.client("collector_a").get("/search/", {"q": "生师比"}).content.decode()
