@@ -243,6 +243,22 @@ def indicators(con, academic_year: str) -> list[dict]:
     return cached(con, ("indicators", academic_year), lambda: indicator_results(con, academic_year))
 
 
+def indicator_history(con) -> tuple[list[str], dict[str, dict[str, float | None]]]:
+    """Every academic year with core indicators, newest first, and indicator name -> year -> value."""
+
+    def read():
+        try:
+            rows = con.execute("select academic_year, name, value from platform.core_indicator").fetchall()
+        except duckdb.CatalogException:
+            return [], {}
+        out: dict[str, dict[str, float | None]] = {}
+        for year, name, value in rows:
+            out.setdefault(name, {})[year] = value
+        return sorted({r[0] for r in rows}, reverse=True), out
+
+    return cached(con, "indicator_history", read)
+
+
 def raw_tables(settings: Settings, sources: set[tuple[str, str]]) -> list[str]:
     """The raw tables that hold rows of these (system, source table or file): a SQL table's own, or for a drop
     every table of its system."""

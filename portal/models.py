@@ -159,6 +159,7 @@ class Correction(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     signatures = models.JSONField(default=list)  # [{step, user, at}] in the order of STEPS
+    evidence = models.ManyToManyField(Evidence, blank=True, verbose_name="佐证材料")
 
     class Meta:
         ordering = ["-created_at"]

@@ -272,13 +272,16 @@ def manifest(settings: Settings, academic_year: str, waived: dict[str, list[Expl
     warnings = Explanation.objects.filter(academic_year=academic_year, severity="warning", state=Explanation.APPROVED)
     evidence: dict[str, dict] = {}
 
-    def entry(e: Explanation) -> dict:
-        files = list(e.evidence.all())
+    def _cite(record) -> list[str]:
+        files = list(record.evidence.all())
         evidence.update({f.sha256: dict(sha256=f.sha256, name=f.name, kind=f.kind, size=f.size) for f in files})
+        return sorted(f.sha256 for f in files)
+
+    def entry(e: Explanation) -> dict:
         return dict(
             id=e.id, rule=e.rule_id, department=e.department.name, rows=len(e.rows), tolerance=e.tolerance,
             reason=e.reason, approved_by=e.decided_by.get_username() if e.decided_by else None,
-            expires=str(e.expires) if e.expires else None, evidence=sorted(f.sha256 for f in files),
+            expires=str(e.expires) if e.expires else None, evidence=_cite(e),
         )  # fmt: skip
 
     return dict(
@@ -307,9 +310,10 @@ def manifest(settings: Settings, academic_year: str, waived: dict[str, list[Expl
                 indicators=c.indicators,
                 sha256=c.content_sha256,
                 signatures=c.signatures,
+                evidence=_cite(c),
             )
             for c in Correction.objects.filter(academic_year=academic_year).order_by("id").select_related("department")
             if c.complete
-        ],  # fmt: skip
+        ],
         evidence=sorted(evidence.values(), key=lambda f: f["sha256"]),
     )

@@ -124,6 +124,7 @@ def _department_summary(settings, snap, year, dept: Department) -> dict:
         uncovered = len(st["failing"]) - len(st["covered"])
         f["uncovered"] = uncovered
         f["pending"] = len(st["pending"])
+        f["department_pk"] = dept.pk
         if f["rule"].severity == "error":
             errors += 1
             open_rows += uncovered
@@ -205,6 +206,11 @@ def board(request):
         r["overdue"] = sum(d.state == "逾期未完成" for d in due if d.department == r["department"].name)
         r["soon"] = sum(d.state == "即将到期" for d in due if d.department == r["department"].name)
     rows = [r for r in rows if r["tables"] or r["report"]]
+    blocking = [f for r in rows for f in r["report"] if f["rule"].severity == "error" and f["uncovered"]]
+    history_years, history = data.indicator_history(snap.con)
+    earlier = [y for y in history_years if y < year][:4]
+    indicators = [dict(i, earlier=[history.get(i["name"], {}).get(y) for y in earlier])
+                  for i in data.indicators(snap.con, year)]  # fmt: skip
     return render(
         request,
         "portal/board.html",
@@ -213,7 +219,9 @@ def board(request):
             years=data.years(snap.con),
             snapshot=data.snapshot_label(snap.name),
             rows=rows,
-            indicators=data.indicators(snap.con, year),
+            indicators=indicators,
+            earlier=earlier,
+            blocking=blocking,
             gate=review.gate(settings, snap.con, year),
             window=calendar.window(settings, year),
         ),
@@ -251,6 +259,8 @@ def department(request, pk):
 class ExplainForm(forms.Form):
     reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     all_rows = forms.BooleanField(label="说明本规则当前全部不合格行", required=False)
+    tolerance = forms.IntegerField(label="或：容许不合格行数（不逐行说明，不合格行数不超过此数即视为已说明）",
+                                   required=False, min_value=1)  # fmt: skip
 
 
 def _rule_page(request, dept, rule_id, reveal=False, form=None):
@@ -325,8 +335,11 @@ def explain(request, pk, rule_id):
         if request.POST.get("all_rows")
         else {k: failing[k] for k in request.POST.getlist("row") if k in failing}
     )
-    if form.is_valid() and not chosen:
-        form.add_error(None, "请勾选要说明的不合格行（或勾选“说明本规则当前全部不合格行”）。")
+    tolerance = form.cleaned_data.get("tolerance") if form.is_valid() else None
+    if tolerance is not None:
+        chosen = {}  # a tolerance instead of rows
+    elif form.is_valid() and not chosen:
+        form.add_error(None, "请勾选要说明的不合格行（或勾选“说明本规则当前全部不合格行”，或填写容许行数）。")
     files = request.FILES.getlist("evidence")
     stored = []
     if form.is_valid():
@@ -347,18 +360,25 @@ def explain(request, pk, rule_id):
             dict(id=rid, hash=h, label=f"{r['table']} {r['key']} {fields.get(r['column'], r['column'])}")
             for rid, (h, r) in chosen.items()
         ],
+        tolerance=tolerance,
         reason=form.cleaned_data["reason"],
         created_by=request.user,
     )
-    for name, sha, kind, size in stored:
-        ev = Evidence.objects.create(sha256=sha, name=name[:200], kind=kind, size=size, department=dept,
-                                     uploaded_by=request.user)  # fmt: skip
-        e.evidence.add(ev)
-        auditlog.record(request.user, "upload_evidence", f"佐证材料 #{ev.id}", sha, name=name[:200], size=size)
+    _attach(request.user, e, dept, stored)
     auditlog.record(request.user, "explain", f"情况说明 #{e.id} {rule_id}", review.sha256_json(e.rows),
                     rows=len(e.rows), year=year, reason=e.reason)  # fmt: skip
-    messages.success(request, f"已提交{e.kind_label()} #{e.id}（{len(e.rows)} 行），等待审批。")
+    scope = f"容许 {tolerance} 行" if tolerance is not None else f"{len(e.rows)} 行"
+    messages.success(request, f"已提交{e.kind_label()} #{e.id}（{scope}），等待审批。")
     return redirect(reverse("portal:rule", args=[dept.pk, rule_id]) + f"?year={year}")
+
+
+def _attach(user, record, dept: Department, stored: list[tuple]) -> None:
+    """Evidence files just stored (name, sha256, kind, size), linked to an explanation or a correction."""
+    for name, sha, kind, size in stored:
+        ev = Evidence.objects.create(sha256=sha, name=name[:200], kind=kind, size=size, department=dept,
+                                     uploaded_by=user)  # fmt: skip
+        record.evidence.add(ev)
+        auditlog.record(user, "upload_evidence", f"佐证材料 #{ev.id}", sha, name=name[:200], size=size)
 
 
 @login_required
@@ -458,6 +478,13 @@ def draft_correction(request, pk):
     if len(reason) < 4:
         messages.error(request, "请写明更正原因（至少 4 个字）。")
         return redirect("portal:signoff", pk=s.pk)
+    stored = []
+    for f in request.FILES.getlist("evidence"):
+        try:
+            stored.append((f.name, *evidence.store(f)))
+        except evidence.EvidenceError as e:
+            messages.error(request, str(e))
+            return redirect("portal:signoff", pk=s.pk)
     changes, total, effects = corrections.draft(settings, snap.con, s)
     c = Correction.objects.create(
         academic_year=s.academic_year, department=s.department, signoff=s, changes=changes, changes_total=total,
@@ -465,6 +492,7 @@ def draft_correction(request, pk):
         content_sha256=review.sha256_json(dict(signoff=s.content_sha256, changes=changes, total=total,
                                                indicators=effects, reason=reason, snapshot=snap.name)),
     )  # fmt: skip
+    _attach(request.user, c, s.department, stored)
     auditlog.record(request.user, "draft_correction", f"更正表 #{c.pk} {s.department.name}", c.content_sha256,
                     signoff=s.pk, changes=total)  # fmt: skip
     return redirect("portal:correction", pk=c.pk)

@@ -268,8 +268,8 @@ def _print_summary(s: dict, settings: Settings) -> None:
         for line in lines:
             click.echo(line)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings_s"]["by_stage"].items())
-    if s.get("review"):
-        r = s["review"]
+    r = s.get("review") or {}
+    if r.get("voided") or r.get("explanations"):
         click.echo(f"\nReview portal, re-tested on this run: {len(r['voided'])} signature(s) voided, "
                    f"{len(r['explanations'])} explanation(s) changed")  # fmt: skip
         for line in r["voided"] + r["explanations"]:

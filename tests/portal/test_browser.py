@@ -249,6 +249,7 @@ for d in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACA
         _login(page, url, "人事采集员")
         page.click("main a[href^='/signoff/']")
         page.fill("#id_reason", "人事系统中该教师的双师素质认定结果更正")
+        page.set_input_files("#id_evidence", str(evidence))  # the same file again: stored once, by its hash
         page.click("text=起草更正表")
         page.wait_for_url("**/correction/*/")
         form = page.locator(".paper").inner_text()
@@ -272,11 +273,26 @@ for d in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACA
         assert page.locator(".void").count() == 0
         _logout(page)
 
-        # the log of it all: whole
+        # the log of it all: whole; the calendar, the 考核 table, an indicator's trace, the search
         _login(page, url, "质量办")
         page.goto(f"{url}/audit/")
         assert "哈希链完整" in page.inner_text("main")
         shots(page, "8-audit")
+        page.goto(f"{url}/calendar/")
+        assert "数据源表" in page.inner_text("main") and "上报确认书" in page.inner_text("main")
+        shots(page, "9-calendar")
+        page.goto(f"{url}/assessment/")
+        assert hr in page.inner_text("main") and "签署后的数据采集更正表" in page.inner_text("main")
+        shots(page, "10-assessment")
+        page.goto(f"{url}/board/")
+        page.click("a:text-is('双师素质教师比例')")
+        assert "✓ 与该数一致" in page.inner_text("main")
+        shots(page, "11-trace")
+        page.fill("header input[name=q]", "在校生")
+        page.press("header input[name=q]", "Enter")
+        page.wait_for_url("**/search/**")
+        assert "A10-1" in page.inner_text("main")
+        shots(page, "12-search")
         browser.close()
 
     built = _cli(home, "package", "--year", ACADEMIC_YEAR)
@@ -290,7 +306,8 @@ for d in sorted({{data.owner(settings, t) for t in data.tables_of(settings, {ACA
     assert sorted(w["rule"] for w in mine) == sorted(errors) and all(w["approved_by"] == "质量办" for w in mine)
     (c,) = review["corrections"]
     assert c["department"] == hr and [s["step"] for s in c["signatures"]] == ["collector", "head", "leader"]
-    (ev,) = review["evidence"]
+    (ev,) = review["evidence"]  # cited by an explanation and by the correction: one file
+    assert c["evidence"] == [ev["sha256"]]
     assert (folder / "佐证材料" / f"{ev['sha256']}.pdf").read_bytes() == evidence.read_bytes()
 
 

@@ -255,3 +255,18 @@ def test_the_gate_names_every_owning_department_without_a_valid_signature(site):
         if dept in missing:
             review.sign(site.settings, snap.con, snap.name, site.year, site.department(dept), site.users["quality"])
     assert review.gate(site.settings, snap.con, site.year) == []
+
+
+def test_an_explanation_may_name_a_tolerance_instead_of_rows(site):
+    from portal.models import Explanation
+
+    rule = site.rule_of(site.a)
+    dept = site.department(site.a)
+    url = f"/dept/{dept.pk}/rule/{rule.id}/explain/"
+    res = site.client("collector_a").post(url, {"year": site.year, "tolerance": "3", "reason": "历史遗留，逐步清理"})
+    assert res.status_code == 302
+    e = Explanation.objects.filter(rule_id=rule.id, department=dept).order_by("-id").first()
+    assert e.tolerance == 3 and e.rows == [] and e.state == Explanation.SUBMITTED
+    bad = site.client("collector_a").post(url, {"year": site.year, "tolerance": "0", "reason": "零行"})
+    assert bad.status_code == 200 and Explanation.objects.filter(rule_id=rule.id, reason="零行").count() == 0
+    e.delete()
