@@ -132,7 +132,7 @@ def export_year(
         for t in pack.ordered_tables():
             rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
-        n = write_review_list(con, academic_year, tmp / FILE_NAME)
+        n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         return out
 

@@ -115,7 +115,7 @@ def build_package(
                 )
                 | ({"filled": filled} if filled is not None else {})
             )
-        rows = write_review_list(con, academic_year, tmp / REVIEW_FILE)
+        rows = write_review_list(con, academic_year, tmp / REVIEW_FILE, blocking)
         files.append(
             dict(
                 file=REVIEW_FILE,
