@@ -392,6 +392,9 @@ def decide(request, pk):
     if e.state != Explanation.SUBMITTED or verdict not in ("approve", "reject"):
         messages.error(request, "这条说明已处理过，或操作无效。")
         return redirect(back)
+    if verdict == "approve" and e.created_by_id == request.user.pk:
+        messages.error(request, "不能批准自己提交的说明：请由另一位有审批权的人批准。")
+        return redirect(back)
     expires = None
     if verdict == "approve" and e.is_waiver:
         try:

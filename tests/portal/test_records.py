@@ -270,3 +270,18 @@ def test_an_explanation_may_name_a_tolerance_instead_of_rows(site):
     bad = site.client("collector_a").post(url, {"year": site.year, "tolerance": "0", "reason": "零行"})
     assert bad.status_code == 200 and Explanation.objects.filter(rule_id=rule.id, reason="零行").count() == 0
     e.delete()
+
+
+def test_nobody_approves_their_own_explanation(site):
+    from portal.models import Explanation
+
+    rule = site.rule_of(site.a, "warning")
+    e = Explanation.objects.create(academic_year=site.year, rule_id=rule.id, severity="warning",
+                                   department=site.department(site.a), rows=[], tolerance=1, reason="属实",
+                                   created_by=site.users["head_a"])  # fmt: skip
+    res = site.client("head_a").post(f"/explanation/{e.pk}/decide/", {"verdict": "approve"}, follow=True)
+    assert "不能批准自己提交的说明" in res.content.decode()
+    assert Explanation.objects.get(pk=e.pk).state == Explanation.SUBMITTED
+    site.client("quality").post(f"/explanation/{e.pk}/decide/", {"verdict": "approve"})
+    assert Explanation.objects.get(pk=e.pk).state == Explanation.APPROVED
+    e.delete()
