@@ -261,7 +261,8 @@ def _print_summary(s: dict, settings: Settings) -> None:
     blocked = sum(r.severity == "error" for failed in by_dept.values() for r in failed)
     if blocked and s["output_folder"]:
         click.echo(f"  {blocked} error rules fail: the tables were written as a draft ({s['output_folder']}); "
-                   "statedata package is refused until they pass")  # fmt: skip
+                   "statedata package is refused until they pass or are waived in the review portal "
+                   "(statedata portal)")  # fmt: skip
     lines = _truth_lines(s, settings)
     if lines:
         click.echo("\nAgainst the demo generator's true counts:")
