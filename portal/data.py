@@ -18,6 +18,7 @@ from expectations.rules import Rule, checked_years, failures_report, latest_chec
 from model.canonical import load_model
 from model.mapping import SourceSpec, load_mappings, pii_fields
 from model.settings import Settings
+from reporting.forms import form_department
 from reporting.indicators import indicator_results
 from reporting.templates import TableTemplate, TemplateError, pack_for_year
 from warehouse.backup import backups
@@ -257,6 +258,20 @@ def indicator_history(con) -> tuple[list[str], dict[str, dict[str, float | None]
         return sorted({r[0] for r in rows}, reverse=True), out
 
     return cached(con, "indicator_history", read)
+
+
+def forms_of(settings: Settings, department: str) -> list[tuple[SourceSpec, str]]:
+    """The department forms (部门填报表) a department fills: (file source, entity name) of every entity of a file
+    source that feeds a form entity of the canonical model and that the department answers for."""
+    model = load_model()
+    out = []
+    for spec in mappings(settings).values():
+        for name, e in spec.entities.items():
+            canon = model.entities.get(e.entity or name)
+            owner = settings.college.department(form_department(spec, e))
+            if spec.kind == "files" and canon is not None and canon.form and owner == department:
+                out.append((spec, name))
+    return out
 
 
 def raw_tables(settings: Settings, sources: set[tuple[str, str]]) -> list[str]:

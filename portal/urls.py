@@ -14,6 +14,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("dept/<int:pk>/", views.department, name="department"),
     path("dept/<int:pk>/sign/", views.sign, name="sign"),
+    path("dept/<int:pk>/form/", views.upload_form, name="upload_form"),
     path("dept/<int:pk>/rule/<str:rule_id>/", views.rule, name="rule"),
     path("dept/<int:pk>/rule/<str:rule_id>/explain/", views.explain, name="explain"),
     path("dept/<int:pk>/rule/<str:rule_id>/reveal/", views.reveal, name="reveal"),

@@ -3,8 +3,11 @@ for the department the object belongs to (portal/access.py) and records every ac
 Values from the source data reach templates only through Django's auto-escaping; personal values are masked
 unless an auditor or the quality office reveals them with a stated reason, which is logged."""
 
+import os
+import shutil
 from datetime import date
 from functools import cache
+from pathlib import Path
 from urllib.parse import quote
 
 from django import forms
@@ -21,9 +24,11 @@ from django.views.decorators.http import require_POST
 from model.canonical import load_model
 from model.mapping import load_mappings
 from model.masking import mask
+from model.settings import SettingsError
 from portal import access, assessment, auditlog, calendar, corrections, data, evidence, review
 from portal.config import statedata
 from portal.models import AuditEntry, CollectionWindow, Correction, Department, Evidence, Explanation, SignOff
+from reporting.forms import form_file_name
 from reporting.indicators import load_definitions
 from reporting.trace import TraceError, source_rows, trace_indicator
 
@@ -379,6 +384,49 @@ def _attach(user, record, dept: Department, stored: list[tuple]) -> None:
                                      uploaded_by=user)  # fmt: skip
         record.evidence.add(ev)
         auditlog.record(user, "upload_evidence", f"佐证材料 #{ev.id}", sha, name=name[:200], size=size)
+
+
+@login_required
+@require_POST
+def upload_form(request, pk):
+    """A filled department form (部门填报表) into the forms drop folder, under the name its mapping reads; the
+    next run loads it. The file replaced is kept beside it (a name the drop does not read)."""
+    dept = _department(request, pk, "upload")
+    settings, snap, year = _snapshot(request)
+    if snap is None:
+        return _no_data(request)
+    back = reverse("portal:department", args=[dept.pk]) + f"?year={year}"
+    chosen = {f"{spec.system}/{name}": (spec, name) for spec, name in data.forms_of(settings, dept.name)}
+    upload = request.FILES.get("form")
+    if request.POST.get("form_key") not in chosen or upload is None:
+        messages.error(request, "请选择要上传的表单文件。")
+        return redirect(back)
+    spec, name = chosen[request.POST["form_key"]]
+    entity = spec.entities[name]
+    try:
+        sha, kind, size = evidence.store(upload)  # typed by content and kept like evidence, by its hash
+    except evidence.EvidenceError as e:
+        messages.error(request, str(e))
+        return redirect(back)
+    if kind != "xlsx":
+        messages.error(
+            request, f"{upload.name} 不是 Excel 工作簿（.xlsx）：请上传用 statedata forms 生成的表单填好后的文件。"
+        )
+        return redirect(back)
+    try:
+        folder = Path(settings.source_location(spec))
+    except SettingsError as e:
+        messages.error(request, f"表单的上传目录未配置，请联系信息中心：{e}")
+        return redirect(back)
+    target = folder / form_file_name(entity, year)
+    if target.exists():
+        target.rename(target.with_name(f"{target.name}.replaced-{timezone.now():%Y%m%dT%H%M%S}"))
+    shutil.copyfile(evidence.path_of(sha), target.with_name(target.name + ".partial"))
+    os.replace(target.with_name(target.name + ".partial"), target)
+    auditlog.record(request.user, "upload_form", f"{dept.name} {entity.description} {year}", sha,
+                    file=target.name, size=size)  # fmt: skip
+    messages.success(request, f"已上传 {entity.description}（{year}）：将在下一次运行时读取，校验结果随后显示在这里。")
+    return redirect(back)
 
 
 @login_required

@@ -4,6 +4,7 @@ every run's data, signatures bound to content, and what the package still lacks.
 import io
 import sqlite3
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -285,3 +286,45 @@ def test_nobody_approves_their_own_explanation(site):
     site.client("quality").post(f"/explanation/{e.pk}/decide/", {"verdict": "approve"})
     assert Explanation.objects.get(pk=e.pk).state == Explanation.APPROVED
     e.delete()
+
+
+def test_a_filled_department_form_goes_into_the_drop_under_the_name_the_mapping_reads(site, tmp_path):
+    import hashlib
+
+    from portal import data
+    from portal.models import AuditEntry
+    from portal.users import add_user
+    from reporting.forms import form_file_name, write_form
+    from tests.portal.conftest import PASSWORD
+
+    dept = next(d for d in data.departments(site.settings, site.year) if data.forms_of(site.settings, d))
+    spec, name = data.forms_of(site.settings, dept)[0]
+    add_user("form_clerk", PASSWORD, "collector", dept)
+    clerk = site.client(None)
+    clerk.login(username="form_clerk", password=PASSWORD)
+    filled = write_form(tmp_path / "filled.xlsx", spec, spec.entities[name], site.year, "测试学院")
+    target = Path(site.settings.source_location(spec)) / form_file_name(spec.entities[name], site.year)
+    assert target.parent.is_relative_to(site.home)  # the site's own copy of the demo's drop
+    before = target.read_bytes() if target.exists() else None
+    d = site.department(dept)
+    with filled.open("rb") as f:
+        res = clerk.post(f"/dept/{d.pk}/form/", {"year": site.year, "form_key": f"{spec.system}/{name}", "form": f})
+    assert res.status_code == 302 and target.read_bytes() == filled.read_bytes()
+    if before is not None:  # the file it replaced is kept, under a name the drop does not read
+        (kept,) = [p for p in target.parent.glob(target.name + ".replaced-*")]
+        assert kept.read_bytes() == before
+    entry = AuditEntry.objects.filter(action="upload_form").order_by("-id").first()
+    assert entry.data_sha256 == hashlib.sha256(filled.read_bytes()).hexdigest() and entry.username == "form_clerk"
+    with (tmp_path / "p.pdf").open("wb") as f:
+        f.write(b"%PDF-1.4 not a workbook")
+    with (tmp_path / "p.pdf").open("rb") as f:
+        refused = clerk.post(f"/dept/{d.pk}/form/", {"year": site.year, "form_key": f"{spec.system}/{name}", "form": f},
+                             follow=True)  # fmt: skip
+    assert "不是 Excel 工作簿" in refused.content.decode() and target.read_bytes() == filled.read_bytes()
+    other = next(x for x in data.departments(site.settings, site.year) if x != dept)
+    outsider = site.client(None)
+    add_user("form_outsider", PASSWORD, "collector", other)
+    outsider.login(username="form_outsider", password=PASSWORD)
+    with filled.open("rb") as f:
+        assert outsider.post(f"/dept/{d.pk}/form/", {"year": site.year, "form_key": f"{spec.system}/{name}",
+                                                     "form": f}).status_code == 403  # fmt: skip
