@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache as throttle
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +36,7 @@ from reporting.trace import TraceError, source_rows, trace_indicator
 SEVERITY = {"error": "错误（阻止上报）", "warning": "警告（需说明）"}
 ROW_LIMIT = 500  # failing rows shown on one page (every row can still be explained: 全部不合格行)
 TRACE_ROWS = 50  # source rows shown per input of a traced indicator
+AUDIT_PAGE = 200  # audit log entries per page
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -725,5 +727,13 @@ def evidence_file(request, pk):
 def audit_log(request):
     access.require(request.user, "audit_log")
     checked, problem = auditlog.verify()
-    entries = AuditEntry.objects.order_by("-id")[:300]
-    return render(request, "portal/audit.html", dict(entries=entries, checked=checked, problem=problem))
+    entries = AuditEntry.objects.order_by("-id")
+    who, action = request.GET.get("user", "").strip(), request.GET.get("action", "").strip()
+    if who:
+        entries = entries.filter(username=who)
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries, AUDIT_PAGE).get_page(request.GET.get("page"))
+    actions = AuditEntry.objects.values_list("action", flat=True).distinct().order_by("action")
+    context = dict(page=page, checked=checked, problem=problem, who=who, action=action, actions=actions)
+    return render(request, "portal/audit.html", context)

@@ -328,3 +328,22 @@ def test_a_filled_department_form_goes_into_the_drop_under_the_name_the_mapping_
     with filled.open("rb") as f:
         assert outsider.post(f"/dept/{d.pk}/form/", {"year": site.year, "form_key": f"{spec.system}/{name}",
                                                      "form": f}).status_code == 403  # fmt: skip
+
+
+def test_the_audit_log_pages_back_to_the_first_entry_and_filters_by_user_and_action(site):
+    from portal import auditlog
+    from portal.models import AuditEntry
+
+    for i in range(5):
+        auditlog.record(site.users["auditor"], "page_test", f"对象 {i}")
+    for i in range(max(0, 201 - AuditEntry.objects.count())):  # at least two pages
+        auditlog.record(site.users["quality"], "filler", f"填充 {i}")
+    total = AuditEntry.objects.count()
+    client = site.client("auditor")
+    last = (total + 199) // 200
+    assert last >= 2
+    oldest = client.get("/audit/", {"page": last}).content.decode()
+    first = AuditEntry.objects.order_by("id").first()
+    assert f"第 {last} / {last} 页，共 {total} 条" in oldest and f"<td>{first.pk}</td>" in oldest
+    mine = client.get("/audit/", {"user": "auditor", "action": "page_test"}).content.decode()
+    assert "共 5 条" in mine and "对象 4" in mine and "对象 0" in mine
