@@ -47,7 +47,7 @@ def table(settings: Settings, con, academic_year: str) -> tuple[list[dict], dict
         counts = dict(late=sum(d.late for d in due if d.department == dept), open_error_rows=0,
                       unexplained_warnings=0, explanations=0)  # fmt: skip
         for f in data.failures(settings, con, academic_year, dept):
-            st = review.rule_state(con, settings, academic_year, f["rule"].id)
+            st = review.rule_state(con, academic_year, f["rule"].id)
             open_rows = len(st["failing"]) - len(st["covered"])
             if f["rule"].severity == "error":
                 counts["open_error_rows"] += open_rows

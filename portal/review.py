@@ -62,7 +62,7 @@ def coverage(failing: dict[str, tuple[str, dict]], explanations: list[Explanatio
     return out
 
 
-def rule_state(con, settings: Settings, academic_year: str, rule_id: str) -> dict:
+def rule_state(con, academic_year: str, rule_id: str) -> dict:
     """A failing rule's rows, which are covered, and its explanations."""
     failing = data.failing_rows(con, academic_year, rule_id)
     expl = list(Explanation.objects.filter(academic_year=academic_year, rule_id=rule_id).select_related("decided_by"))
@@ -75,11 +75,9 @@ def waived_rules(con, academic_year: str, rule_ids: list[str]) -> dict[str, list
     """Of the given failing error rules, those whose every failing row an approved, unexpired waiver covers."""
     out = {}
     for rule_id in rule_ids:
-        failing = data.failing_rows(con, academic_year, rule_id)
-        expl = list(Explanation.objects.filter(academic_year=academic_year, rule_id=rule_id))
-        covered = coverage(failing, expl)
-        if failing and len(covered) == len(failing):
-            out[rule_id] = sorted({e.id: e for e in covered.values()}.values(), key=lambda e: e.id)
+        st = rule_state(con, academic_year, rule_id)
+        if st["failing"] and len(st["covered"]) == len(st["failing"]):
+            out[rule_id] = sorted({e.id: e for e in st["covered"].values()}.values(), key=lambda e: e.id)
     return out
 
 

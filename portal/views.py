@@ -6,7 +6,6 @@ unless an auditor or the quality office reveals them with a stated reason, which
 import os
 import shutil
 from datetime import date
-from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +22,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from model.canonical import load_model
-from model.mapping import load_mappings
 from model.masking import mask
 from model.settings import SettingsError
 from portal import access, assessment, auditlog, calendar, corrections, data, evidence, review
@@ -69,17 +67,27 @@ def _department(request, pk: int, action: str = "view") -> Department:
     return dept
 
 
-@cache
-def _labels(mappings_dir) -> tuple[dict, dict, dict]:
+_LABELS: dict[int, tuple[dict, dict, dict]] = {}
+
+
+def _labels(settings) -> tuple[dict, dict, dict]:
     """Chinese labels: field name -> its meaning; (system, table) -> what its key is called (教工号, 学号 …);
-    system -> its title (人事系统 …)."""
+    system -> its title (人事系统 …). Made again only when the mapping files were read again."""
+    specs = data.mappings(settings)
+    if id(specs) not in _LABELS:
+        _LABELS.clear()
+        _LABELS[id(specs)] = _make_labels(specs)
+    return _LABELS[id(specs)]
+
+
+def _make_labels(specs) -> tuple[dict, dict, dict]:
     model = load_model()
     fields, systems = {}, {}
     for e in model.entities.values():
         for f in e.fields.values():
             fields.setdefault(f.name, f.meaning or f.name)
     keys = {}
-    for spec in load_mappings(mappings_dir).values():  # once per process (the labels only)
+    for spec in specs.values():
         systems[spec.system] = spec.title or spec.system
         for ent in spec.entities.values():
             canon = model.entities.get(ent.entity or ent.name)
@@ -93,7 +101,7 @@ def _labels(mappings_dir) -> tuple[dict, dict, dict]:
 def _rows(settings, snap, failing, state, reveal: bool) -> list[dict]:
     """The failing rows as a clerk reads them: the record's key under its own name (教工号, 学号 …), the person's
     name where the source row has one, the field's Chinese name, the value (masked unless revealed)."""
-    fields, keys, systems = _labels(settings.mappings_dir)
+    fields, keys, systems = _labels(settings)
     pii = data.pii(settings)
     names = [f for f, kind in pii.items() if kind == "name"]
     shown = list(failing.items())[:ROW_LIMIT]
@@ -127,7 +135,7 @@ def _department_summary(settings, snap, year, dept: Department) -> dict:
     report = data.failures(settings, snap.con, year, dept.name)
     errors = warnings = open_rows = 0
     for f in report:
-        st = review.rule_state(snap.con, settings, year, f["rule"].id)
+        st = review.rule_state(snap.con, year, f["rule"].id)
         uncovered = len(st["failing"]) - len(st["covered"])
         f["uncovered"] = uncovered
         f["pending"] = len(st["pending"])
@@ -277,7 +285,7 @@ def _rule_page(request, dept, rule_id, reveal=False, form=None):
     rule = data.rule(settings, rule_id)
     if rule is None or rule.owner != dept.name:
         raise Http404("该部门没有这条规则")
-    state = review.rule_state(snap.con, settings, year, rule_id)
+    state = review.rule_state(snap.con, year, rule_id)
     rows = _rows(settings, snap, state["failing"], state, reveal)
     user = request.user
     return render(
@@ -357,7 +365,7 @@ def explain(request, pk, rule_id):
                 form.add_error(None, str(e))
     if not form.is_valid():
         return _rule_page(request, dept, rule_id, form=form)
-    fields = _labels(settings.mappings_dir)[0]
+    fields = _labels(settings)[0]
     e = Explanation.objects.create(
         academic_year=year,
         rule_id=rule_id,
@@ -660,7 +668,7 @@ def trace_indicator_page(request, name):
         doc = trace_indicator(snap.con, year, name, load_definitions(), TRACE_ROWS)
     except TraceError as e:
         raise Http404(str(e)) from None
-    _, keys, systems = _labels(settings.mappings_dir)
+    _, keys, systems = _labels(settings)
     for i in doc["inputs"]:
         shown = source_rows(snap.con, [r for r, _ in i["rows"][:TRACE_ROWS]])
         i["shown"] = [

@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,20 +73,29 @@ print(json.dumps(dict(dept=dept, hr=hr, errors=[r.id for r in failing if r.owner
 """,
         )
     )
+    with _serving(home) as port:
+        yield home, f"http://127.0.0.1:{port}", chosen
+
+
+@contextmanager
+def _serving(home, env: dict | None = None):
+    """`statedata portal` on a free port in its own process, until the block ends; yields the port."""
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "portal", "--port", str(port)],
-                            env=cli_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.2)
-    yield home, url, chosen
-    proc.terminate()
-    proc.wait(timeout=20)
+                            env=cli_env(home) | (env or {}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 class Shots:
@@ -318,10 +328,6 @@ def test_single_sign_on_by_a_trusted_proxy_header_signs_in_only_known_users(ran_
     home = tmp_path / "home"
     shutil.copytree(ran_src[0], home, symlinks=True)
     portal_python(home, "from portal.users import add_user\nadd_user('zhangsan', None, 'quality')\n")
-    port = _free_port()
-    env = cli_env(home) | {"STATEDATA_PORTAL_SSO_HEADER": "HTTP_X_REMOTE_USER"}
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "portal", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -329,25 +335,15 @@ def test_single_sign_on_by_a_trusted_proxy_header_signs_in_only_known_users(ran_
 
     opener = urllib.request.build_opener(NoRedirect)
 
-    def get(headers: dict) -> tuple[int, str]:
+    def get(port: int, headers: dict) -> tuple[int, str]:
         try:
             with opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/board/", headers=headers)) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.headers.get("Location", "")
 
-    try:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()
-                time.sleep(0.2)
-        status, body = get({"X-Remote-User": "zhangsan"})
+    with _serving(home, {"STATEDATA_PORTAL_SSO_HEADER": "HTTP_X_REMOTE_USER"}) as port:
+        status, body = get(port, {"X-Remote-User": "zhangsan"})
         assert status == 200 and "全校总览" in body
-        assert get({})[0] == 302 and "/login/" in get({})[1]  # no header: the portal's own login
-        assert get({"X-Remote-User": "somebody-unknown"})[0] == 302  # never creates a user
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        assert get(port, {})[0] == 302 and "/login/" in get(port, {})[1]  # no header: the portal's own login
+        assert get(port, {"X-Remote-User": "somebody-unknown"})[0] == 302  # never creates a user
