@@ -21,8 +21,8 @@ from analysis.content import College, Setup
 from analysis.document import Document, college_document, department_document
 from analysis.docx import to_docx
 from analysis.html import to_html
+from connectors.base import file_sha256
 from reporting.package import software_version
-from warehouse.fingerprint import file_sha256
 
 MANIFEST = "report_manifest.json"
 FORMATS = ("docx", "html")

@@ -158,19 +158,9 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
     @dg.multi_asset_check(specs=specs_, name="rules", can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, statedata: StatedataResource):
         year = _check_year(context)
-        pack = pack_for_year(year)
-        settings = statedata.settings()
         selected = [r for k in context.selected_asset_check_keys for r in by_key.get(k, [])]
         with statedata.warehouse() as con:
-            params = rule_params(
-                con,
-                year,
-                pack,
-                settings.template_overrides,
-                opens=settings.collection_opens,
-                max_source_age_hours=settings.max_source_age_hours,
-                max_row_drop=settings.max_row_drop,
-            )
+            params = rule_params(con, year, statedata.settings())
             applying = [r for r in selected if r.applies(year)]
             # a rule that does not apply to the year yields no result: Dagster shows its check as skipped,
             # never as passed, and the run summary counts it apart

@@ -1,13 +1,16 @@
 """Dagster resources: the warehouse and the source systems, resolved when a run uses them."""
 
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
 from connectors.sources import open_source
-from model.mapping import SourceSpec
+from model.mapping import SourceSpec, load_mappings
 from model.settings import Settings
-from warehouse import db
+from reporting.export import exported_files
+from warehouse import db, inputs
 from warehouse.runlock import run_lock
 
 
@@ -22,7 +25,10 @@ class StatedataResource(dg.ConfigurableResource):
         """Set up once per run (every job runs its steps in one process): the working folder's lock for the
         whole run, so a run launched from the UI, re-executed, or submitted by the schedule or a sensor is the
         one writer, like `statedata run` (which holds it already; the lock is reentrant in its process). When
-        another process holds the folder, the run fails at once naming it. A sensor's tick takes nothing."""
+        another process holds the folder, the run fails at once naming it. A sensor's tick takes nothing.
+
+        A run of the whole graph for a year fingerprints its inputs before its first step, and when no step
+        failed records them with the files it wrote (warehouse/inputs.py): the next night compares with them."""
         run = context.run
         if run is None:
             yield self
@@ -35,7 +41,23 @@ class StatedataResource(dg.ConfigurableResource):
             if f"dagster/{kind}_name" in tags:
                 what += f" ({kind} {tags[f'dagster/{kind}_name']})"
         with run_lock(self.settings().home, what, hint="launch the run again when it has finished"):
+            year = tags.get("dagster/partition")
+            whole = year and run.asset_selection is None and run.asset_check_selection is None
+            if not whole or run.step_keys_to_execute is not None:  # a part of the graph: its inputs say nothing
+                yield self
+                return
+            settings = self.settings()
+            current = inputs.inputs(settings, load_mappings(settings.mappings_dir), year)
             yield self
+            failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
+            if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)
+                with db.connect(settings.warehouse, read_only=True) as con:
+                    files = exported_files(con, run.run_id)
+                inputs.remember(settings, current, {
+                    "academic_year": year, "success": True, "run_id": run.run_id,
+                    "output_folder": str(Path(files[0]["path"]).parent) if files else None, "files": files,
+                    "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                })  # fmt: skip
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

@@ -5,10 +5,12 @@ guessed at. Its row is quarantined with the reason (source, key or row, column, 
 type) and every other row is loaded, so rows read = rows extracted + rows quarantined.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
@@ -53,13 +55,29 @@ class Extract:
 class Source(Protocol):
     """The one shape of a source client (SqlSource, FileSource, MemorySource). ``location`` names what is
     read, for messages and the batch record, never with credentials. Clients of SQL sources can also read
-    incrementally: ``extract(entity, since=…)`` and ``extract_keys(entity)`` (SqlSource, MemorySource)."""
+    incrementally: ``extract(entity, since=…)`` and ``extract_keys(entity)`` (SqlSource, MemorySource).
+
+    ``probe(entity)`` is a cheap fingerprint of what ``extract(entity)`` would return, computed without reading
+    the rows out (the client says how: docs/mapping.md, "No-change nights"): equal probes mean equal content.
+    None when the client cannot tell (a database without a row hash, a file still being written): the table is
+    then read every run."""
 
     location: str
 
     def extract(self, entity: EntitySpec) -> Extract: ...
 
+    def probe(self, entity: EntitySpec) -> str | None: ...
+
     def close(self) -> None: ...
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (drops, output files, backups)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 class _Invalid(ValueError):

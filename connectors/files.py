@@ -15,6 +15,7 @@ not looked at this way. Text longer than an Excel cell holds is quarantined by t
 """
 
 import csv
+import hashlib
 import io
 import posixpath
 import re
@@ -27,7 +28,7 @@ import pyarrow as pa
 from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook, PasswordError
 
-from connectors.base import ARROW_TYPES, Extract, SourceError, coerce, date_text, normalise_text
+from connectors.base import ARROW_TYPES, Extract, SourceError, coerce, date_text, file_sha256, normalise_text
 from model.mapping import EntitySpec, SourceSpec
 
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
@@ -371,6 +372,18 @@ class FileSource:
             raise FileProblem(
                 f"{path.name}: changed {age:.0f}s ago, probably still being written; it will be read by the next run"
             )
+
+    def probe(self, entity: EntitySpec) -> str | None:
+        """The name, size and SHA-256 of every file the entity's pattern matches; None while one is not settled
+        (being written, or open in Excel): what a run would leave for later must not count as read."""
+        digest = hashlib.sha256()
+        for path in self.files(entity):
+            try:
+                self._check_settled(path)
+            except FileProblem:
+                return None
+            digest.update(f"{path.relative_to(self.folder)}\x1f{path.stat().st_size}\x1f{file_sha256(path)}\n".encode())
+        return digest.hexdigest()
 
     def extract(self, entity: EntitySpec) -> Extract:
         tables, quarantined, rows_read = [], [], 0

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from connectors.base import ARROW_TYPES, Extract, SourceError, coerce
+from connectors.base import ARROW_TYPES, Extract, SourceError, coerce, file_sha256
 from model.mapping import EntitySpec, SourceSpec
 
 CHUNK_ROWS = 100_000
@@ -84,6 +84,21 @@ def redact_text(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
+def _postgresql_probe(table: str, columns: list[str]) -> str:
+    digest = f"md5(row({', '.join(columns)})::text)"
+    return f"select count(*), coalesce(sum(('x' || substr({digest}, 1, 15))::bit(60)::bigint), 0) from {table}"
+
+
+def _mysql_probe(table: str, columns: list[str]) -> str:
+    values = ", ".join(f"coalesce(cast({c} as char), char(0))" for c in columns)  # NULL apart from ''
+    digest = f"md5(concat_ws(char(31), {values}))"
+    return f"select count(*), coalesce(sum(cast(conv(substr({digest}, 1, 15), 16, 10) as unsigned)), 0) from {table}"
+
+
+# backend -> the query of a table's row count and the sum of a 60-bit hash of each row (SqlSource.probe)
+_PROBES = {"postgresql": _postgresql_probe, "mysql": _mysql_probe, "mariadb": _mysql_probe}
+
+
 class SqlSource:
     def __init__(self, spec: SourceSpec, url: str):
         self.spec = spec
@@ -92,6 +107,7 @@ class SqlSource:
         self.location = self.safe_url
         self._engine: sa.Engine | None = None
         self._tables: dict[str, sa.Table] = {}
+        self._file_digest: str | None = None  # SQLite: the database file's, shared by its tables
 
     # -- connection ------------------------------------------------------------------------------
     def engine(self) -> sa.Engine:
@@ -164,6 +180,38 @@ class SqlSource:
                     f"{self.spec.system}: column {entity.table}.{f.column} changed type: expected {f.type} "
                     f"(field {f.name} in {self.spec.path}), found {found}"
                 )
+
+    # -- change probe ----------------------------------------------------------------------------
+    def probe(self, entity: EntitySpec) -> str | None:
+        """A fingerprint of the entity's rows (``Source.probe``): for SQLite the SHA-256 of the database file (and
+        of its write-ahead log), for PostgreSQL and MySQL/MariaDB the row count and the sum of a 60-bit hash of
+        every row's mapped columns, computed by the server; None for other databases."""
+        url = parse_url(self.url)
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            if self._file_digest is None:
+                self.engine()  # a missing file is a SourceError here
+                db = Path(url.database)
+                wal = db.with_name(db.name + "-wal")
+                self._file_digest = file_sha256(db) + (f"+{file_sha256(wal)}" if wal.exists() else "")
+            return self._file_digest
+        sql = _PROBES.get(backend)
+        if sql is None:
+            return None
+        self.check_schema(entity)
+        quote = self.engine().dialect.identifier_preparer
+        columns = [quote.quote(entity.fields[n].column) for n in entity.fields]
+        query = sql(quote.format_table(self.table(entity)), columns)
+        try:
+            with self.engine().connect() as con:
+                count, total = con.execute(sa.text(query)).one()
+        except sa.exc.DBAPIError as e:
+            raise SourceError(
+                f"{self.spec.system}: probing {entity.table} in {self.safe_url} failed: {type(e.orig).__name__}: "
+                f"{e.orig}",
+                transient=transient(e),
+            ) from None
+        return f"{count}:{total}"
 
     # -- extraction ------------------------------------------------------------------------------
     def extract(self, entity: EntitySpec, since: str | None = None) -> Extract:

@@ -16,9 +16,12 @@ from model.canonical import load_model
 from model.mapping import MappingError, load_mappings, load_views, model_problems
 from model.settings import Settings
 from model.years import academic_year_of, academic_years, previous_year
+from pipelines import nochange
 from pipelines.progress import progress_logger
 from pipelines.sensors import rule_failure_digest
 from reporting.templates import all_packs
+from warehouse import inputs
+from warehouse.runlock import Busy, run_lock
 
 academic_year_partitions = dg.StaticPartitionsDefinition(academic_years())
 
@@ -41,11 +44,36 @@ nightly_job = dg.define_asset_job(
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     when = context.scheduled_execution_time
+    settings = Settings.from_env()
     year = academic_year_of(when)
     years = [year]
-    if when.month in Settings.from_env().collection_months:
+    if when.month in settings.collection_months:
         years.insert(0, previous_year(year))
-    return [dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y) for y in years]
+    requests = []
+    for y in years:
+        kept, reasons = _unchanged_night(settings, y)
+        if kept is not None:
+            context.log.info(f"{y}: nothing changed since run {kept['run_id']}: not run (the sources were confirmed "
+                             f"unchanged and the rules that read the clock evaluated again)")  # fmt: skip
+        else:
+            context.log.info(f"{y}: runs, because {'; '.join(reasons[:5])}")
+            requests.append(dg.RunRequest(run_key=f"{y}-{when:%Y%m%d}", partition_key=y))
+    return requests or dg.SkipReason(f"nothing changed since the last run of {', '.join(years)}")
+
+
+def _unchanged_night(settings: Settings, academic_year: str) -> tuple[dict | None, list[str]]:
+    """What `statedata run` does first (pipelines/nochange.py), for the schedule; when the folder is busy, or the
+    check cannot be made, the run is requested and tells what is wrong itself."""
+    if not inputs.state_path(settings, academic_year).exists():
+        return None, [f"no earlier completed run of {academic_year} on record"]
+    try:
+        with run_lock(settings.home, f"nightly_schedule: are there changes for {academic_year}?"):
+            specs = load_mappings(settings.mappings_dir)
+            return nochange.skip(settings, specs, inputs.inputs(settings, specs, academic_year))
+    except Busy:
+        return None, ["another process is using the working folder: the run waits in the queue"]
+    except Exception as e:  # noqa: BLE001 the run reports it properly, with the right step and retries
+        return None, [f"the check for changes failed ({type(e).__name__}: {e})"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
+from connectors.base import file_sha256 as sha256
 from reporting.publish import publish, unpublish
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
 from reporting.workbook import FIXED_TIME, school_of
 from warehouse.db import qualified, quote
-from warehouse.fingerprint import file_sha256 as sha256
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.base import file_sha256 as sha256
 from model.codes import CODES_DIR, code_table_names
 from reporting.export import write_table
 from reporting.publish import publish
@@ -26,7 +27,6 @@ from reporting.review_list import write_review_list
 from reporting.templates import TemplatePack
 from reporting.workbook import school_of
 from warehouse.db import qualified
-from warehouse.fingerprint import file_sha256 as sha256
 
 MANIFEST = "manifest.json"
 EVIDENCE_DIR = "佐证材料"

@@ -4,7 +4,8 @@ measured in the same invocation. `make bench` runs it on `large`.
 The floor is the least work any pipeline must do with these sources: read every mapped column of every SQL
 source table through ConnectorX into Arrow and then into DuckDB, read every drop file (calamine / CSV
 decoding), and write the biggest national table once with xlsxwriter. Runs: 1 full (a new warehouse),
-2 with no source change, 3 after changing ``--change-percent`` of the rows of every SQL source table. For each
+2 with no source change (skipped: warehouse/inputs.py), then ``--nights`` − 1 more of them (their wall times and
+the warehouse's growth), 3 after changing ``--change-percent`` of the rows of every SQL source table. For each
 run: wall time of the whole command (process start included), its peak memory (RSS), warehouse size, the ratio to
 the floor, and the time per stage. Not a test: it measures and reports, it does not assert. Usage:
 
@@ -29,6 +30,7 @@ def main() -> None:
     ap.add_argument("--year", default="2026-2027")
     ap.add_argument("--runs", type=int, default=3, help="consecutive runs on the same warehouse (1 to 3)")
     ap.add_argument("--change-percent", type=float, default=1, help="share of rows changed before run 3")
+    ap.add_argument("--nights", type=int, default=10, help="runs with nothing changed (warehouse growth)")
     args = ap.parse_args()
     lines = []
     for scale in args.scale.split(","):
@@ -65,6 +67,8 @@ def bench(scale: str, args) -> tuple[str, int, float, float]:
         summary = json.loads(out)
         report(summary, wall, peak_mb, f"{scale}, run {i + 1} ({label})", home)
         figures.append((label, wall, peak_mb, (home / "warehouse.duckdb").stat().st_size / 2**20, summary))
+        if i == 1 and args.nights > 1:
+            figures.append(quiet_nights(exe, env, args, home, figures[-1][3]))
     floor = measure_floor(home, args.year, figures[0][4])
     full = figures[0][1]
     print(f"== {scale}: statedata beside the floor (same machine, same invocation)")
@@ -80,6 +84,27 @@ def bench(scale: str, args) -> tuple[str, int, float, float]:
         f"({floor['table_rows']:,} rows) {floor['write_s']:.1f}s\n"
     )
     return scale, figures[0][4]["accounting"]["rows_read"], full, floor["total"]
+
+
+def quiet_nights(exe: list[str], env: dict, args, home: Path, size_after_one: float) -> tuple:
+    """More runs with nothing changed (the no-change run above was the first): their wall times, and the
+    warehouse's size after the last beside after the first."""
+    walls, peak = [], 0.0
+    for _ in range(args.nights - 1):
+        t = time.perf_counter()
+        code, out, err, peak_mb = run_child([*exe, "run", "--year", args.year, "--json", "--quiet"], env)
+        walls.append(time.perf_counter() - t)
+        peak = max(peak, peak_mb)
+        if code != 0 or "skipped" not in json.loads(out):
+            print(out[-3000:], err[-3000:], file=sys.stderr)
+            sys.exit(f"a run with nothing changed was not skipped (exit {code})")
+    size = (home / "warehouse.duckdb").stat().st_size / 2**20
+    walls.sort()
+    median = walls[len(walls) // 2]
+    print(f"== {args.nights} runs with nothing changed: wall min {walls[0]:.2f}s, median {median:.2f}s, "
+          f"max {walls[-1]:.2f}s (the first is above); warehouse after the first {size_after_one:,.1f} MiB, after the "
+          f"last {size:,.1f} MiB ({size / size_after_one - 1:+.2%})\n")  # fmt: skip
+    return f"no change ×{args.nights}", median, peak, size, None
 
 
 def run_child(cmd: list[str], env: dict) -> tuple[int, str, str, float]:
@@ -177,6 +202,14 @@ def change_sources(demo: Path, percent: float) -> int:
 
 
 def report(s: dict, wall: float, peak_mb: float, label: str, home: Path) -> None:
+    if s.get("skipped"):
+        k = s["skipped"]
+        print(f"== {label}: nothing changed since run {k['unchanged_since']}: skipped; clock rules re-checked: "
+              f"{', '.join(k['rules_rechecked'])}")  # fmt: skip
+        size = (home / "warehouse.duckdb").stat().st_size / 2**20
+        print(f"wall (whole command) {wall:.2f}s, in the command {s['timings_s']['total']:.2f}s; peak memory "
+              f"{peak_mb:,.0f} MiB; warehouse file {size:,.1f} MiB\n")  # fmt: skip
+        return
     rows = s["row_counts"]
     steps = s["timings_s"]["by_step"]
     stage_rows: dict[str, int] = {}

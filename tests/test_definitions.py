@@ -77,7 +77,8 @@ def test_graph_has_every_layer():
     assert graph.get(dg.AssetKey(["raw", "hr__staff"])).group_name == "hr"
 
 
-def test_job_and_nightly_schedule():
+def test_job_and_nightly_schedule(tmp_path, monkeypatch):
+    monkeypatch.setenv("STATEDATA_HOME", str(tmp_path))  # no run on record there: every year is requested
     job = defs.resolve_job_def("nightly_job")
     assert job.executor_def.name == "in_process"
     # "Materialize all" and re-execution in the UI run the implicit asset job: one process, one writer

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.base import file_sha256
 from warehouse.db import WarehouseBusy, WarehouseError, connect
-from warehouse.fingerprint import file_sha256
 
 PREFIX = "warehouse-"
 

@@ -12,7 +12,6 @@ rebuild leaves this year's results valid.
 """
 
 import hashlib
-from pathlib import Path
 
 import duckdb
 
@@ -53,12 +52,3 @@ class Fingerprints:
                 except duckdb.CatalogException:
                     self.cache[t] = "absent"
         return fingerprint({t: self.cache[t] for t in tables})
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (output files, backups)."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

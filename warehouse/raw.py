@@ -361,6 +361,17 @@ def load_batch(
     return batch, stats
 
 
+def confirm_unchanged(con: duckdb.DuckDBPyConnection, locations: dict[str, str], started: datetime) -> None:
+    """Record that each source system (system -> its location, redacted) was found, at ``started``, as its last
+    committed batch read it: a batch with the status 'unchanged' and no rows. The source is as current as after
+    an extraction (R-SJ-001 counts it), and nothing was read."""
+    first, now = next_batch_id(con), datetime.now(timezone.utc)
+    con.executemany(
+        "insert into audit.batch values (?, ?, ?, ?, ?, 'unchanged')",
+        [[first + i, system, location, started, now] for i, (system, location) in enumerate(locations.items())],
+    )
+
+
 def current_rows(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: str) -> int:
     """How many source rows of an entity are current (their newest version not closed)."""
     table = qualified("raw", spec.table_name(entity))

@@ -1,106 +1,29 @@
-"""statedata run: the whole pipeline for one academic year, in this process, with progress and a summary."""
+"""statedata run: the whole pipeline for one academic year, in this process, with progress and a summary.
+
+Before it runs, every input is fingerprinted (warehouse/inputs.py). When nothing changed since the year's last
+completed run, nothing is recomputed: the rules that read the clock are evaluated again alone, and the summary
+is that run's. Dagster is loaded only when there is something to run (pipelines/cli/nightly.py).
+"""
 
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
-import dagster as dg
-import duckdb
 
 import portal
-from expectations.rules import stale_results
 from model.mapping import MappingError
 from model.settings import Settings, SettingsError
-from model.years import current_academic_year
+from model.years import academic_years, current_academic_year
+from pipelines import nochange
 from pipelines.cli.common import checked_year, dagster_home, fail, home_option, load_rules, load_settings, load_specs
-from pipelines.definitions import academic_year_partitions, build_definitions
-from pipelines.progress import step_error
-from reporting.export import exported_files
-from reporting.indicators import indicator_results
 from reporting.templates import TemplateError
-from warehouse import db
+from warehouse import inputs
 from warehouse.backup import check_usable
 from warehouse.db import WarehouseError
 from warehouse.runlock import RETRY_HINT, Busy, run_lock
-
-CLI_TAG = "statedata/cli"
-
-
-def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
-    steps, rows, checks, errors, retries = {}, {}, [], [], {}
-    accounting = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "files_rejected"), 0)
-    for e in result.all_events:
-        if e.event_type_value == "STEP_SUCCESS":
-            steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
-        elif e.event_type_value == "ASSET_MATERIALIZATION":
-            m = e.event_specific_data.materialization
-            if "dagster/row_count" in m.metadata:
-                rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
-            if "rows_read" in m.metadata:  # a raw asset: this run's load accounting
-                md = {k: v.value for k, v in m.metadata.items()}
-                accounting["rows_read"] += md["rows_read"]
-                accounting["rows_loaded"] += md["rows_inserted"] + md["rows_unchanged"]
-                accounting["rows_quarantined"] += md["rows_quarantined"]
-                accounting["files_rejected"] += md["files_rejected"]
-        elif e.event_type_value == "STEP_UP_FOR_RETRY":
-            retries[e.step_key] = retries.get(e.step_key, 0) + 1
-        elif e.event_type_value == "STEP_FAILURE":
-            errors.append({"step": e.step_key, "error": step_error(e.event_specific_data)})
-        elif e.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = e.event_specific_data
-            failing = ev.metadata.get("failing_rules")  # a check that stands for several rules names them
-            checks.append(
-                {
-                    "asset": ".".join(ev.asset_key.path),
-                    "check": ev.check_name,
-                    "passed": ev.passed,
-                    "severity": ev.severity.value if ev.severity else None,
-                }
-                | ({"rules": failing.value} if failing is not None else {})
-            )
-    files, indicators, unvalidated = [], [], []
-    if result.success:
-        with db.connect(settings.warehouse, read_only=True) as con:
-            files = exported_files(con, result.run_id)
-            indicators = indicator_results(con, year)
-    else:  # what the failed run rebuilt before it stopped is no longer what the rules saw
-        try:
-            with db.connect(settings.warehouse, read_only=True) as con:
-                unvalidated = [r.id for r in stale_results(con, load_rules(settings), year)]
-        except (ValueError, WarehouseError, duckdb.Error):  # never checked, or no warehouse yet
-            unvalidated = ["(the year has never been checked)"]
-    stage = {}
-    for k, v in steps.items():
-        s = "checks" if ("key_unique" in k or "accounting" in k) else k.split("__")[0].split("_")[0]
-        stage[s] = round(stage.get(s, 0) + v, 3)
-    failed = [c for c in checks if not c["passed"]]
-    return {
-        "academic_year": year,
-        "success": result.success,
-        "errors": errors,
-        "retries": retries,
-        "run_id": result.run_id,
-        "warehouse": str(settings.warehouse),
-        "output_folder": str(Path(files[0]["path"]).parent) if files else None,
-        "files": files,
-        "row_counts": rows,
-        "accounting": accounting,
-        "indicators": indicators,
-        # error rules whose results are not about the data now in the tables: the year is unvalidated
-        "unvalidated": unvalidated,
-        "checks": {
-            "evaluated": len(checks),
-            # the catalogue's rules outside their years: no result, so Dagster shows them skipped
-            "not_applicable": sum(not r.applies(year) for r in load_rules(settings)),
-            "passed": len(checks) - len(failed),
-            "failed_error": sum(c["severity"] == "ERROR" for c in failed),
-            "failed_warn": sum(c["severity"] == "WARN" for c in failed),
-            "failures": failed,
-        },
-        "timings_s": {"total": round(elapsed, 3), "by_stage": stage, "by_step": steps},
-    }
 
 
 def _truth_lines(summary: dict, settings: Settings) -> list[str]:
@@ -130,14 +53,17 @@ def _truth_lines(summary: dict, settings: Settings) -> list[str]:
 @click.option(
     "--full-refresh",
     is_flag=True,
-    help="Read every source table whole, also those extracted incrementally by their change column.",
+    help="Read every source table whole, also those extracted incrementally by their change column (never skipped).",
 )
-def run(academic_year, as_json, home, quiet, wait, full_refresh):
-    """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables."""
+@click.option("--force", is_flag=True, help="Run every step even when nothing changed since the last run.")
+def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
+    """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables.
+    When no source, mapping, setting or code changed since the year's last completed run, and its outputs are as
+    it left them, nothing is recomputed: the rules that read the clock are evaluated again alone."""
     settings = load_settings(home)
     year = checked_year(academic_year or current_academic_year())
-    if year not in academic_year_partitions.get_partition_keys():
-        fail(f"{year} is not one of the academic years: {', '.join(academic_year_partitions.get_partition_keys())}", 2)
+    if year not in academic_years():
+        fail(f"{year} is not one of the academic years: {', '.join(academic_years())}", 2)
     specs = load_specs(settings)
     missing = []
     for spec in specs.values():  # every source's location, all at once, before anything runs
@@ -149,10 +75,6 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
         fail("these sources cannot be read:\n  " + "\n  ".join(missing), 2)
     dagster_home(settings)
     try:
-        defs = build_definitions(settings)
-    except (MappingError, TemplateError) as e:
-        fail(f"cannot build the pipeline: {e}")
-    try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
             check_usable(settings.warehouse, settings.backups_dir)
             if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
@@ -161,23 +83,25 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
                     "or set each source's location (statedata doctor lists them)",
                     2,
                 )
-            if not quiet:
-                click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
             t = time.perf_counter()
-            with dg.DagsterInstance.get() as instance:
-                _close_orphaned_runs(instance)
-                result = defs.resolve_job_def("nightly_job").execute_in_process(
-                    partition_key=year,
-                    instance=instance,
-                    raise_on_error=False,
-                    tags={CLI_TAG: "run"},
-                    run_config={
-                        "loggers": {"progress": {"config": {"quiet": quiet}}},
-                        "resources": {"statedata": {"config": {"full_refresh": full_refresh}}},
-                    },
-                )
-            summary = _summary(result, year, time.perf_counter() - t, settings)
-        if result.success and portal.in_use(settings):  # the portal's explanations and signatures, on this run
+            current = inputs.inputs(settings, specs, year)
+            summary, reasons = (None, []) if force or full_refresh else nochange.skip(settings, specs, current)
+            if reasons and not quiet:
+                click.echo("statedata run: running, because " + "; ".join(reasons[:5])
+                           + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else ""), err=True)  # fmt: skip
+            if summary is None:
+                if not quiet:
+                    click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
+                from pipelines.cli import nightly
+
+                try:
+                    summary = nightly.execute(settings, year, quiet, full_refresh, t)
+                except (MappingError, TemplateError) as e:
+                    fail(f"cannot build the pipeline: {e}")
+                summary["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+                if summary["success"]:
+                    inputs.remember(settings, current, summary)
+        if summary["success"] and portal.in_use(settings):  # the portal's explanations and signatures, on this run
             summary["review"] = portal.retest(settings)
     except (Busy, WarehouseError) as e:
         fail(str(e))
@@ -185,25 +109,8 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh):
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         _print_summary(summary, settings)
-    if not result.success:
+    if not summary["success"]:
         sys.exit(1)
-
-
-def _close_orphaned_runs(instance) -> None:
-    """Runs started by `statedata run` that are still marked running belong to a process that died (we hold
-    the folder's lock): mark them failed, freeing anything they held, so the history tells the truth."""
-    running = instance.get_runs(
-        filters=dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags={CLI_TAG: "run"}
-        )
-    )
-    for run in running:
-        instance.report_run_failed(
-            run,
-            message="the statedata process running it ended without finishing "
-            "(killed or crashed); a later run found it",
-        )
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _print_summary(s: dict, settings: Settings) -> None:
@@ -220,11 +127,24 @@ def _print_summary(s: dict, settings: Settings) -> None:
             )
         return
     draft = " as a DRAFT (error rules fail)" if s["output_folder"].endswith("_draft") else ""
+    if s.get("skipped"):
+        k = s["skipped"]
+        click.echo(
+            f"\nNothing changed since run {k['unchanged_since']} of {k['finished_at']}: no source, mapping, setting or "
+            f"code, and its outputs are as it wrote them. Nothing was recomputed; the sources were confirmed "
+            f"unchanged and {len(k['rules_rechecked'])} rules that read the clock were evaluated again "
+            f"({', '.join(k['rules_rechecked']) or 'none'}). `statedata run --force` runs every step."
+        )
     click.echo(
-        f"\nNational tables and the review list for {s['academic_year']} written{draft} to:\n  {s['output_folder']}"
+        f"\nNational tables and the review list for {s['academic_year']} "
+        f"{'kept' if s.get('skipped') else 'written'}{draft} in:\n  {s['output_folder']}"
     )
     for f in s["files"]:
         click.echo(f"  {f['rows']:>8,}  {Path(f['path']).name}")
+    if "checks" not in s:  # kept from a run the schedule or the UI started: its account is in the Dagster UI
+        click.echo(f"\nThat run was started by Dagster: its checks, indicators and timings are in the Dagster UI "
+                   f"(statedata dev), run {s['run_id']}.")  # fmt: skip
+        return
     below = [i for i in s["indicators"] if i["result"] == "不合格"]
     click.echo(
         f"\nCore indicators: {len(s['indicators'])} computed, {sum(i['result'] == '合格' for i in s['indicators'])} "

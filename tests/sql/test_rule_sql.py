@@ -5,8 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from expectations.rules import evaluate, load_catalogue
+from expectations.rules import evaluate, evaluate_all, load_catalogue, recheck, record
 from warehouse import db
+from warehouse.raw import confirm_unchanged
 
 RULES = {r.id: r for r in load_catalogue()}
 YEAR, LAST = "2025-2026", "2024-2025"
@@ -129,6 +130,41 @@ def test_timeliness_source_age_and_tables_ready(con):
     tables = ["A7-5 产学合作", "A8-1 教学管理人员"]
     assert failing(con, "R-SJ-002", empty_tables=tables) == [f"{t}（应于 2026-09-17 前就绪）" for t in tables]
     assert failing(con, "R-SJ-002", empty_tables=tables, checked_at=datetime(2026, 9, 1, tzinfo=timezone.utc)) == []
+
+
+def test_a_source_confirmed_unchanged_is_current_and_the_clock_rules_are_rechecked_alone(con):
+    """A night with nothing changed records its probe as an 'unchanged' batch (R-SJ-001 counts it) and records the
+    clock rules again only while they come out as before; once one comes out otherwise, nothing is recorded."""
+    now = PARAMS["checked_at"]
+    con.execute(f"create table platform.school_basic as select '{YEAR}' as academic_year")
+    con.execute("insert into audit.batch values (1, 'hr', 'x', ?, ?, 'committed')",
+                [now - timedelta(hours=80), now - timedelta(hours=79)])  # fmt: skip
+    assert len(failing(con, "R-SJ-001")) == 1
+    confirm_unchanged(con, {"hr": "sqlite:///hr.sqlite"}, now - timedelta(minutes=1))
+    assert con.execute("select batch_id, status from audit.batch order by 1").fetchall() == [
+        (1, "committed"), (2, "unchanged")
+    ]  # fmt: skip
+    assert failing(con, "R-SJ-001") == []
+
+    clock = [r for r in load_catalogue() if r.reads_clock]
+    assert {r.id for r in clock} == {"R-SJ-001", "R-SJ-002"}  # the catalogue's rules whose SQL reads $checked_at
+    tables = ["A7-5 产学合作"]
+    assert recheck(con, clock, YEAR, PARAMS | {"empty_tables": tables}, "night-1") == [
+        f"{r.id} {r.message}" for r in clock
+    ]  # never evaluated before: nothing to be equal to, nothing recorded
+    assert con.execute("select count(*) from audit.rule_result").fetchone()[0] == 0
+    record(con, "run-1", evaluate_all(con, clock, YEAR, PARAMS | {"empty_tables": tables}, model=None))
+    confirmed = con.execute("select finished_at from audit.batch where status = 'unchanged'").fetchone()[0]
+    later = PARAMS | {"empty_tables": tables, "checked_at": confirmed + timedelta(hours=40)}
+    assert recheck(con, clock, YEAR, later, "night-2") == []
+    assert con.execute("select run_id, rule_id, passed from audit.rule_result where run_id = 'night-2' order by 2")\
+        .fetchall() == [("night-2", "R-SJ-001", True), ("night-2", "R-SJ-002", False)]  # fmt: skip
+    assert con.execute("select value from audit.rule_failure where rule_id = 'R-SJ-002'").fetchall() == [
+        ("A7-5 产学合作（应于 2026-09-17 前就绪）",)
+    ]  # the latest evaluation's failing rows, once
+    stale = PARAMS | {"empty_tables": tables, "checked_at": confirmed + timedelta(hours=60)}  # hr: 60 hours old
+    assert recheck(con, clock, YEAR, stale, "night-3") == [f"R-SJ-001 {RULES['R-SJ-001'].message}"]
+    assert con.execute("select count(*) from audit.rule_result where run_id = 'night-3'").fetchone()[0] == 0
 
 
 def test_superseded_major_codes_are_mapped_and_reported(con):

@@ -24,6 +24,7 @@ LAZY_IMPORTS = {
     # the portal's entry functions: Django's models are importable only once Django is set up
     ("portal/__init__.py", "portal"),
     ("portal/__init__.py", "portal.evidence"),
+    ("pipelines/cli/run.py", "pipelines.cli"),  # the nightly job's Dagster part, only when there is work to run
 }
 
 

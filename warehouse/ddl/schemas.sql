@@ -18,7 +18,8 @@ create table if not exists audit.batch (
     source varchar not null,          -- redacted URL or folder: never credentials
     started_at timestamptz not null,
     finished_at timestamptz,
-    status varchar not null           -- committed (a failed batch leaves no row behind)
+    status varchar not null           -- committed (a failed batch leaves no row behind), or unchanged: the source
+                                      -- was probed and found as the last committed batch read it (nothing read)
 );
 
 -- Per entity and batch: the accounting rows_read = rows_inserted + rows_unchanged + rows_quarantined.

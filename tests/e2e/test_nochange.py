@@ -1,0 +1,166 @@
+"""`statedata run` on a night when nothing changed computes nothing and keeps the outputs byte for byte; one changed
+source row, an edited output or --force runs every step again, and the outputs follow the data."""
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from model.mapping import load_mappings
+from model.settings import DEMO_MAPPINGS, Settings
+from pipelines.definitions import build_definitions, nightly_schedule
+from tests.conftest import ACADEMIC_YEAR, cli_env, use_home
+from warehouse import inputs
+
+
+def statedata_run(home: Path, *args: str) -> tuple[dict, str, float]:
+    t = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR, "--json", *args],
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout), res.stderr, time.perf_counter() - t
+
+
+def outputs(home: Path) -> dict[str, str]:
+    """Every file under out/ as a reader sees it (through the published links): name -> SHA-256."""
+    return {
+        str(p.relative_to(home / "out")): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((home / "out").glob("*/*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory, ran_src) -> tuple[Path, Path, dict]:
+    """A working folder after a whole run of its own (the session's run was made in another folder), and a copy
+    of it to put back before each test: the same path, the same bytes and modification times."""
+    base = tmp_path_factory.mktemp("settled")
+    home, pristine = base / "home", base / "pristine"
+    shutil.copytree(ran_src[0], home, symlinks=True)
+    first, stderr, _ = statedata_run(home)
+    assert "skipped" not in first
+    # the session's record came along, but its sources and settings were another folder's
+    assert f"running, because {inputs.SETTINGS} changed; source " in stderr
+    shutil.copytree(home, pristine, symlinks=True)
+    return home, pristine, first
+
+
+@pytest.fixture
+def night(settled) -> tuple[Path, dict]:
+    home, pristine, first = settled
+    shutil.rmtree(home)
+    shutil.copytree(pristine, home, symlinks=True)
+    return home, first
+
+
+def schedule_tick(home: Path, monkeypatch):
+    """The nightly schedule's evaluation, in March (one year a night), in this process as the daemon does it."""
+    use_home(home, monkeypatch)
+    when = datetime(int(ACADEMIC_YEAR[5:]), 3, 1, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+    return nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when))
+
+
+def audit(home: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def test_nothing_changed_nothing_is_computed_and_the_outputs_stay_byte_for_byte(night, monkeypatch):
+    home, first = night
+    before, size = outputs(home), (home / "warehouse.duckdb").stat().st_size
+    batches = audit(home, "select max(batch_id) from audit.batch")[0][0]
+    summary, stderr, took = statedata_run(home)
+    assert summary["skipped"]["unchanged_since"] == first["run_id"]
+    assert "statedata run 2026-2027: warehouse" not in stderr  # no job was started
+    assert outputs(home) == before
+    assert [(f["table"], f["sha256"]) for f in summary["files"]] == [(f["table"], f["sha256"]) for f in first["files"]]
+    assert summary["checks"] == first["checks"] and summary["indicators"] == first["indicators"]
+    # what the night did: each source system confirmed unchanged, the rules that read the clock recorded again
+    systems = set(load_mappings(DEMO_MAPPINGS))
+    assert {s for (s,) in audit(home, "select system from audit.batch where batch_id > ? and status = 'unchanged'",
+                                [batches])} == systems  # fmt: skip
+    assert audit(home, "select count(*) from audit.batch where batch_id > ? and status <> 'unchanged'", [batches]) == [
+        (0,)
+    ]
+    rechecked = audit(
+        home,
+        "select rule_id from audit.rule_result where run_id = ? order by 1",
+        [summary["skipped"]["confirmation"]],
+    )
+    assert [r for (r,) in rechecked] == summary["skipped"]["rules_rechecked"] == ["R-SJ-001", "R-SJ-002"]
+    print(f"no-change run of the small demo: {took:.1f}s (process start included)")
+    # the nights after, by the schedule as by the command: skipped again, and the warehouse does not grow
+    tick = schedule_tick(home, monkeypatch)
+    assert isinstance(tick, dg.SkipReason) and ACADEMIC_YEAR in tick.skip_message
+    assert audit(home, "select count(*) from audit.batch where status = 'unchanged'") == [(2 * len(systems),)]
+    again, _, _ = statedata_run(home, "--quiet")
+    assert again["skipped"]["unchanged_since"] == first["run_id"]
+    assert outputs(home) == before
+    assert abs((home / "warehouse.duckdb").stat().st_size - size) <= 0.01 * size
+
+
+def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, monkeypatch):
+    home, first = night
+    with sqlite3.connect(home / "demo" / "hr.sqlite") as src:  # one full-time teacher's 双师素质 flag
+        src.execute("update RS_JZGJBXX set SFSSXJS = case SFSSXJS when '是' then '否' else '是' end, "
+                    "GXSJ = '2027-01-05 09:00:00' where JGH = (select max(JGH) from RS_JZGJBXX "
+                    "where GWLB = 'ZR' and coalesce(LZRQ, '') = '')")  # fmt: skip
+    (request,) = schedule_tick(home, monkeypatch)
+    assert request.partition_key == ACADEMIC_YEAR
+    summary, stderr, _ = statedata_run(home)
+    assert "skipped" not in summary and summary["run_id"] != first["run_id"]
+    assert "source hr.RS_JZGJBXX changed" in stderr
+    was = {f["table"]: f["sha256"] for f in first["files"]}
+    changed = {f["table"] for f in summary["files"] if was[f["table"]] != f["sha256"]}
+    # the teacher's row of A6-1-1, and the 双师 ratio of the core indicators on the review list; every other table
+    # is rewritten byte for byte the same
+    assert changed == {"full_time_teacher", "review_list"}, changed
+    again, _, _ = statedata_run(home, "--quiet")
+    assert again["skipped"]["unchanged_since"] == summary["run_id"]
+
+
+def test_an_output_edited_by_hand_is_written_again_and_force_runs_every_step(night):
+    home, first = night
+    target = Path(first["files"][0]["path"])
+    assert target.is_relative_to(home)
+    target.write_bytes(b"edited")
+    summary, stderr, _ = statedata_run(home, "--quiet")
+    assert "skipped" not in summary and f"the output {target} was changed or removed" in stderr
+    assert {f["table"]: f["sha256"] for f in summary["files"]} == {f["table"]: f["sha256"] for f in first["files"]}
+    forced, _, _ = statedata_run(home, "--quiet", "--force")
+    assert "skipped" not in forced and forced["run_id"] != summary["run_id"]
+
+
+def test_a_run_dagster_started_is_on_record_too(night, monkeypatch):
+    """The schedule's runs and the UI's whole-graph runs record their inputs themselves (the job's resource)."""
+    home, first = night
+    shutil.rmtree(home / "state")
+    use_home(home, monkeypatch)
+    with dg.instance_for_test() as instance:
+        result = (
+            build_definitions(Settings.from_env())
+            .resolve_job_def("nightly_job")
+            .execute_in_process(partition_key=ACADEMIC_YEAR, instance=instance, raise_on_error=False)
+        )
+    assert result.success
+    summary, stderr, _ = statedata_run(home)
+    assert summary["skipped"]["unchanged_since"] == result.run_id
+    assert {f["table"]: f["sha256"] for f in summary["files"]} == {f["table"]: f["sha256"] for f in first["files"]}
+    res = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR],
+                         env=cli_env(home), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0 and "That run was started by Dagster" in res.stdout, res.stdout[-2000:]

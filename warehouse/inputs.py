@@ -1,0 +1,202 @@
+"""What a run read, so that a night on which nothing changed is not computed again.
+
+Before a run every input is fingerprinted (``inputs``): each source table by its client's probe (``Source.probe``:
+the files' SHA-256, a SQLite file's, a server-side row hash), the college's folder (college.yaml, mappings,
+views), statedata's own code and the libraries installed, and every setting that shapes what a run writes. After
+a run that succeeded the fingerprint is kept with what the run left (``remember``): its summary with every output
+file's SHA-256, and in the warehouse's ledger the file's size and modification time. The next run of the same
+year finds out (``unchanged``) whether all of it is still so; if it is, there is nothing to recompute, re-check
+or re-export (``statedata run`` re-evaluates only the rules that read the clock). Any difference, any input that
+cannot be fingerprinted, a write to the warehouse by anything but a recorded run on the same inputs, an output
+file changed or removed: the run is a whole run, and the reasons are given.
+
+The records are JSON files under STATEDATA_HOME/state: one per academic year, and the ledger. They hold hashes
+and the redacted locations, never a password.
+"""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from connectors.base import SourceError, file_sha256
+from connectors.sources import open_source
+from model.mapping import SourceSpec
+from model.settings import Settings, SettingsError
+
+# statedata's packages (pyproject.toml's root_packages): every file in them is an input of every run
+PACKAGES = (
+    "model", "connectors", "warehouse", "reporting", "expectations", "departments", "assets", "pipelines",
+    "demo_campus", "analysis", "portal",
+)  # fmt: skip
+ROOT = Path(__file__).resolve().parent.parent
+# settings that do not change what a run writes: retries, backups kept, the schedule's months, mail; the source
+# locations are part of each source's fingerprint (redacted)
+NOT_INPUTS = {"source_retries", "source_retry_delay_s", "backup_keep", "collection_months", "digest", "locations"}
+CODE, COLLEGE, SETTINGS = "statedata's code and libraries", "the college folder", "the settings"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The fingerprints of one run's inputs: part -> fingerprint, or None with the reason in ``unknown``."""
+
+    academic_year: str
+    parts: dict[str, str | None]
+    unknown: dict[str, str]
+    locations: dict[str, str]  # source system -> where it was probed (redacted: no password)
+
+    @property
+    def fingerprint(self) -> str | None:
+        """One fingerprint of every part; None while a part has none (such a run is never skipped)."""
+        if self.unknown:
+            return None
+        return hashlib.sha256(json.dumps(sorted(self.parts.items())).encode()).hexdigest()
+
+
+def inputs(settings: Settings, specs: dict[str, SourceSpec], academic_year: str) -> Inputs:
+    """Fingerprint everything a run of the year would read. A source that cannot be probed (unreachable, a file
+    still being written, a database without a row hash) is unknown, with why: never an error here, the run that
+    follows reads it and reports properly."""
+    parts: dict[str, str | None] = {
+        CODE: _code(),
+        COLLEGE: _folder(settings.college_dir, settings.mappings_dir),
+        SETTINGS: _settings(settings),
+    }
+    unknown: dict[str, str] = {}
+    locations: dict[str, str] = {}
+    for spec in specs.values():
+        try:
+            source = open_source(spec, settings.source_location(spec), settings.file_settle_seconds)
+        except (SettingsError, SourceError) as e:
+            for e_ in spec.entities.values():
+                parts[_name(spec, e_)], unknown[_name(spec, e_)] = None, str(e)
+            continue
+        locations[spec.system] = source.location
+        try:
+            for entity in spec.entities.values():
+                name = _name(spec, entity)
+                try:
+                    probe = source.probe(entity)
+                except SourceError as e:
+                    probe, unknown[name] = None, str(e)
+                if probe is None:
+                    unknown.setdefault(name, _why_unknown(spec, source.location, entity.files))
+                parts[name] = None if probe is None else f"{source.location}|{probe}"
+        finally:
+            source.close()
+    return Inputs(academic_year, parts, unknown, locations)
+
+
+def _name(spec: SourceSpec, entity) -> str:
+    return f"source {spec.system}.{entity.source_name}"
+
+
+def _why_unknown(spec: SourceSpec, location: str, files: str | None) -> str:
+    if spec.kind == "files":
+        return f"a file matching {files} is still being written or is open in Excel"
+    return f"a {location.split(':', 1)[0]} database cannot tell its changes cheaply: read every run"
+
+
+def _code() -> str:
+    """Every file of statedata's packages, and the name and version of every installed distribution."""
+    h = hashlib.sha256()
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(f"{path.relative_to(ROOT).as_posix()}\x1f{file_sha256(path)}\n".encode())
+    # a set: from the source folder, statedata's own egg-info is found a second time
+    for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()}):
+        h.update(f"{dist}\n".encode())
+    return h.hexdigest()
+
+
+def _folder(*folders: Path) -> str:
+    h = hashlib.sha256()
+    for folder in dict.fromkeys(folders):
+        for path in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(f"{path}\x1f{file_sha256(path)}\n".encode())
+    return h.hexdigest()
+
+
+def _settings(settings: Settings) -> str:
+    shaping = {f.name: repr(getattr(settings, f.name)) for f in fields(settings) if f.name not in NOT_INPUTS}
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
+
+
+# -- the record of the last run ----------------------------------------------------------------------------------
+def state_path(settings: Settings, academic_year: str) -> Path:
+    return settings.home / "state" / f"run_{academic_year}.json"
+
+
+def warehouse_stamp(settings: Settings) -> list[int] | None:
+    """The warehouse file's size and modification time (ns); None while it has a write-ahead log (a writer has
+    not finished) or does not exist."""
+    wal = settings.warehouse.with_name(settings.warehouse.name + ".wal")
+    if wal.exists() or not settings.warehouse.exists():
+        return None
+    st = settings.warehouse.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def remember(settings: Settings, current: Inputs, summary: dict) -> None:
+    """After a run that succeeded (or a skipped one, which wrote its confirmations): keep the inputs' fingerprint
+    with the year's summary, and in the warehouse's ledger its new stamp and the inputs its content now reflects.
+    Inputs without a fingerprint forget both: there is nothing to compare with."""
+    path, ledger = state_path(settings, current.academic_year), _ledger(settings)
+    if current.fingerprint is None:
+        path.unlink(missing_ok=True)
+        ledger.unlink(missing_ok=True)
+        return
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _write(path, {"fingerprint": current.fingerprint, "parts": current.parts, "recorded_at": now, "summary": summary})
+    _write(ledger, {"stamp": warehouse_stamp(settings), "fingerprint": current.fingerprint, "recorded_at": now,
+                    "academic_year": current.academic_year})  # fmt: skip
+
+
+def _ledger(settings: Settings) -> Path:
+    """The warehouse's ledger: its stamp after the last run that recorded its inputs, and their fingerprint. Every
+    year's record relies on it: a run of another year on the same inputs leaves a year's tables as they were (the
+    shared layers are rebuilt alike, the platform tables and rule results of other years are not touched)."""
+    return settings.home / "state" / "warehouse.json"
+
+
+def _write(path: Path, record: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def unchanged(settings: Settings, current: Inputs) -> tuple[dict | None, list[str]]:
+    """The record of the year's last run when everything it read and left is as it was (its outputs can be kept),
+    else None and every reason why not."""
+    path = state_path(settings, current.academic_year)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        parts, summary = record["parts"], record["summary"]
+        ledger = json.loads(_ledger(settings).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, [f"no earlier completed run of {current.academic_year} on record"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, [f"the record of the last run ({path.parent}) cannot be read: {e}"]
+    reasons = [f"{name}: {why}" for name, why in current.unknown.items()]
+    for name, value in current.parts.items():  # in order: the code, the college folder, the settings, each source
+        if name not in parts:
+            reasons.append(f"{name} is read for the first time")
+        elif value not in (None, parts[name]):
+            reasons.append(f"{name} changed")
+    reasons += [f"{name} is no longer read" for name in parts if name not in current.parts]
+    stamp = warehouse_stamp(settings)
+    if stamp is None or stamp != ledger.get("stamp"):
+        reasons.append("the warehouse was written since the last run of statedata run (by a run that failed, one "
+                       "the Dagster UI or schedule started, a restore, or by hand)")  # fmt: skip
+    elif current.fingerprint is not None and ledger.get("fingerprint") != current.fingerprint and not reasons:
+        reasons.append(f"the run of {ledger.get('academic_year')} at {ledger.get('recorded_at')} read other inputs")
+    for f in summary.get("files", []):
+        if not Path(f["path"]).is_file() or file_sha256(Path(f["path"])) != f["sha256"]:
+            reasons.append(f"the output {f['path']} was changed or removed")
+    return (record, []) if not reasons else (None, reasons)
