@@ -139,7 +139,7 @@ def test_an_output_edited_by_hand_is_written_again_and_force_runs_every_step(nig
     target = Path(first["files"][0]["path"])
     assert target.is_relative_to(home)
     target.write_bytes(b"edited")
-    summary, stderr, _ = statedata_run(home, "--quiet")
+    summary, stderr, _ = statedata_run(home)
     assert "skipped" not in summary and f"the output {target} was changed or removed" in stderr
     assert {f["table"]: f["sha256"] for f in summary["files"]} == {f["table"]: f["sha256"] for f in first["files"]}
     forced, _, _ = statedata_run(home, "--quiet", "--force")

@@ -168,3 +168,46 @@ def test_a_password_with_at_colon_and_slash_is_read_as_written_and_never_shown(s
     assert "odd:***@127.0.0.1" in shown
     for part in ("p@ss", "ss:w", "w/rd", "rd@9"):
         assert part not in shown, part
+
+
+def test_a_server_probe_sees_one_changed_value_and_tells_null_from_empty(servers):
+    """The no-change probe (SqlSource.probe) on PostgreSQL and MariaDB: the same rows give the same answer, one
+    changed value of one row a different one, also NULL against '' (a row hash computed by the server)."""
+    import sqlalchemy as sa
+
+    from connectors.sql import SqlSource
+    from model.mapping import load_mappings
+    from model.settings import DEMO_MAPPINGS
+
+    specs = load_mappings(DEMO_MAPPINGS)
+    pg, my = servers
+    for system, url, quote in (("academic", pg.url("academic"), '"'), ("hr", my.url("hr"), "`")):
+        spec = specs[system]
+        entity = next(e for e in spec.entities.values() if any(not f.required for f in e.fields.values()))
+        column = next(f.column for f in entity.fields.values() if not f.required and f.type == "string")
+        key = entity.fields[entity.primary_key[0]].column
+        table, col, pk = (f"{quote}{n}{quote}" for n in (entity.table, column, key))
+        engine = sa.create_engine(url)
+
+        def probe() -> str:
+            with SqlSource(spec, url) as src:
+                return src.probe(entity)
+
+        def set_value(value) -> None:
+            with engine.begin() as con:
+                first = con.execute(sa.text(f"select min({pk}) from {table}")).scalar()
+                con.execute(sa.text(f"update {table} set {col} = :v where {pk} = :k"), {"v": value, "k": first})
+
+        set_value("甲")
+        before = probe()
+        with engine.connect() as con:
+            assert before.split(":")[0] == str(con.execute(sa.text(f"select count(*) from {table}")).scalar())
+        assert probe() == before, (system, "the same rows, the same probe")
+        answers = []
+        for value in (None, "", "乙"):
+            set_value(value)
+            answers.append(probe())
+        assert len({before, *answers}) == 4, (system, before, answers)
+        set_value("甲")
+        assert probe() == before, (system, "the same rows again")
+        engine.dispose()
