@@ -42,8 +42,10 @@ class StatedataResource(dg.ConfigurableResource):
                 what += f" ({kind} {tags[f'dagster/{kind}_name']})"
         with run_lock(self.settings().home, what, hint="launch the run again when it has finished"):
             year = tags.get("dagster/partition")
-            whole = year and run.asset_selection is None and run.asset_check_selection is None
-            if not whole or run.step_keys_to_execute is not None:  # a part of the graph: its inputs say nothing
+            # the whole job: no asset or check picked (execute_in_process lists every step, with an empty asset
+            # selection), not a re-execution of part of an earlier run
+            whole = year and not run.asset_selection and run.asset_check_selection is None
+            if not whole or run.parent_run_id is not None:  # a part of the graph: its inputs say nothing
                 yield self
                 return
             settings = self.settings()
