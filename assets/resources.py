@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from connectors.sources import open_source
 from model.mapping import SourceSpec, load_mappings
@@ -19,6 +20,8 @@ class StatedataResource(dg.ConfigurableResource):
 
     home: str = ""
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
+    # source systems with nothing to read in this run (warehouse/inputs.py unchanged_systems), set up per run
+    _unchanged: set[str] = PrivateAttr(default_factory=set)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -50,6 +53,7 @@ class StatedataResource(dg.ConfigurableResource):
                 return
             settings = self.settings()
             current = inputs.inputs(settings, load_mappings(settings.mappings_dir), year)
+            self._unchanged = set() if self.full_refresh else inputs.unchanged_systems(settings, current)
             yield self
             failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
             if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)
@@ -60,6 +64,11 @@ class StatedataResource(dg.ConfigurableResource):
                     "output_folder": str(Path(files[0]["path"]).parent) if files else None, "files": files,
                     "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 })  # fmt: skip
+
+    def unchanged(self, system: str) -> bool:
+        """Nothing to read from the system in this run: every table of it probes as when the warehouse was last
+        recorded (the extract step confirms it and keeps raw and staging as they are)."""
+        return system in self._unchanged
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

@@ -154,7 +154,7 @@ def remember(settings: Settings, current: Inputs, summary: dict) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     _write(path, {"fingerprint": current.fingerprint, "parts": current.parts, "recorded_at": now, "summary": summary})
     _write(ledger, {"stamp": warehouse_stamp(settings), "fingerprint": current.fingerprint, "recorded_at": now,
-                    "academic_year": current.academic_year})  # fmt: skip
+                    "academic_year": current.academic_year, "parts": current.parts})  # fmt: skip
 
 
 def _ledger(settings: Settings) -> Path:
@@ -162,6 +162,28 @@ def _ledger(settings: Settings) -> Path:
     year's record relies on it: a run of another year on the same inputs leaves a year's tables as they were (the
     shared layers are rebuilt alike, the platform tables and rule results of other years are not touched)."""
     return settings.home / "state" / "warehouse.json"
+
+
+def unchanged_systems(settings: Settings, current: Inputs) -> set[str]:
+    """The source systems with nothing to read: the warehouse is as the last recorded run left it, that run had
+    the same code, college folder and settings, and every table of the system probes as it did then. (A run in
+    which another system changed reads only that one.)"""
+    try:
+        ledger = json.loads(_ledger(settings).read_text(encoding="utf-8"))
+        parts, stamp = ledger["parts"], ledger["stamp"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    if stamp is None or warehouse_stamp(settings) != stamp:
+        return set()
+    if any(current.parts[k] is None or current.parts[k] != parts.get(k) for k in (CODE, COLLEGE, SETTINGS)):
+        return set()
+    changed = {_system(n) for n, v in current.parts.items() if n.startswith("source ") and (v is None or
+               v != parts.get(n))}  # fmt: skip
+    return set(current.locations) - changed
+
+
+def _system(part: str) -> str:
+    return part.removeprefix("source ").split(".", 1)[0]
 
 
 def _write(path: Path, record: dict) -> None:

@@ -88,6 +88,19 @@ def incremental_start(
     return start
 
 
+def whole_read_due(
+    con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec], reconcile_days: float, now: datetime
+) -> list[str]:
+    """Tables with a change column that the next run reads whole (``incremental_start`` is None): their whole
+    read, which finds rows changed without their change column moving, is due (``system.table``)."""
+    return [
+        f"{spec.system}.{e.source_name}"
+        for spec in specs.values()
+        for e in spec.entities.values()
+        if e.change_column and incremental_start(con, spec, e, reconcile_days, now) is None
+    ]
+
+
 def unreconciled(con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec]) -> list[str]:
     """Tables extracted by their change column whose latest load read only the changed rows: a row changed
     at the source without its change column moving may be missing until a whole read (``system.table``)."""

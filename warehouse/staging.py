@@ -132,6 +132,11 @@ def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Enti
     return n, current - n
 
 
+def staged_rows(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> int:
+    """The rows of a mapping's staging table as it stands (a system with nothing to read keeps it)."""
+    return con.execute(f"select count(*) from {qualified('staging', spec.table_name(entity.name))}").fetchone()[0]
+
+
 class ViewError(ValueError):
     """A college view (views/<entity>.sql) that cannot define its canonical relation; the message says why."""
 

@@ -122,9 +122,15 @@ def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, mon
                     "where GWLB = 'ZR' and coalesce(LZRQ, '') = '')")  # fmt: skip
     (request,) = schedule_tick(home, monkeypatch)
     assert request.partition_key == ACADEMIC_YEAR
+    batches = audit(home, "select max(batch_id) from audit.batch")[0][0]
     summary, stderr, _ = statedata_run(home)
     assert "skipped" not in summary and summary["run_id"] != first["run_id"]
     assert "source hr.RS_JZGJBXX changed" in stderr
+    # only hr is read; every other system probes as before and is confirmed unchanged, its tables kept
+    new = dict(audit(home, "select system, status from audit.batch where batch_id > ?", [batches]))
+    assert new == {s: "committed" if s == "hr" else "unchanged" for s in load_mappings(DEMO_MAPPINGS)}
+    read = audit(home, "select sum(rows_read) from audit.load_log where batch_id > ?", [batches])[0][0]
+    assert summary["accounting"]["rows_read"] == read > 0
     was = {f["table"]: f["sha256"] for f in first["files"]}
     changed = {f["table"] for f in summary["files"] if was[f["table"]] != f["sha256"]}
     # the teacher's row of A6-1-1, and the 双师 ratio of the core indicators on the review list; every other table

@@ -1,4 +1,5 @@
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -165,6 +166,10 @@ def test_an_incremental_table_is_read_whole_when_its_reconciliation_is_due(tmp_p
         assert raw.incremental_start(con, spec, staff, 7, NOW + timedelta(days=6)) == mark
         assert raw.incremental_start(con, spec, staff, 7, NOW + timedelta(days=7)) is None
         assert raw.incremental_start(con, spec, staff, 0, NOW) is None  # 0: every run reconciles
+        # what keeps a night with nothing changed from skipping the whole read (pipelines/nochange.py)
+        only_staff = {"hr": replace(spec, entities={"staff": staff})}
+        assert raw.whole_read_due(con, only_staff, 7, NOW + timedelta(days=6)) == []
+        assert raw.whole_read_due(con, only_staff, 7, NOW + timedelta(days=7)) == ["hr.RS_JZGJBXX"]
         assert raw.unreconciled(con, {"hr": spec}) == []
         con.execute("update audit.load_log set extraction = 'changed' where entity = 'staff'")
         assert raw.unreconciled(con, {"hr": spec}) == ["hr.RS_JZGJBXX"]
