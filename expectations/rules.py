@@ -27,7 +27,7 @@ from model.years import parse_year, previous_year
 from reporting.export import table_query
 from reporting.templates import TemplatePack, pack_for_year, year_params
 from reporting.trace import source_rows
-from warehouse.db import ident, params_used, references
+from warehouse.db import ident, insert_rows, params_used, references
 from warehouse.fingerprint import Fingerprints
 
 CATALOGUE = Path(__file__).parent / "catalogue.yaml"
@@ -310,22 +310,18 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[RuleResult
         "(select unnest(?::varchar[]))",
         [run_id, [f"{r.academic_year}\x1f{r.rule.id}" for r in results]],
     )
-    con.executemany(
-        "insert into audit.rule_result values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [run_id, r.academic_year, r.rule.id, r.rule.asset, r.rule.severity, r.passed, r.failing, r.checked,
-             r.rule.tolerance, now, r.fingerprint]
-            for r in results
-        ],
-    )  # fmt: skip
+    insert_rows(con, "audit", "rule_result", [
+        [run_id, r.academic_year, r.rule.id, r.rule.asset, r.rule.severity, r.passed, r.failing, r.checked,
+         r.rule.tolerance, now, r.fingerprint]
+        for r in results
+    ])  # fmt: skip
     rows = [
         [run_id, r.academic_year, r.rule.id, f["source_system"], f["source_table"], f["source_key"],
          f["column_name"], f["value"], f["raw_id"]]
         for r in results
         for f in r.failures
     ]  # fmt: skip
-    if rows:
-        con.executemany("insert into audit.rule_failure values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "audit", "rule_failure", rows)
 
 
 def recheck(

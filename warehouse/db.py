@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from model.codes import CODES_DIR, code_table_names, college_additions, load_code_table
 
@@ -47,6 +48,27 @@ def qualified(layer: str, name: str) -> str:
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}")
     return f"{layer}.{ident(name)}"
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, layer: str, name: str, rows: list[list] | list[tuple]) -> None:
+    """Append rows (in the table's column order) in one statement through Arrow: ``executemany`` binds one row at
+    a time (30,000 failing rows of a rule took 15 s that way, half a second this way)."""
+    if not rows:
+        return
+    data = pa.table({f"c{i}": _array([r[i] for r in rows]) for i in range(len(rows[0]))})
+    con.register("_statedata_rows", data)
+    try:
+        con.execute(f"insert into {qualified(layer, name)} select * from _statedata_rows")
+    finally:
+        con.unregister("_statedata_rows")
+
+
+def _array(values: list) -> pa.Array:
+    """One column's values; mixed kinds (a translation table keyed by 1 and by 'A') as text, for a text column."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
 @contextmanager
@@ -121,7 +143,7 @@ def init(con: duckdb.DuckDBPyConnection, college_codes: Path | None = None) -> N
     ]
     con.execute("begin")
     con.execute("delete from core.national_code")
-    con.executemany("insert into core.national_code values (?, ?, ?)", rows)
+    insert_rows(con, "core", "national_code", rows)
     con.execute("insert or replace into audit.meta values ('init_version', ?)", [version])
     con.execute("commit")
 

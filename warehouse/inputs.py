@@ -71,8 +71,8 @@ def inputs(settings: Settings, specs: dict[str, SourceSpec], academic_year: str)
         try:
             source = open_source(spec, settings.source_location(spec), settings.file_settle_seconds)
         except (SettingsError, SourceError) as e:
-            for e_ in spec.entities.values():
-                parts[_name(spec, e_)], unknown[_name(spec, e_)] = None, str(e)
+            for entity in spec.entities.values():
+                parts[_name(spec, entity)], unknown[_name(spec, entity)] = None, str(e)
             continue
         locations[spec.system] = source.location
         try:
@@ -102,11 +102,7 @@ def _why_unknown(spec: SourceSpec, location: str, files: str | None) -> str:
 
 def _code() -> str:
     """Every file of statedata's packages, and the name and version of every installed distribution."""
-    h = hashlib.sha256()
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(f"{path.relative_to(ROOT).as_posix()}\x1f{file_sha256(path)}\n".encode())
+    h = _files(ROOT, [ROOT / package for package in PACKAGES])
     # a set: from the source folder, statedata's own egg-info is found a second time
     for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()}):
         h.update(f"{dist}\n".encode())
@@ -114,12 +110,17 @@ def _code() -> str:
 
 
 def _folder(*folders: Path) -> str:
+    return _files(Path("/"), [Path(f).resolve() for f in dict.fromkeys(folders)]).hexdigest()
+
+
+def _files(root: Path, folders: list[Path]):
+    """A SHA-256 over every file below the folders: its path (from ``root``) and its content's SHA-256."""
     h = hashlib.sha256()
-    for folder in dict.fromkeys(folders):
-        for path in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.is_file() and "__pycache__" not in path.parts:
-                h.update(f"{path}\x1f{file_sha256(path)}\n".encode())
-    return h.hexdigest()
+                h.update(f"{path.relative_to(root).as_posix()}\x1f{file_sha256(path)}\n".encode())
+    return h
 
 
 def _settings(settings: Settings) -> str:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from connectors.base import Extract
 from model.mapping import EntitySpec, SourceSpec
-from warehouse.db import ident, qualified, quote
+from warehouse.db import ident, insert_rows, qualified, quote
 
 PEDIGREE = (
     "_source_system",
@@ -325,14 +325,15 @@ def load_entity(
             stats.rows_changed_unmarked,
         ],
     )
-    if extract.quarantined:
-        con.executemany(
-            "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [batch_id, spec.system, entity.name, q["source"], q["key"], q["column"], q["value"], q["reason"]]
-                for q in extract.quarantined
-            ],
-        )
+    insert_rows(
+        con,
+        "audit",
+        "quarantine",
+        [
+            [batch_id, spec.system, entity.name, q["source"], q["key"], q["column"], q["value"], q["reason"]]
+            for q in extract.quarantined
+        ],
+    )
     return stats
 
 

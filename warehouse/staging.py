@@ -17,7 +17,7 @@ import duckdb
 
 from model.canonical import SQL_TYPES, Entity, Model
 from model.mapping import EntitySpec, SourceSpec
-from warehouse.db import qualified, quote, table_names
+from warehouse.db import insert_rows, qualified, quote, table_names
 
 TEXT_SUFFIX = "__text"  # <date field>__text: the source text of a date field, for the rule that it is a date
 
@@ -114,8 +114,7 @@ def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
         for src, tgt in table.items()
     ]
     con.execute("delete from staging.code_translation where system = ?", [spec.system])
-    if rows:
-        con.executemany("insert into staging.code_translation values (?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "staging", "code_translation", rows)
 
 
 def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: EntitySpec) -> tuple[int, int]:
