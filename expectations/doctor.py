@@ -24,6 +24,8 @@ from warehouse import db, raw, staging
 from warehouse.db import qualified, quote
 
 EXAMPLES = 5  # example values shown per finding
+NO_PROBE = ("this kind of database has no cheap probe of its changes: the table is read every night, and a night "
+            "is never skipped as unchanged (docs/mapping.md, No-change nights)")  # fmt: skip
 
 
 def downstream(model: Model, pack: TemplatePack) -> dict[str, list[str]]:
@@ -132,6 +134,8 @@ def _profile(
                 for e in spec.entities.values():
                     try:
                         extracts[e.name] = source.extract(e)
+                        if spec.kind == "sql" and source.probe(e) is None:
+                            out.append(Problem("note", f"{spec.path.name}: entities.{e.name}", NO_PROBE))
                     except SourceError as err:
                         out.append(Problem("error", f"{spec.path.name}: entities.{e.name}", str(err)))
             finally:

@@ -17,9 +17,9 @@ and the redacted locations, never a password.
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from connectors.base import SourceError, file_sha256
@@ -103,10 +103,24 @@ def _why_unknown(spec: SourceSpec, location: str, files: str | None) -> str:
 def _code() -> str:
     """Every file of statedata's packages, and the name and version of every installed distribution."""
     h = _files(ROOT, [ROOT / package for package in PACKAGES])
-    # a set: from the source folder, statedata's own egg-info is found a second time
-    for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()}):
+    for dist in _distributions():
         h.update(f"{dist}\n".encode())
     return h.hexdigest()
+
+
+def _distributions() -> list[str]:
+    """The installed distributions as their metadata folders name them (``pandas-2.2.3.dist-info``): name and
+    version, read from the folder listings of the import path (parsing each one's metadata costs 0.4 s)."""
+    found = set()
+    for entry in sys.path:
+        if Path(entry or ".").resolve() == ROOT:  # the source folder (run from there): its files are hashed above
+            continue
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip, or a folder that is not there
+            continue
+        found.update(n for n in names if n.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
 
 
 def _folder(*folders: Path) -> str:

@@ -99,3 +99,20 @@ def test_a_type_the_model_cannot_take_is_named_without_reading_any_source(home, 
     assert out.returncode == 1
     assert "academic.yaml: entities.class.fields.grade: is string; the model's class.grade is integer" in out.stdout
     assert "reading" not in out.stdout and "sources not read" in out.stdout
+
+
+def test_a_database_without_a_change_probe_is_named_per_table(home, monkeypatch):
+    """A table whose database cannot fingerprint its rows is read every night: the doctor says which tables."""
+    from connectors.sql import SqlSource
+    from expectations import doctor
+    from model.canonical import load_model
+    from model.settings import Settings
+    from reporting.templates import pack_for_year
+
+    real = SqlSource.probe
+    monkeypatch.setattr(SqlSource, "probe", lambda self, e: None if self.spec.system == "hr" else real(self, e))
+    found = doctor.check(Settings.from_env(), load_model(), pack_for_year("2026-2027"), progress=lambda m: None)
+    assert {p.where for p in found if p.message == doctor.NO_PROBE} == {
+        f"hr.yaml: entities.{name}" for name in load_mappings(DEMO_COLLEGE / "mappings")["hr"].entities
+    }
+    assert not [p for p in found if p.level == "error"]

@@ -214,3 +214,17 @@ def test_inputs_without_a_fingerprint_forget_the_record(settings, demo):
     assert not inputs.state_path(settings, "2026-2027").exists()
     kept, reasons = inputs.unchanged(settings, locked)
     assert kept is None and reasons == ["no earlier completed run of 2026-2027 on record"]
+
+
+def test_the_code_part_is_the_same_from_the_source_folder_and_from_elsewhere(tmp_path):
+    """`python -m pipelines.cli` in the source folder puts it on the import path; the installed `statedata`
+    does not. Both must see the same code, or a night would never be skipped after a run the other way."""
+    import subprocess
+    import sys
+
+    from tests.unit.test_architecture import ROOT
+
+    probe = [sys.executable, "-c", "from warehouse import inputs; print(inputs._code())"]
+    here = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    elsewhere = subprocess.run(probe, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert here == elsewhere and len(here.strip()) == 64
