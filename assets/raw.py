@@ -61,11 +61,12 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
     def _extract(context: dg.AssetExecutionContext, statedata: StatedataResource):
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
-        if statedata.unchanged(spec.system):
+        location = statedata.unchanged(spec.system)
+        if location is not None:
             with statedata.warehouse() as con:
                 due = raw.whole_read_due(con, {spec.system: spec}, statedata.settings().reconcile_days, started)
                 if not due:  # else an incremental read may have missed something: read as usual
-                    yield from _keep(context, spec, statedata, con, started)
+                    yield from _keep(context, spec, location, con, started)
                     return
         since: dict[str, str | None] = dict.fromkeys(spec.entities)
         if spec.kind == "sql" and not statedata.full_refresh:  # incremental where the source marks changes
@@ -138,12 +139,9 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
     return _extract
 
 
-def _keep(context, spec: SourceSpec, statedata: StatedataResource, con, started: datetime):
+def _keep(context, spec: SourceSpec, location: str, con, started: datetime):
     """A system whose every table probes as when the warehouse was last recorded: confirmed unchanged (a batch
     with no rows), its raw and staging tables kept as they are."""
-    source = statedata.source(spec)
-    location = source.location
-    source.close()
     raw.confirm_unchanged(con, {spec.system: location}, started)
     for name, e in spec.entities.items():
         yield dg.MaterializeResult(

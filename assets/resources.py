@@ -20,8 +20,9 @@ class StatedataResource(dg.ConfigurableResource):
 
     home: str = ""
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
-    # source systems with nothing to read in this run (warehouse/inputs.py unchanged_systems), set up per run
-    _unchanged: set[str] = PrivateAttr(default_factory=set)
+    # source systems with nothing to read in this run (warehouse/inputs.py unchanged_systems) -> where they were
+    # probed (redacted), set up per run
+    _unchanged: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -53,7 +54,8 @@ class StatedataResource(dg.ConfigurableResource):
                 return
             settings = self.settings()
             current = inputs.inputs(settings, load_mappings(settings.mappings_dir), year)
-            self._unchanged = set() if self.full_refresh else inputs.unchanged_systems(settings, current)
+            kept = set() if self.full_refresh else inputs.unchanged_systems(settings, current)
+            self._unchanged = {system: current.locations[system] for system in kept}
             yield self
             failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
             if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)
@@ -65,10 +67,11 @@ class StatedataResource(dg.ConfigurableResource):
                     "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 })  # fmt: skip
 
-    def unchanged(self, system: str) -> bool:
-        """Nothing to read from the system in this run: every table of it probes as when the warehouse was last
-        recorded (the extract step confirms it and keeps raw and staging as they are)."""
-        return system in self._unchanged
+    def unchanged(self, system: str) -> str | None:
+        """Where the system was probed, when there is nothing to read from it in this run: every table of it
+        probes as when the warehouse was last recorded (the extract step confirms it and keeps raw and staging
+        as they are); else None."""
+        return self._unchanged.get(system)
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

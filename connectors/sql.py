@@ -147,6 +147,14 @@ class SqlSource:
     def __exit__(self, *exc):
         self.close()
 
+    def _failed(self, doing: str, e: sa.exc.DBAPIError) -> SourceError:
+        """A database error while ``doing`` something with the source, named without the password; retried when
+        the connection may come back."""
+        return SourceError(
+            f"{self.spec.system}: {doing} {self.safe_url} failed: {type(e.orig).__name__}: {e.orig}",
+            transient=transient(e),
+        )
+
     # -- schema ----------------------------------------------------------------------------------
     def table(self, entity: EntitySpec) -> sa.Table:
         if entity.table not in self._tables:
@@ -206,11 +214,7 @@ class SqlSource:
             with self.engine().connect() as con:
                 count, total = con.execute(sa.text(query)).one()
         except sa.exc.DBAPIError as e:
-            raise SourceError(
-                f"{self.spec.system}: probing {entity.table} in {self.safe_url} failed: {type(e.orig).__name__}: "
-                f"{e.orig}",
-                transient=transient(e),
-            ) from None
+            raise self._failed(f"probing {entity.table} in", e) from None
         return f"{count}:{total}"
 
     # -- extraction ------------------------------------------------------------------------------
@@ -308,11 +312,7 @@ class SqlSource:
                     quarantined += bad
                     batches.append(pa.table(arrays))
         except sa.exc.DBAPIError as e:
-            raise SourceError(
-                f"{self.spec.system}: reading {entity.table} from {self.safe_url} failed: "
-                f"{type(e.orig).__name__}: {e.orig}",
-                transient=transient(e),
-            ) from None
+            raise self._failed(f"reading {entity.table} from", e) from None
         if batches:
             table = pa.concat_tables(batches)
         else:
