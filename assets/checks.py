@@ -16,7 +16,7 @@ import dagster as dg
 from assets.common import key
 from assets.resources import StatedataResource
 from expectations.integrity import duplicate_keys, last_load
-from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, rule_params
+from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, reused_results, rule_params
 from model.canonical import Model
 from model.mapping import SourceSpec, pii_fields, translations
 from model.masking import mask
@@ -168,7 +168,16 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 if rule not in applying:
                     context.log.info(f"{rule.id} does not apply to {year}: not evaluated")
             prints = Fingerprints(con, year, previous_year(year))  # computed once for the rules and the gate
-            results = evaluate_all(con, applying, year, params, model, translated, prints)
+            # a result about tables that are as they were is kept (when the run may keep anything), not re-evaluated
+            reused = reused_results(con, applying, year, prints) if statedata.reuse() else []
+            kept = {r.rule.id for r in reused}
+            if reused:
+                context.log.info(f"{len(reused)} of {len(applying)} rules: the tables they examine are unchanged since "
+                                 "their last evaluation, whose results are kept")  # fmt: skip
+            due = [r for r in applying if r.id not in kept]
+            fresh = evaluate_all(con, due, year, params, model, translated, prints)
+            order = {r.id: i for i, r in enumerate(applying)}
+            results = sorted(reused + fresh, key=lambda result: order[result.rule.id])
             record(con, context.run.run_id, results)
             grouped: dict[dg.AssetCheckKey, list[RuleResult]] = {}
             for result in results:

@@ -20,9 +20,12 @@ class StatedataResource(dg.ConfigurableResource):
 
     home: str = ""
     full_refresh: bool = False  # read every source table whole, even where the mapping declares a change column
+    recompute: bool = False  # read, compute and check everything again, keeping nothing whose inputs are unchanged
     # source systems with nothing to read in this run (warehouse/inputs.py unchanged_systems) -> where they were
     # probed (redacted), set up per run
     _unchanged: dict[str, str] = PrivateAttr(default_factory=dict)
+    # may the run keep tables and rule results whose inputs are unchanged (warehouse/inputs.py reusable)
+    _reuse: bool = PrivateAttr(default=False)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -54,8 +57,10 @@ class StatedataResource(dg.ConfigurableResource):
                 return
             settings = self.settings()
             current = inputs.inputs(settings, load_mappings(settings.mappings_dir), year)
-            kept = set() if self.full_refresh else inputs.unchanged_systems(settings, current)
+            anew = self.full_refresh or self.recompute
+            kept = set() if anew else inputs.unchanged_systems(settings, current)
             self._unchanged = {system: current.locations[system] for system in kept}
+            self._reuse = not anew and inputs.reusable(settings, current)
             yield self
             failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
             if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)
@@ -72,6 +77,11 @@ class StatedataResource(dg.ConfigurableResource):
         probes as when the warehouse was last recorded (the extract step confirms it and keeps raw and staging
         as they are); else None."""
         return self._unchanged.get(system)
+
+    def reuse(self) -> bool:
+        """True when a step may keep a table or a rule result whose inputs are as when it was made (the run reads
+        everything with the code, college folder and settings of the last recorded run; not --force)."""
+        return self._reuse
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

@@ -8,10 +8,11 @@ import dagster as dg
 
 from assets.common import WAREHOUSE_POOL, key, owner
 from assets.resources import StatedataResource
+from connectors.base import file_sha256
 from model.settings import College
 from reporting import indicators
 from reporting.templates import TableTemplate, TemplatePack, pack_for_year, year_params
-from warehouse import db
+from warehouse import builds, db
 from warehouse.partition import rebuild_partition
 
 PERIOD_TEXT = {
@@ -44,7 +45,7 @@ def _core_asset(name: str, department: str) -> dg.AssetsDefinition:
         description=_first_comment("core", name),
         metadata={"sql": f"warehouse/sql/core/{name}.sql"},
     )
-    def _core(statedata: StatedataResource) -> dg.MaterializeResult:
+    def _core(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         items = statedata.settings().finance_items
         if reads_items and not items.exists():
             raise dg.Failure(
@@ -52,9 +53,13 @@ def _core_asset(name: str, department: str) -> dg.AssetsDefinition:
                 "demo_campus/college/mappings/finance_items.csv next to your mapping files and adapt it",
                 allow_retries=False,
             )
+        params = {"finance_items": str(items)}
         with statedata.warehouse() as con:
-            n = db.rebuild(con, "core", name, {"finance_items": str(items)})
-        return dg.MaterializeResult(metadata={"dagster/row_count": n})
+            metadata = _build(
+                context, statedata, con, "core", name, builds.WHOLE, db.sql_text("core", name), params,
+                lambda: db.rebuild(con, "core", name, params), extra=file_sha256(items) if reads_items else "",
+            )  # fmt: skip
+        return dg.MaterializeResult(metadata=metadata)
 
     return _core
 
@@ -120,10 +125,36 @@ def _platform_asset(
         year = context.partition_key
         params = year_params(year, pack_for_year(year), statedata.settings().template_overrides)
         with statedata.warehouse() as con:
-            n = rebuild_partition(con, "platform", name, year, params, sql, run_id=context.run.run_id)
-        return dg.MaterializeResult(metadata={"dagster/row_count": n, "stock_date": str(params["stock_date"])})
+            metadata = _build(
+                context, statedata, con, "platform", name, year, db.sql_text("platform", name) if sql is None else sql,
+                params, lambda: rebuild_partition(con, "platform", name, year, params, sql, run_id=context.run.run_id),
+            )  # fmt: skip
+        return dg.MaterializeResult(metadata=metadata | {"stock_date": str(params["stock_date"])})
 
     return _platform
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    statedata: StatedataResource,
+    con,
+    layer: str,
+    name: str,
+    academic_year: str,
+    sql: str,
+    params: dict,
+    build,
+    extra: str = "",
+) -> dict:
+    """Build a table (or its academic year) with ``build()``, or keep it when the run may keep what is unchanged and
+    its SQL, parameters and every table it reads are as at its last build (warehouse/builds.py); its metadata."""
+    build_key = builds.key(con, sql, params, db.references(layer, name, sql), extra)
+    n = builds.kept(con, layer, name, academic_year, build_key) if statedata.reuse() else None
+    if n is not None:
+        return {"dagster/row_count": n, "kept": "its inputs are unchanged since its last build"}
+    n = build()
+    builds.remember(con, layer, name, academic_year, build_key, context.run.run_id)
+    return {"dagster/row_count": n}
 
 
 def _indicator_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

@@ -179,18 +179,34 @@ def _ledger(settings: Settings) -> Path:
     return settings.home / "state" / "warehouse.json"
 
 
-def unchanged_systems(settings: Settings, current: Inputs) -> set[str]:
-    """The source systems with nothing to read: the warehouse is as the last recorded run left it, that run had
-    the same code, college folder and settings, and every table of the system probes as it did then. (A run in
-    which another system changed reads only that one.)"""
+def _reusable_parts(settings: Settings, current: Inputs) -> dict | None:
+    """The parts the warehouse's content reflects, when what it holds may be kept in this run: it is as the last
+    recorded run left it, and that run had the same code, college folder and settings. Else None."""
     try:
         ledger = json.loads(_ledger(settings).read_text(encoding="utf-8"))
         parts, stamp = ledger["parts"], ledger["stamp"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        return None
     if stamp is None or warehouse_stamp(settings) != stamp:
-        return set()
+        return None
     if any(current.parts[k] is None or current.parts[k] != parts.get(k) for k in (CODE, COLLEGE, SETTINGS)):
+        return None
+    return parts
+
+
+def reusable(settings: Settings, current: Inputs) -> bool:
+    """True when a run may keep what the warehouse holds where its inputs are unchanged (warehouse/builds.py, the
+    rule results bound to their tables): the warehouse is as the last recorded run left it, with the same code,
+    college folder and settings."""
+    return _reusable_parts(settings, current) is not None
+
+
+def unchanged_systems(settings: Settings, current: Inputs) -> set[str]:
+    """The source systems with nothing to read: the warehouse may be kept (``reusable``) and every table of the
+    system probes as it did at the last recorded run. (A run in which another system changed reads only that
+    one.)"""
+    parts = _reusable_parts(settings, current)
+    if parts is None:
         return set()
     changed = {_system(n) for n, v in current.parts.items() if n.startswith("source ") and (v is None or
                v != parts.get(n))}  # fmt: skip

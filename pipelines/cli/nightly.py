@@ -20,8 +20,11 @@ from warehouse.db import WarehouseError
 CLI_TAG = "statedata/cli"
 
 
-def execute(settings: Settings, academic_year: str, quiet: bool, full_refresh: bool, t0: float) -> dict:
+def execute(
+    settings: Settings, academic_year: str, quiet: bool, full_refresh: bool, t0: float, recompute: bool = False
+) -> dict:
     """Run the nightly job for the year in this process (the caller holds the folder's lock); its summary.
+    ``recompute``: keep nothing whose inputs are unchanged (a system, a table, a rule result, a file).
     Raises MappingError or TemplateError when the definitions cannot be built."""
     defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
@@ -33,7 +36,7 @@ def execute(settings: Settings, academic_year: str, quiet: bool, full_refresh: b
             tags={CLI_TAG: "run"},
             run_config={
                 "loggers": {"progress": {"config": {"quiet": quiet}}},
-                "resources": {"statedata": {"config": {"full_refresh": full_refresh}}},
+                "resources": {"statedata": {"config": {"full_refresh": full_refresh, "recompute": recompute}}},
             },
         )
     return _summary(result, academic_year, time.perf_counter() - t0, settings)

@@ -55,7 +55,9 @@ def _truth_lines(summary: dict, settings: Settings) -> list[str]:
     is_flag=True,
     help="Read every source table whole, also those extracted incrementally by their change column (never skipped).",
 )
-@click.option("--force", is_flag=True, help="Run every step even when nothing changed since the last run.")
+@click.option(
+    "--force", is_flag=True, help="Run and compute every step anew, even when nothing changed since the last run."
+)
 def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
     """Run the whole pipeline for one academic year: extract, load, transform, check, write the tables.
     When no source, mapping, setting or code changed since the year's last completed run, and its outputs are as
@@ -95,7 +97,7 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
                 from pipelines.cli import nightly
 
                 try:
-                    summary = nightly.execute(settings, year, quiet, full_refresh, t)
+                    summary = nightly.execute(settings, year, quiet, full_refresh, t, recompute=force)
                 except (MappingError, TemplateError) as e:
                     fail(f"cannot build the pipeline: {e}")
                 summary["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")

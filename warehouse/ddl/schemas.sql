@@ -64,6 +64,19 @@ create table if not exists audit.export_log (
     written_at timestamptz not null
 );
 
+-- What each core table and each academic year of a platform table was last built from (warehouse/builds.py):
+-- the key of its inputs and the content the build left ('' as the year of a table not partitioned by year).
+create table if not exists audit.build (
+    layer varchar not null,
+    name varchar not null,
+    academic_year varchar not null,
+    inputs varchar not null,
+    content varchar not null,
+    run_id varchar,
+    built_at timestamptz not null,
+    primary key (layer, name, academic_year)
+);
+
 -- National code tables, loaded from model/codes/*.csv.
 create table if not exists core.national_code (
     code_table varchar not null,

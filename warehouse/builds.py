@@ -1,0 +1,68 @@
+"""What each core table and each academic year of a platform table was built from: one whose inputs are unchanged
+is kept, not built again.
+
+A build's key is its SQL text, the parameters it binds and the content of every table it reads (row count and
+the sum of a hash of every row, as warehouse/fingerprint.py). The ledger, ``audit.build``, keeps per table and
+academic year the key of its last build and the content that build left. A build may be kept when its key is
+the same and the table still holds that content: nothing wrote it since, by hand or by a run that stopped.
+
+Whether a run may keep anything at all is its caller's decision (warehouse/inputs.py ``reusable``): only when
+statedata's code, the college folder and the settings are as at the last recorded run, because they shape a
+build in ways the key does not see (the national code lists, the Python around the SQL).
+"""
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import duckdb
+
+from warehouse.db import params_used, qualified
+
+WHOLE = ""  # the academic year of a table that is not partitioned by year
+
+
+def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str = WHOLE) -> str:
+    """A table's content (one academic year's rows of it, or all), order-free: 'absent' when there is no such
+    table."""
+    where, args = ("where academic_year = ?", [academic_year]) if academic_year else ("", [])
+    try:
+        n, total = con.execute(
+            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified(layer, name)} as t {where}", args
+        ).fetchone()
+    except duckdb.CatalogException:
+        return "absent"
+    return f"{n}:{total}"
+
+
+def key(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict, reads: list[tuple[str, str]], extra: str = ""
+) -> str:
+    """The key of a build: its SQL, the parameters it binds, the content of every table it reads (whole) and
+    ``extra`` (what else it reads: a file's hash)."""
+    bound = {k: str(v) for k, v in params_used(sql, params).items()}
+    text = json.dumps([sql, bound, {f"{layer}.{name}": content(con, layer, name) for layer, name in reads}, extra])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def kept(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, build_key: str) -> int | None:
+    """The row count of the table (or its academic year) when it was last built from ``build_key`` and still holds
+    what that build left; else None."""
+    row = con.execute(
+        "select inputs, content from audit.build where layer = ? and name = ? and academic_year = ?",
+        [layer, name, academic_year],
+    ).fetchone()
+    if row is None or row[0] != build_key or row[1] != content(con, layer, name, academic_year):
+        return None
+    return int(row[1].split(":")[0])
+
+
+def remember(
+    con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, build_key: str, run_id: str
+) -> None:
+    """Record a build just made (in the caller's transaction, with the build itself)."""
+    con.execute(
+        "insert or replace into audit.build values (?, ?, ?, ?, ?, ?, ?)",
+        [layer, name, academic_year, build_key, content(con, layer, name, academic_year), run_id,
+         datetime.now(timezone.utc)],
+    )  # fmt: skip
