@@ -41,7 +41,9 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
                 ]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]
-            folder, files = publish_year(con, pack, year, statedata.settings().out_dir, blocking, context.run.run_id)
+            folder, files = publish_year(
+                con, pack, year, statedata.settings().out_dir, blocking, context.run.run_id, statedata.reuse()
+            )
         table = "\n".join(f"| {f.number} | {f.name} | {f.rows} |" for f in files)
         return dg.MaterializeResult(
             metadata={

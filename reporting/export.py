@@ -5,6 +5,7 @@ table is written (reporting/publish.py), so a failed or killed run leaves the la
 Workbook metadata is fixed, so the same data gives byte-identical files.
 """
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from reporting.publish import publish, unpublish
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
 from reporting.workbook import FIXED_TIME, school_of
+from warehouse import builds
 from warehouse.db import qualified, quote
 
 
@@ -121,22 +123,64 @@ def write_header(wb: xlsxwriter.Workbook, ws, t: TableTemplate) -> int:
 
 
 def export_year(
-    con: duckdb.DuckDBPyConnection, pack: TemplatePack, academic_year: str, folder: Path, draft: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    pack: TemplatePack,
+    academic_year: str,
+    folder: Path,
+    draft: list[str] | None = None,
+    reuse: bool = False,
+    run_id: str = "",
 ) -> list[ExportedFile]:
     """Write every table of the pack into ``folder`` (replacing it only when all succeeded).
-    ``draft``: the failing error rules, which mark every workbook as a draft (write_table)."""
+    ``draft``: the failing error rules, which mark every workbook as a draft (write_table). ``reuse``: a table
+    whose rows and draft marking are as when its file was last written is copied from that file, not written
+    again (the caller knows the templates and the code that writes them are unchanged)."""
     folder = Path(folder)
 
     def fill(tmp: Path) -> list[ExportedFile]:
         out = []
         for t in pack.ordered_tables():
-            rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
-            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, sha256(tmp / t.file_name)))
+            file_key = _file_key(con, t, academic_year, draft)
+            rows = _copied(con, t, academic_year, file_key, tmp / t.file_name) if reuse else None
+            if rows is None:
+                rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
+            digest = sha256(tmp / t.file_name)
+            builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
+            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest))
         n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         return out
 
     return publish(folder.parent, folder.name, fill)
+
+
+def _file_key(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, draft: list[str] | None) -> str:
+    """What a table's file is made of: its layout, the content of the rows it shows and its draft marking."""
+    sql, params = table_query(t)
+    n, total = con.execute(
+        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({sql}) as q", [academic_year, *params]
+    ).fetchone()
+    layout = [t.number, t.name, [(c.group, c.header) for c in t.columns]]
+    return builds.digest([sql, params, academic_year, f"{n}:{total}", layout, draft or []])
+
+
+def _copied(
+    con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, file_key: str, target: Path
+) -> int | None:
+    """Copy the table's last exported file to ``target`` when it was written from ``file_key`` and is still as it was
+    written; its row count, else None."""
+    last = con.execute(
+        "select path, row_count, sha256 from audit.export_log where academic_year = ? and table_id = ? "
+        "order by written_at desc, rowid desc limit 1",
+        [academic_year, t.id],
+    ).fetchone()
+    if last is None or builds.recorded(con, "export", t.id, academic_year) != (file_key, last[2]):
+        return None
+    path = Path(last[0])
+    if not path.is_file() or sha256(path) != last[2]:
+        return None
+    shutil.copyfile(path, target)
+    return last[1]
 
 
 def exported_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
@@ -154,15 +198,17 @@ def publish_year(
     out_dir: Path,
     blocking: list[str],
     run_id: str,
+    reuse: bool = False,
 ) -> tuple[Path, list[ExportedFile]]:
     """Write the year's tables to ``out_dir/<school code>_<year>``, or, while error rules fail (``blocking``:
     one line each), to the ``…_draft`` folder beside it, each workbook marked; the last good folder stays.
-    A clean export removes the stale draft. Every file is recorded in audit.export_log for the run."""
+    A clean export removes the stale draft. Every file is recorded in audit.export_log for the run. ``reuse``: see
+    export_year."""
     school = school_of(con, academic_year)
     good = Path(out_dir) / f"{school[0] if school else 'school'}_{academic_year}"
     draft = good.with_name(good.name + "_draft")
     folder = draft if blocking else good
-    files = export_year(con, pack, academic_year, folder, blocking or None)
+    files = export_year(con, pack, academic_year, folder, blocking or None, reuse, run_id)
     if not blocking:  # a draft of data since fixed would only mislead
         unpublish(draft.parent, draft.name)
     con.executemany(

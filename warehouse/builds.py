@@ -41,28 +41,43 @@ def key(
     """The key of a build: its SQL, the parameters it binds, the content of every table it reads (whole) and
     ``extra`` (what else it reads: a file's hash)."""
     bound = {k: str(v) for k, v in params_used(sql, params).items()}
-    text = json.dumps([sql, bound, {f"{layer}.{name}": content(con, layer, name) for layer, name in reads}, extra])
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest([sql, bound, {f"{layer}.{name}": content(con, layer, name) for layer, name in reads}, extra])
+
+
+def digest(parts: list) -> str:
+    """A key made of JSON-able parts."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def recorded(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str) -> tuple[str, str] | None:
+    """(key, content) of the last recorded build of a table, an academic year of it, or an output file."""
+    return con.execute(
+        "select inputs, content from audit.build where layer = ? and name = ? and academic_year = ?",
+        [layer, name, academic_year],
+    ).fetchone()
+
+
+def record(
+    con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, build_key: str, made: str, run_id: str
+) -> None:
+    """Record a build just made from ``build_key`` and what it made (a table's content, a file's SHA-256)."""
+    con.execute(
+        "insert or replace into audit.build values (?, ?, ?, ?, ?, ?, ?)",
+        [layer, name, academic_year, build_key, made, run_id, datetime.now(timezone.utc)],
+    )
 
 
 def kept(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, build_key: str) -> int | None:
     """The row count of the table (or its academic year) when it was last built from ``build_key`` and still holds
     what that build left; else None."""
-    row = con.execute(
-        "select inputs, content from audit.build where layer = ? and name = ? and academic_year = ?",
-        [layer, name, academic_year],
-    ).fetchone()
-    if row is None or row[0] != build_key or row[1] != content(con, layer, name, academic_year):
+    last = recorded(con, layer, name, academic_year)
+    if last is None or last[0] != build_key or last[1] != content(con, layer, name, academic_year):
         return None
-    return int(row[1].split(":")[0])
+    return int(last[1].split(":")[0])
 
 
 def remember(
     con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, build_key: str, run_id: str
 ) -> None:
-    """Record a build just made (in the caller's transaction, with the build itself)."""
-    con.execute(
-        "insert or replace into audit.build values (?, ?, ?, ?, ?, ?, ?)",
-        [layer, name, academic_year, build_key, content(con, layer, name, academic_year), run_id,
-         datetime.now(timezone.utc)],
-    )  # fmt: skip
+    """Record a table's build just made, with the content it left."""
+    record(con, layer, name, academic_year, build_key, content(con, layer, name, academic_year), run_id)
