@@ -145,7 +145,8 @@ def export_year(
             if rows is None:
                 rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             digest = sha256(tmp / t.file_name)
-            builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
+            if builds.recorded(con, "export", t.id, academic_year) != (file_key, digest):  # written, not copied
+                builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest))
         n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
@@ -157,9 +158,9 @@ def export_year(
 def _file_key(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, draft: list[str] | None) -> str:
     """What a table's file is made of: its layout, the content of the rows it shows and its draft marking."""
     sql, params = table_query(t)
-    n, total = con.execute(
+    ((n, total),) = con.execute(
         f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({sql}) as q", [academic_year, *params]
-    ).fetchone()
+    ).fetchall()
     layout = [t.number, t.name, [(c.group, c.header) for c in t.columns]]
     return builds.digest([sql, params, academic_year, f"{n}:{total}", layout, draft or []])
 
@@ -169,11 +170,12 @@ def _copied(
 ) -> int | None:
     """Copy the table's last exported file to ``target`` when it was written from ``file_key`` and is still as it was
     written; its row count, else None."""
-    last = con.execute(
+    rows = con.execute(
         "select path, row_count, sha256 from audit.export_log where academic_year = ? and table_id = ? "
         "order by written_at desc, rowid desc limit 1",
         [academic_year, t.id],
-    ).fetchone()
+    ).fetchall()
+    last = rows[0] if rows else None
     if last is None or builds.recorded(con, "export", t.id, academic_year) != (file_key, last[2]):
         return None
     path = Path(last[0])

@@ -27,17 +27,15 @@ def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year
     table."""
     where, args = ("where academic_year = ?", [academic_year]) if academic_year else ("", [])
     try:
-        n, total = con.execute(
+        ((n, total),) = con.execute(
             f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified(layer, name)} as t {where}", args
-        ).fetchone()
+        ).fetchall()
     except duckdb.CatalogException:
         return "absent"
     return f"{n}:{total}"
 
 
-def key(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict, reads: list[tuple[str, str]], extra: str = ""
-) -> str:
+def key(con: duckdb.DuckDBPyConnection, sql: str, params: dict, reads: list[tuple[str, str]], extra: str = "") -> str:
     """The key of a build: its SQL, the parameters it binds, the content of every table it reads (whole) and
     ``extra`` (what else it reads: a file's hash)."""
     bound = {k: str(v) for k, v in params_used(sql, params).items()}
@@ -51,10 +49,11 @@ def digest(parts: list) -> str:
 
 def recorded(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str) -> tuple[str, str] | None:
     """(key, content) of the last recorded build of a table, an academic year of it, or an output file."""
-    return con.execute(
+    rows = con.execute(
         "select inputs, content from audit.build where layer = ? and name = ? and academic_year = ?",
         [layer, name, academic_year],
-    ).fetchone()
+    ).fetchall()
+    return rows[0] if rows else None
 
 
 def record(

@@ -5,8 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from expectations.rules import evaluate, evaluate_all, load_catalogue, recheck, record
+from expectations.rules import evaluate, evaluate_all, load_catalogue, recheck, record, reused_results
 from warehouse import db
+from warehouse.fingerprint import Fingerprints
 from warehouse.raw import confirm_unchanged
 
 RULES = {r.id: r for r in load_catalogue()}
@@ -194,3 +195,33 @@ def test_unmapped_subjects_of_income_and_expense_only(con):
         t(_raw_id, fiscal_year, subject_code, item)""")
     con.execute(f"create table platform.finance as select '{YEAR}' as academic_year")  # what the rule guards
     assert failing(con, "R-JF-001", fiscal_year=2025) == ["4609", "500109", "9999"]
+
+
+def test_a_result_about_unchanged_tables_is_reused_with_its_failing_rows(con):
+    """reused_results: the latest result of a rule is kept while every table it examined has the fingerprint it had;
+    a change to any of them, or a rule that binds the clock, is evaluated again."""
+    con.execute("""create table core.library_item as select * from (values
+        ('中文图书', date '2020-01-01', null), ('中文图书', date '2025-03-01', null)) t(kind, acquired_on, withdrawn_on)""")
+    con.execute(f"create table platform.library as select * from (values ('{LAST}', 1), ('{YEAR}', 9)) "
+                "t(academic_year, books_total)")  # fmt: skip
+    con.execute(f"create table platform.school_basic as select '{YEAR}' as academic_year")
+    flow, clock = RULES["R-TS-010"], RULES["R-SJ-002"]
+    assert flow.reusable and not clock.reusable
+    params = PARAMS | {"empty_tables": ["A7-5 产学合作"]}
+    first = evaluate_all(con, [flow, clock], YEAR, params, model=None)
+    record(con, "run-1", first)
+    assert [r.failing for r in first] == [1, 1]
+
+    reused = reused_results(con, [flow, clock], YEAR, Fingerprints(con, YEAR, LAST))
+    assert [(r.rule.id, r.failing, r.checked, r.failures) for r in reused] == [
+        ("R-TS-010", 1, first[0].checked, first[0].failures)
+    ]  # the clock rule is not among them
+    record(con, "run-2", reused)
+    assert con.execute("select run_id, value from audit.rule_failure where rule_id = 'R-TS-010'").fetchall() == [
+        ("run-2", first[0].failures[0]["value"])
+    ]  # recorded again under the new run, once
+    # another year's rows of a table it reads do not count; a row of one it reads does
+    con.execute("insert into platform.library values ('2019-2020', 3)")
+    assert [r.rule.id for r in reused_results(con, [flow], YEAR, Fingerprints(con, YEAR, LAST))] == ["R-TS-010"]
+    con.execute("insert into core.library_item values ('电子图书', date '2025-04-01', null)")
+    assert reused_results(con, [flow], YEAR, Fingerprints(con, YEAR, LAST)) == []
