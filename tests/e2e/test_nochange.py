@@ -20,7 +20,7 @@ from model.mapping import load_mappings
 from model.settings import DEMO_MAPPINGS, Settings
 from pipelines.definitions import build_definitions, nightly_schedule
 from tests.conftest import ACADEMIC_YEAR, cli_env, use_home
-from warehouse import inputs
+from warehouse import db, inputs
 
 
 def statedata_run(home: Path, *args: str) -> tuple[dict, str, float]:
@@ -136,8 +136,39 @@ def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, mon
     # the teacher's row of A6-1-1, and the 双师 ratio of the core indicators on the review list; every other table
     # is rewritten byte for byte the same
     assert changed == {"full_time_teacher", "review_list"}, changed
+    # downstream, only what the changed rows reach is computed again: the core tables that read a canonical
+    # relation whose rows changed (compared row by row with the folder before), and the one file whose rows changed
+    pristine = home.parent / "pristine"
+    moved = {e for e in {e.canonical for e in load_mappings(DEMO_MAPPINGS)["hr"].entities.values()}
+             if rows_of(pristine, f"staging.{e}") != rows_of(home, f"staging.{e}")}  # fmt: skip
+    assert moved == {"staff"}
+    core = [p.stem for p in (db.SQL_DIR / "core").glob("*.sql")]
+    readers = {c for c in core if any(("staging", e) in db.references("core", c) for e in moved)}
+    built = audit(home, "select layer, name from audit.build where run_id = ?", [summary["run_id"]])
+    assert {n for layer, n in built if layer == "core"} == readers
+    assert {n for layer, n in built if layer == "export"} == {"full_time_teacher"}
+    assert 0 < len([b for b in built if b[0] == "platform"]) < len(audit(home, "select * from audit.build "
+                                                                          "where layer = 'platform'"))  # fmt: skip
+    results = rule_results(home, summary["run_id"])
+    # what was kept is what a run computing every step anew makes of the same data: files, results, failing rows
+    forced, _, _ = statedata_run(home, "--quiet", "--force")
+    assert [(f["table"], f["sha256"]) for f in forced["files"]] == [(f["table"], f["sha256"]) for f in summary["files"]]
+    assert rule_results(home, forced["run_id"]) == results
+    assert forced["checks"] == summary["checks"] and forced["indicators"] == summary["indicators"]
     again, _, _ = statedata_run(home, "--quiet")
-    assert again["skipped"]["unchanged_since"] == summary["run_id"]
+    assert again["skipped"]["unchanged_since"] == forced["run_id"]
+
+
+def rows_of(home: Path, relation: str) -> list[tuple]:
+    return sorted(audit(home, f"select * from {relation}"), key=repr)
+
+
+def rule_results(home: Path, run_id: str) -> list[tuple]:
+    """Every rule's result in one run, with its failing rows."""
+    return audit(home, """select r.rule_id, r.passed, r.failing, r.checked, r.fingerprint,
+                                 list(f.source_key || '|' || f.column_name || '|' || f.value order by all)
+                          from audit.rule_result r left join audit.rule_failure f using (run_id, academic_year, rule_id)
+                          where run_id = ? group by all order by all""", [run_id])  # fmt: skip
 
 
 def test_an_output_edited_by_hand_is_written_again_and_force_runs_every_step(night):
