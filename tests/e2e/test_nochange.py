@@ -154,7 +154,10 @@ def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, mon
     forced, _, _ = statedata_run(home, "--quiet", "--force")
     assert [(f["table"], f["sha256"]) for f in forced["files"]] == [(f["table"], f["sha256"]) for f in summary["files"]]
     assert rule_results(home, forced["run_id"]) == results
-    assert forced["checks"] == summary["checks"] and forced["indicators"] == summary["indicators"]
+    assert forced["indicators"] == summary["indicators"]
+    assert {k: sorted(v, key=repr) if k == "failures" else v for k, v in forced["checks"].items()} == {
+        k: sorted(v, key=repr) if k == "failures" else v for k, v in summary["checks"].items()
+    }  # the checks' order follows Dagster's set of selected checks, which differs from one process to the next
     again, _, _ = statedata_run(home, "--quiet")
     assert again["skipped"]["unchanged_since"] == forced["run_id"]
 
