@@ -1,7 +1,8 @@
 """The one Definitions object: `dagster dev` (workspace.yaml), the CLI and the tests all load this.
 
 The asset graph is derived from data: one raw+staging step per mapping file, one core asset per
-core SQL file, one platform asset per platform table named by the template packs, one export.
+core SQL file, one platform asset per platform table named by the template packs (the core tables built in one
+step, the platform tables in another), one export.
 """
 
 import dagster as dg
