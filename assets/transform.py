@@ -85,9 +85,8 @@ def platform_assets(packs: list[TemplatePack], partitions: dg.PartitionsDefiniti
                 columns.setdefault(t.source_table, {}).setdefault(c.field, c)
     tables = dict(sorted(tables.items())) | {"indicator_input": None}
     sqls = {n: t.form_sql() if t is not None and t.form else None for n, t in tables.items()}
-    reads = {n: db.references("platform", n, sqls[n]) for n in tables} | {
-        "core_indicator": [("platform", "indicator_input")]
-    }
+    reads = {n: db.references("platform", n, sqls[n]) for n in tables}
+    reads["core_indicator"] = [("platform", "indicator_input")]  # indicators.build, in Python
     defs = indicators.load_definitions()
     specs = [_platform_spec(n, t, sqls[n], reads[n], columns.get(n, {})) for n, t in tables.items()]
     specs.append(
@@ -136,7 +135,7 @@ def _in_order(
 ) -> Iterator[dg.MaterializeResult]:
     """Build the selected tables of one layer, each after the tables of that layer it reads. When one fails the
     others are still built, except those that read it; then the step fails, naming every table not built and why."""
-    selected = {k.path[1] for k in context.selected_asset_keys}
+    selected = sorted(k.path[1] for k in context.selected_asset_keys)  # one order, whatever the set's
     order = TopologicalSorter({n: [r for lay, r in reads[n] if lay == layer and r in selected] for n in selected})
     failed: dict[str, str] = {}
     with statedata.warehouse() as con:

@@ -1,5 +1,6 @@
 """What every command shares: the working-folder option, the settings, failing with a clear message."""
 
+import json
 import os
 import sys
 from contextlib import contextmanager
@@ -21,11 +22,17 @@ DAGSTER_YAML = """\
 # One run at a time: DuckDB admits one writer per file, so runs the schedule or the UI submit wait in
 # the queue (the nightly schedule submits two in the collection season). No pool limits: a pool slot
 # that a killed run keeps is freed only by a Dagster daemon, and would block every later CLI run.
+# The event log is Dagster's SQLite one, in its usual place, opening one engine per file (pipelines/eventlog.py).
 telemetry:
   enabled: false
 concurrency:
   runs:
     max_concurrent_runs: 1
+event_log_storage:
+  module: pipelines.eventlog
+  class: SqliteEventLog
+  config:
+    base_dir: {events}
 """
 
 home_option = click.option(
@@ -131,12 +138,13 @@ def dagster_home(settings: Settings) -> Path:
         "DAGSTER_HOME",
     )
     config = path / "dagster.yaml"
+    text = DAGSTER_YAML.format(events=json.dumps(str(path / "history" / "runs")))  # where Dagster keeps them
     # written when missing, and replaced when an older statedata wrote it (a hand-edited one is kept)
     if not config.exists() or (
         config.read_text(encoding="utf-8").startswith("# Written by statedata")
-        and config.read_text(encoding="utf-8") != DAGSTER_YAML
+        and config.read_text(encoding="utf-8") != text
     ):
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+        config.write_text(text, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(path)
     return path
 
