@@ -8,7 +8,6 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from connectors.sources import open_source
-from expectations import suites
 from model.mapping import SourceSpec, load_mappings
 from model.settings import Settings
 from reporting.export import exported_files
@@ -56,7 +55,6 @@ class StatedataResource(dg.ConfigurableResource):
             if not whole or run.parent_run_id is not None:  # a part of the graph: its inputs say nothing
                 yield self
                 return
-            suites.preload()  # the rules step needs GX (about 4 s to import): import it while the sources are read
             settings = self.settings()
             current = inputs.inputs(settings, load_mappings(settings.mappings_dir), year)
             anew = self.full_refresh or self.recompute

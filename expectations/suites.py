@@ -25,11 +25,9 @@ are written in a short form and become GX 1.x expectations:
 Each table is read once (DuckDB → Arrow → pandas, only the columns its rules need, plus
 ``_raw_id``), and all its rules run as one suite in one validation. Every unexpected row is
 reported by its ``_raw_id``, so a failure names the source row it came from. GX is imported
-only when a suite runs (about 4 s, nearly all of it loading modules: scipy.stats, altair), with progress bars
-off; a run of the whole job starts that import in the background before its first step (``preload``).
+only when a suite runs (about 2.5 s), with progress bars off.
 """
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -100,32 +98,9 @@ def _region_existed(region: str, year: str) -> bool:
         return False
 
 
-_LOADING = threading.Lock()
-
-
-def preload() -> None:
-    """Import GX in a background thread. A run starts it before its first step, so the import overlaps the
-    extraction, which spends its time in DuckDB and the source drivers (they release the interpreter). A suite that
-    needs GX first waits for it; a failed import is left to the suite to report."""
-
-    def load():
-        try:
-            _gx()
-        except Exception:  # noqa: BLE001,S110 the suite that needs GX imports it again and reports the error
-            pass
-
-    threading.Thread(target=load, name="statedata-gx-import", daemon=True).start()
-
-
-def _gx():
-    """GX and the project's custom expectations, defined once per process (one thread at a time)."""
-    with _LOADING:
-        return _define_gx()
-
-
 @cache
-def _define_gx():
-    """Import GX and define the project's custom expectations."""
+def _gx():
+    """Import GX and define the project's custom expectations, once per process."""
     from typing import Literal
 
     import great_expectations as gx
