@@ -145,7 +145,9 @@ def export_year(
             if rows is None:
                 rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             digest = sha256(tmp / t.file_name)
-            if builds.recorded(con, "export", t.id, academic_year) != (file_key, digest):  # written, not copied
+            # a run's files are on record (written, not copied: their key or bytes are new); a copy made outside a
+            # run (a read-only connection, no run) is not
+            if run_id and builds.recorded(con, "export", t.id, academic_year) != (file_key, digest):
                 builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
             out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest))
         n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
