@@ -52,6 +52,7 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
                 "files": dg.MetadataValue.md("| 表号 | 表名 | 行数 |\n|---|---|---|\n" + table),
                 "dagster/row_count": sum(f.rows for f in files),
                 "draft": bool(blocking),
+                "copied": sum(f.copied for f in files),  # rows and marking unchanged since the file was written
                 "blocking_rules": dg.MetadataValue.json(blocking),
             }
         )

@@ -139,6 +139,9 @@ def build_source_asset(spec: SourceSpec, settings: Settings) -> dg.AssetsDefinit
     return _extract
 
 
+KEPT = "the source system probes as at the last recorded run"
+
+
 def _keep(context, spec: SourceSpec, location: str, con, started: datetime):
     """A system whose every table probes as when the warehouse was last recorded: confirmed unchanged (a batch
     with no rows), its raw and staging tables kept as they are."""
@@ -147,11 +150,12 @@ def _keep(context, spec: SourceSpec, location: str, con, started: datetime):
         yield dg.MaterializeResult(
             asset_key=key("raw", spec.table_name(name)),
             metadata={"dagster/row_count": raw.current_rows(con, spec, name), "extraction": "unchanged (probed)"}
-            | dict.fromkeys(ACCOUNTING, 0),
+            | dict.fromkeys(ACCOUNTING, 0)
+            | {"kept": KEPT},
         )
         yield dg.MaterializeResult(
             asset_key=key("staging", spec.table_name(name)),
-            metadata={"dagster/row_count": staging.staged_rows(con, spec, e)},
+            metadata={"dagster/row_count": staging.staged_rows(con, spec, e), "kept": KEPT},
         )
     context.log.info(f"{spec.system}: every table probes as at the last recorded run: nothing read, kept as is")
 

@@ -127,6 +127,7 @@ class RuleResult:
     checked: int
     failures: list[dict] = field(default_factory=list)  # source_system, source_table, source_key, column, value
     fingerprint: str = ""  # of the tables examined, when evaluated (warehouse/fingerprint.py)
+    reused: bool = False  # an earlier evaluation's result, its tables unchanged since (reused_results)
 
     @property
     def passed(self) -> bool:
@@ -384,7 +385,7 @@ def reused_results(
     for rule_id, *values in rows:
         failures.setdefault(rule_id, []).append(dict(zip(names, values)))
     return [
-        RuleResult(r, academic_year, b["failing"], b["checked"], failures.get(r.id, []), b["fingerprint"])
+        RuleResult(r, academic_year, b["failing"], b["checked"], failures.get(r.id, []), b["fingerprint"], True)
         for r, _, b in kept.values()
     ]
 

@@ -43,6 +43,8 @@ class _ProgressHandler(logging.Handler):
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("dagster/row_count")
             rows_s = f"{rows.value:>9,} rows" if rows is not None else ""
+            if "kept" in mat.metadata:  # not built again: its inputs are as at its last build
+                rows_s += "  kept"
             print(
                 f"  [{elapsed:6.1f}s] {self.done:3d} ✓ {mat.asset_key.to_user_string():<45} {rows_s}",
                 file=self.stream,

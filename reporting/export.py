@@ -29,6 +29,7 @@ class ExportedFile:
     path: Path
     rows: int
     sha256: str
+    copied: bool = False  # from the last file written, its rows and marking unchanged (export_year reuse)
 
 
 def table_query(t: TableTemplate) -> tuple[str, list]:
@@ -142,14 +143,15 @@ def export_year(
         for t in pack.ordered_tables():
             file_key = _file_key(con, t, academic_year, draft)
             rows = _copied(con, t, academic_year, file_key, tmp / t.file_name) if reuse else None
-            if rows is None:
+            copied = rows is not None
+            if not copied:
                 rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
             digest = sha256(tmp / t.file_name)
             # a run's files are on record (written, not copied: their key or bytes are new); a copy made outside a
             # run (a read-only connection, no run) is not
             if run_id and builds.recorded(con, "export", t.id, academic_year) != (file_key, digest):
                 builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
-            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest))
+            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest, copied))
         n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         return out

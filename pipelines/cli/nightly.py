@@ -44,12 +44,17 @@ def execute(
 
 def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
     steps, rows, checks, errors, retries = {}, {}, [], [], {}
+    kept = dict.fromkeys(("assets", "of_assets", "checks", "files_copied"), 0)  # what the run did not compute again
     accounting = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "files_rejected"), 0)
     for e in result.all_events:
         if e.event_type_value == "STEP_SUCCESS":
             steps[e.step_key] = round(e.event_specific_data.duration_ms / 1000, 3)
         elif e.event_type_value == "ASSET_MATERIALIZATION":
             m = e.event_specific_data.materialization
+            kept["of_assets"] += 1
+            kept["assets"] += "kept" in m.metadata
+            if "copied" in m.metadata:  # the exports: files copied from the last ones written
+                kept["files_copied"] += m.metadata["copied"].value
             if "dagster/row_count" in m.metadata:
                 rows[".".join(m.asset_key.path)] = m.metadata["dagster/row_count"].value
             if "rows_read" in m.metadata:  # a raw asset: this run's load accounting
@@ -65,6 +70,7 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
         elif e.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = e.event_specific_data
             failing = ev.metadata.get("failing_rules")  # a check that stands for several rules names them
+            kept["checks"] += bool(ev.metadata.get("kept") and ev.metadata["kept"].value)
             checks.append(
                 {
                     "asset": ".".join(ev.asset_key.path),
@@ -113,6 +119,7 @@ def _summary(result, year: str, elapsed: float, settings: Settings) -> dict:
             "failed_warn": sum(c["severity"] == "WARN" for c in failed),
             "failures": failed,
         },
+        "kept": kept,
         "timings_s": {"total": round(elapsed, 3), "by_stage": stage, "by_step": steps},
     }
 

@@ -197,4 +197,9 @@ def _print_summary(s: dict, settings: Settings) -> None:
                    f"{len(r['explanations'])} explanation(s) changed")  # fmt: skip
         for line in r["voided"] + r["explanations"]:
             click.echo(f"  {line}")
+    k = s.get("kept") or {}
+    if k.get("assets") or k.get("checks") or k.get("files_copied"):
+        click.echo(f"\nKept, their inputs unchanged since they were made: {k['assets']} of {k['of_assets']} assets, "
+                   f"{k['checks']} of {s['checks']['evaluated']} check results, {k['files_copied']} of "
+                   f"{len(s['files'])} files (statedata run --force computes everything anew)")  # fmt: skip
     click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")

@@ -149,11 +149,18 @@ def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, mon
     assert {n for layer, n in built if layer == "export"} == {"full_time_teacher"}
     assert 0 < len([b for b in built if b[0] == "platform"]) < len(audit(home, "select * from audit.build "
                                                                           "where layer = 'platform'"))  # fmt: skip
+    # and says so: tables, check results and files kept, each named kept in the progress lines
+    kept = summary["kept"]
+    assert 0 < kept["assets"] < kept["of_assets"] and 0 < kept["checks"] < summary["checks"]["evaluated"]
+    assert kept["files_copied"] == len(summary["files"]) - len(changed)
+    assert "kept" in next(line for line in stderr.splitlines() if "✓ core/student" in line)
+    assert "kept" not in next(line for line in stderr.splitlines() if "✓ core/staff" in line)
     results = rule_results(home, summary["run_id"])
     # what was kept is what a run computing every step anew makes of the same data: files, results, failing rows
     forced, _, _ = statedata_run(home, "--quiet", "--force")
     assert [(f["table"], f["sha256"]) for f in forced["files"]] == [(f["table"], f["sha256"]) for f in summary["files"]]
     assert rule_results(home, forced["run_id"]) == results
+    assert forced["kept"] == {"assets": 0, "of_assets": kept["of_assets"], "checks": 0, "files_copied": 0}
     assert forced["indicators"] == summary["indicators"]
     assert {k: sorted(v, key=repr) if k == "failures" else v for k, v in forced["checks"].items()} == {
         k: sorted(v, key=repr) if k == "failures" else v for k, v in summary["checks"].items()
