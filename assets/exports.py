@@ -81,7 +81,7 @@ def backup_asset() -> dg.AssetsDefinition:
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
                 "size_mib": round(path.stat().st_size / 2**20, 1),
-                "kept": len(backups(settings.backups_dir)),
+                "backups_kept": len(backups(settings.backups_dir)),
             }
         )
 
