@@ -20,7 +20,7 @@ units as (
 ),
 
 per_major as (
-    select major_id, course_id, min(term_no) as first_term, list(_raw_id) as plan_raw_ids
+    select major_id, course_id, min(term_no) as first_term, list(_raw_id order by _raw_id) as plan_raw_ids
     from plans
     group by major_id, course_id
 ),

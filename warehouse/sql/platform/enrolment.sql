@@ -20,7 +20,7 @@ by_major as (
         count(*) filter (where origin_type = '普通高中') as from_high_school,
         count(*) filter (where origin_type = '中职') as from_vocational,
         count(*) filter (where origin_type is distinct from '普通高中' and origin_type is distinct from '中职') as from_other,
-        list(_raw_id) as raw_ids
+        list(_raw_id order by _raw_id) as raw_ids
     from new_students
     group by catalog_code
 ),

@@ -56,7 +56,7 @@ final as (
         round(coalesce(sum(amount) filter (where column_name = 'teaching_equipment_disposed_10k'), 0) / 10000, 4)
             as teaching_equipment_disposed_10k,
         $equipment_min_unit_price as min_unit_price,
-        (select list(_raw_id) from in_service where counted) as _raw_ids
+        (select list(_raw_id order by _raw_id) from in_service where counted) as _raw_ids
     from cells
 )
 

@@ -9,7 +9,7 @@ with lines as (
 ),
 
 items as (
-    select direction, item, sum(amount) as amount, list(_raw_id) as raw_ids
+    select direction, item, sum(amount) as amount, list(_raw_id order by _raw_id) as raw_ids
     from lines
     group by direction, item
 ),
@@ -21,7 +21,7 @@ totals as (
         direction,
         case direction when '收入' then '学校总收入' else '学校总支出' end as item,
         sum(amount) as amount,
-        flatten(list(raw_ids)) as raw_ids
+        flatten(list(raw_ids order by raw_ids)) as raw_ids
     from items
     where not starts_with(item, '未映射科目')
     group by direction

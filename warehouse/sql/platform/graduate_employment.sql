@@ -68,7 +68,7 @@ final as (
         round(100.0 * count(*) filter (where d.employed) / count(*), 2) as employment_rate,
         count(*) filter (where d.placed) as placed,
         round(100.0 * count(*) filter (where d.placed) / count(*), 2) as placement_rate,
-        list_filter(list_concat(list(s._raw_id), list(d._raw_id)), lambda x: x is not null) as _raw_ids
+        list_filter(list_concat(list(s._raw_id order by s._raw_id), list(d._raw_id order by d._raw_id)), lambda x: x is not null) as _raw_ids
     from graduates as s
     inner join majors as m on m.major_id = s.major_id
     left join destinations as d on d.student_id = s.student_id and d.graduation_year = year(s.left_on)

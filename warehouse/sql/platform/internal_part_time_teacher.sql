@@ -8,7 +8,7 @@ with staff as (
 ),
 
 tasks as (
-    select teacher_id, sum(hours) as hours, list(_raw_id) as task_raw_ids
+    select teacher_id, sum(hours) as hours, list(_raw_id order by _raw_id) as task_raw_ids
     from core.teaching_task
     where academic_year = $academic_year
     group by teacher_id

@@ -19,7 +19,7 @@ students as (
 ),
 
 bases as (
-    select major_id, count(*) as bases, list(_raw_id) as raw_ids
+    select major_id, count(*) as bases, list(_raw_id order by _raw_id) as raw_ids
     from core.practice_base
     where location = '校外' and established_on <= $year_end and (closed_on is null or closed_on >= $year_start)
     group by major_id
@@ -49,7 +49,7 @@ final as (
         count(*) as interns,
         max(s.total_hours) as internship_hours,
         coalesce(any_value(b.bases), 0) as external_bases,
-        list_concat(list(s._raw_id), coalesce(any_value(b.raw_ids), [])) as _raw_ids
+        list_concat(list(s._raw_id order by s._raw_id), coalesce(any_value(b.raw_ids), [])) as _raw_ids
     from students as s
     inner join majors as m on m.major_id = s.major_id
     left join bases as b on b.major_id = s.major_id

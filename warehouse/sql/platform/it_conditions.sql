@@ -47,7 +47,7 @@ final as (
         f.wireless,
         f.filled_by,
         f.filled_on,
-        list_concat((select list(_raw_id) from computers), list_filter([f._raw_id], lambda x: x is not null)) as _raw_ids
+        list_concat((select list(_raw_id order by _raw_id) from computers), list_filter([f._raw_id], lambda x: x is not null)) as _raw_ids
     from (select 1) as one
     left join form as f on true
 )

@@ -57,7 +57,7 @@ land_totals as (
     select
         coalesce(sum(amount) filter (where column_name = 'land_area_m2'), 0) as land_area_m2,
         coalesce(sum(amount) filter (where column_name = 'land_owned_m2'), 0) as land_owned_m2,
-        (select list(_raw_id) from land) as raw_ids
+        (select list(_raw_id order by _raw_id) from land) as raw_ids
     from land_cells
 ),
 
@@ -82,14 +82,14 @@ floor as (
         coalesce(sum(amount) filter (where column_name = 'welfare_m2'), 0) as welfare_m2,
         coalesce(sum(amount) filter (where column_name = 'staff_housing_m2'), 0) as staff_housing_m2,
         coalesce(sum(amount) filter (where column_name = 'other_m2'), 0) as other_m2,
-        (select list(_raw_id) from buildings) as raw_ids
+        (select list(_raw_id order by _raw_id) from buildings) as raw_ids
     from floor_cells
 ),
 
 new_totals as (
     select
         coalesce(sum(amount) filter (where column_name = 'floor_area_new_m2'), 0) as floor_area_new_m2,
-        (select list(_raw_id) from new_buildings) as raw_ids
+        (select list(_raw_id order by _raw_id) from new_buildings) as raw_ids
     from floor_cells
 ),
 

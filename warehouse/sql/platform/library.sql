@@ -59,7 +59,7 @@ final as (
         $academic_year as academic_year,
         (select school_code from core.school limit 1) as school_code,
         f.*,
-        (select list(_raw_id) from held) as _raw_ids
+        (select list(_raw_id order by _raw_id) from held) as _raw_ids
     from figures as f
 )
 

@@ -20,7 +20,7 @@ equipment as (
         coalesce(sum(quantity) filter (where in_service), 0)::bigint as equipment_count,
         round(coalesce(sum(value_yuan) filter (where acquired_on between $year_start and $year_end), 0) / 10000, 4)
             as equipment_added_10k,
-        list(_raw_id) as raw_ids
+        list(_raw_id order by _raw_id) as raw_ids
     from cards
     group by base_id
 ),

@@ -31,7 +31,7 @@ final as (
         count(distinct course_id) as courses,
         count(distinct class_id) as classes,
         count(*) as tasks,
-        flatten(list(_raw_ids)) as _raw_ids
+        flatten(list(_raw_ids order by _raw_ids)) as _raw_ids
     from assignments
     group by kind, teacher_id
 )
