@@ -174,10 +174,9 @@ def rows_of(home: Path, relation: str) -> list[tuple]:
 
 
 def rule_results(home: Path, run_id: str) -> list[tuple]:
-    """Every rule's result in one run, with its failing rows. (Not the fingerprints of the tables examined: a table
-    rebuilt from the same rows may differ in the last bits of a floating-point sum, which parallel aggregation
-    adds up in any order.)"""
-    return audit(home, """select rule_id, passed, failing, checked, list(line order by line) filter (line is not null)
+    """Every rule's result in one run, with the fingerprint of the tables it examined and its failing rows."""
+    return audit(home, """select rule_id, passed, failing, checked, fingerprint,
+                                 list(line order by line) filter (line is not null)
                           from (select r.*, f.source_key || '|' || f.column_name || '|' || f.value as line
                                 from audit.rule_result r
                                 left join audit.rule_failure f using (run_id, academic_year, rule_id)
