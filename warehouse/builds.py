@@ -22,10 +22,11 @@ from warehouse.db import params_used, qualified
 WHOLE = ""  # the academic year of a table that is not partitioned by year
 
 
-def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str = WHOLE) -> str:
-    """A table's content (one academic year's rows of it, or all), order-free: 'absent' when there is no such
-    table."""
-    where, args = ("where academic_year = ?", [academic_year]) if academic_year else ("", [])
+def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, *academic_years: str) -> str:
+    """A table's content (the rows of the given academic years, or all), order-free: its row count and the sum of a
+    hash of every row; 'absent' when there is no such table."""
+    years = [y for y in academic_years if y != WHOLE]
+    where, args = (f"where academic_year in ({', '.join('?' * len(years))})", years) if years else ("", [])
     try:
         ((n, total),) = con.execute(
             f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified(layer, name)} as t {where}", args

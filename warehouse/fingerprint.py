@@ -15,19 +15,13 @@ import hashlib
 
 import duckdb
 
-from warehouse.db import qualified
+from warehouse.builds import content
 
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, layer: str, name: str, academic_year: str, previous: str) -> str:
-    target = qualified(layer, name)
-    if layer == "platform":
-        row = con.execute(
-            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {target} as t where academic_year in (?, ?)",
-            [academic_year, previous],
-        ).fetchone()
-    else:
-        row = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {target} as t").fetchone()
-    return f"{row[0]}:{row[1]}"
+    """A table's content (warehouse/builds.py); a national table's on the academic year's and the previous year's
+    rows; 'absent' when there is no such table."""
+    return content(con, layer, name, academic_year, previous) if layer == "platform" else content(con, layer, name)
 
 
 def fingerprint(parts: dict[tuple[str, str], str]) -> str:
@@ -47,8 +41,5 @@ class Fingerprints:
     def of(self, tables: list[tuple[str, str]]) -> str:
         for t in tables:
             if t not in self.cache:
-                try:
-                    self.cache[t] = table_fingerprint(self.con, *t, self.year, self.previous)
-                except duckdb.CatalogException:
-                    self.cache[t] = "absent"
+                self.cache[t] = table_fingerprint(self.con, *t, self.year, self.previous)
         return fingerprint({t: self.cache[t] for t in tables})
