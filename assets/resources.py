@@ -8,10 +8,11 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from connectors.sources import open_source
+from expectations import suites
 from model.mapping import SourceSpec, load_mappings
 from model.settings import Settings
 from reporting.export import exported_files
-from warehouse import db, inputs
+from warehouse import db, inputs, offload
 from warehouse.runlock import run_lock
 
 
@@ -61,6 +62,7 @@ class StatedataResource(dg.ConfigurableResource):
             kept = set() if anew else inputs.unchanged_systems(settings, current)
             self._unchanged = {system: current.locations[system] for system in kept}
             self._reuse = not anew and inputs.reusable(settings, current)
+            offload.start(suites.warm)  # GX is imported there while the sources are read here
             yield self
             failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
             if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)

@@ -264,15 +264,18 @@ def evaluate_all(
     -> the values its mappings translate to (model.mapping.translations). ``prints``: a fingerprint cache to fill
     (and share with the gate, which reads the same tables right after)."""
     translations = translations or {}
-    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
     by_table: dict[str, list[Rule]] = {}
     for r in rules:
         if r.expect:
             by_table.setdefault(r.table, []).append(r)
+    suites = []  # validated in the second process while the SQL rules run here
     for table, table_rules in by_table.items():
         if table not in model.entities:
             raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
-        found |= run_suite(con, table, model.entities[table], table_rules, params, translations.get(table))
+        suites.append(run_suite(con, table, model.entities[table], table_rules, params, translations.get(table)))
+    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
+    for suite in suites:
+        found |= suite.result()
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
     prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
     return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=prints.of(r.tables())) for r in rules]

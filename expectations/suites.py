@@ -33,27 +33,32 @@ from dataclasses import dataclass
 from functools import cache
 
 import duckdb
+import pyarrow as pa
 
 from model.canonical import Entity
 from model.codes import code_names, code_table_names
+from warehouse import offload
 from warehouse.db import params_used, qualified, quote
 
 KINDS = {
     "required", "codes", "unique", "id_card", "id_card_birth", "id_card_sex", "credit_code", "not_negative",
     "not_greater", "date_order", "valid_date", "age", "code_prefix",
 }  # fmt: skip
+CUSTOM = {"id_card", "credit_code", "id_card_birth", "id_card_sex"}  # kinds whose expectation is this module's
 
 
 class SuiteError(ValueError):
     """An ``expect:`` entry that cannot be built (unknown kind or field); the message names the rule."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Expectation:
-    """One GX expectation of a rule, with the column its failures are reported under."""
+    """One GX expectation of a rule, as plain data (it is built where the suite is validated: ``_build``), with the
+    column its failures are reported under."""
 
     rule_id: str
-    gx: object  # a great_expectations Expectation
+    kind: str  # a class of great_expectations.expectations, or one of this module's (CUSTOM)
+    kwargs: dict  # its arguments; a row condition is ("is_not_null", column)
     report: str  # the field named in the failure
     value_of: str  # the frame column whose value is shown
     columns: tuple[str, ...]  # frame columns it needs
@@ -219,8 +224,6 @@ def expectations(
     """The GX expectations of one rule on one canonical relation, and the derived frame columns they need
     (name -> SQL expression over the relation ``s``). ``translations``: per field, the values the feeding
     mappings translate to (what a field without a code table may hold)."""
-    g = _gx()
-    gxe = g["gxe"]
     translations = translations or {}
     fields = set(entity.fields)
     out: list[Expectation] = []
@@ -232,15 +235,15 @@ def expectations(
                 known = ", ".join(sorted(fields))
                 raise SuiteError(f"rule {rule_id}: {entity.name} has no field {c!r}; known: {known}")
 
-    def add(exp, report, value_of=None, columns=()):
-        out.append(Expectation(rule_id, exp, report, value_of or report, tuple(columns) or (report,)))
+    def add(exp: tuple[str, dict], report, value_of=None, columns=()):
+        out.append(Expectation(rule_id, *exp, report, value_of or report, tuple(columns) or (report,)))
 
     for kind, arg in parse(rule_id, spec):
         cols = [arg] if isinstance(arg, str) else list(arg or [])
         if kind == "required":
             for name, f in entity.fields.items():
                 if f.required:
-                    add(gxe.ExpectColumnValuesToNotBeNull(column=name), name)
+                    add(("ExpectColumnValuesToNotBeNull", dict(column=name)), name)
         elif kind == "codes":
             for name, f in entity.fields.items():
                 if f.codes:  # with the superseded codes of its crosswalk, if any
@@ -249,30 +252,31 @@ def expectations(
                     allowed = sorted(translations[name])
                 else:
                     continue
-                add(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=allowed), name)
+                add(("ExpectColumnValuesToBeInSet", dict(column=name, value_set=allowed)), name)
         elif kind == "unique":
             need(*cols)
             exp = (
-                gxe.ExpectColumnValuesToBeUnique(column=cols[0])
+                ("ExpectColumnValuesToBeUnique", dict(column=cols[0]))
                 if len(cols) == 1
-                else gxe.ExpectCompoundColumnsToBeUnique(column_list=cols)
+                else ("ExpectCompoundColumnsToBeUnique", dict(column_list=cols))
             )
             add(exp, cols[0], columns=cols)
         elif kind in ("id_card", "credit_code"):
             need(*cols)
-            add(g[kind](column=cols[0]), cols[0])
+            add((kind, dict(column=cols[0])), cols[0])
         elif kind in ("id_card_birth", "id_card_sex"):
             need(*cols)
-            add(g[kind](column_A=cols[0], column_B=cols[1]), cols[1], columns=cols)
+            add((kind, dict(column_A=cols[0], column_B=cols[1])), cols[1], columns=cols)
         elif kind == "not_negative":
             need(*cols)
             for c in cols:
-                add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0), c)
+                add(("ExpectColumnValuesToBeBetween", dict(column=c, min_value=0)), c)
         elif kind in ("not_greater", "date_order"):  # [a, b]: a ≤ b; reported on a (hours) or b (the later date)
             need(*cols)
             add(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"
+                (
+                    "ExpectColumnPairValuesAToBeGreaterThanB",
+                    dict(column_A=cols[1], column_B=cols[0], or_equal=True, ignore_row_if="either_value_is_missing"),
                 ),
                 cols[0] if kind == "not_greater" else cols[1],
                 columns=cols,
@@ -283,7 +287,7 @@ def expectations(
                 text = f"{c}__text"
                 derived[text] = f"s.{quote(text)}"
                 add(
-                    gxe.ExpectColumnValuesToNotBeNull(column=c, row_condition=g["Column"](text).is_not_null()),
+                    ("ExpectColumnValuesToNotBeNull", dict(column=c, row_condition=("is_not_null", text))),
                     c,
                     value_of=text,
                     columns=(c, text),
@@ -297,7 +301,7 @@ def expectations(
             # whole years: the year difference, less one before the birthday
             derived[age] = f"date_diff('year', {born}, {on}) - (strftime({on}, '%m%d') < strftime({born}, '%m%d'))::int"
             add(
-                gxe.ExpectColumnValuesToBeBetween(column=age, min_value=arg["min"], max_value=arg["max"]),
+                ("ExpectColumnValuesToBeBetween", dict(column=age, min_value=arg["min"], max_value=arg["max"])),
                 birth,
                 columns=(birth, age),
             )
@@ -307,7 +311,7 @@ def expectations(
             if codes not in code_table_names():
                 raise SuiteError(f"rule {rule_id}: no national code table {codes!r}")
             alternatives = "|".join(sorted(code_names(codes)))
-            add(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=f"^(?:{alternatives})"), column)
+            add(("ExpectColumnValuesToMatchRegex", dict(column=column, regex=f"^(?:{alternatives})")), column)
     return out, derived
 
 
@@ -318,9 +322,10 @@ def run_suite(
     rules: list,
     params: dict,
     translations: dict[str, set[str]] | None = None,
-) -> dict[str, tuple[int, list[tuple[str, str, str | None]]]]:
-    """Validate every ``expect:`` rule of one canonical relation in one GX run.
-    Returns rule id -> (rows checked, [(raw id, field, value)] of the failing rows)."""
+) -> offload.Task:
+    """Validate every ``expect:`` rule of one canonical relation in one GX run, in the second process
+    (warehouse/offload.py): the relation is read here, then validated there while this process goes on.
+    The task's result: rule id -> (rows checked, [(raw id, field, value)] of the failing rows)."""
 
     def loaded(table: str) -> set[str]:  # as the warehouse holds them: with the college's additions
         rows = con.execute(
@@ -336,8 +341,19 @@ def run_suite(
     columns = sorted({c for e in exps for c in e.columns if c not in derived})
     select = ", ".join([f"s.{quote(c)}" for c in columns] + [f"{e} as {quote(name)}" for name, e in derived.items()])
     sql = f"select s._raw_id, {select} from {qualified('staging', table)} as s"
-    frame = con.sql(sql, params=params_used(sql, params)).to_arrow_table().to_pandas(date_as_object=False)
-    results: dict[str, tuple[int, list]] = {r.id: (len(frame), []) for r in rules}
+    data = con.sql(sql, params=params_used(sql, params)).to_arrow_table()
+    return offload.submit(validate, table, [r.id for r in rules], exps, data)
+
+
+def warm() -> None:
+    """Import GX and define the custom expectations (offload.start: before the first suite comes)."""
+    _gx()
+
+
+def validate(table: str, rule_ids: list[str], exps: list[Expectation], data: pa.Table) -> dict[str, tuple]:
+    """Validate a relation's expectations (run_suite) on its rows: rule id -> (rows checked, failing rows)."""
+    frame = data.to_pandas(date_as_object=False)
+    results: dict[str, tuple[int, list]] = {r: (len(frame), []) for r in rule_ids}
     if not exps:
         return results
     g = _gx()
@@ -345,9 +361,9 @@ def run_suite(
     asset = ctx.data_sources.add_pandas("statedata").add_dataframe_asset(table)
     whole = asset.add_batch_definition_whole_dataframe("all")
     suite = ctx.suites.add(g["gx"].ExpectationSuite(name=table))
+    by_id = {}
     for e in exps:
-        suite.add_expectation(e.gx)
-    by_id = {e.gx.id: e for e in exps}
+        by_id[suite.add_expectation(_build(g, e)).id] = e
     # validated on the batch, not through a ValidationDefinition: that would also serialise every result (each
     # failing row, each Decimal) into the context's results store, which nothing reads
     outcome = whole.get_batch(batch_parameters={"dataframe": frame}).validate(
@@ -362,7 +378,7 @@ def run_suite(
         e = by_id[r.expectation_config.id]
         error = _exception(r.exception_info)
         if error:
-            what = f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.gx.expectation_type}"
+            what = f"rule {e.rule_id} on staging.{table}: GX could not evaluate {e.kind}"
             raise SuiteError(f"{what}: {error}")
         shown = None  # GX lists the expectation's own columns; a derived one (the raw text) is looked up
         for row in r.result.get("unexpected_index_list") or []:
@@ -373,6 +389,16 @@ def run_suite(
                 value = shown.get(row["_raw_id"])
             results[e.rule_id][1].append((row["_raw_id"], e.report, None if _missing(value) else _text(value)))
     return results
+
+
+def _build(g: dict, e: Expectation):
+    """The GX expectation of ``e``."""
+    kwargs = dict(e.kwargs)
+    if "row_condition" in kwargs:
+        test, column = kwargs["row_condition"]
+        kwargs["row_condition"] = getattr(g["Column"](column), test)()
+    cls = g[e.kind] if e.kind in CUSTOM else getattr(g["gxe"], e.kind)
+    return cls(**kwargs)
 
 
 def _exception(info) -> str | None:

@@ -6,10 +6,12 @@ Workbook metadata is fixed, so the same data gives byte-identical files.
 """
 
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import xlsxwriter
 
 from connectors.base import file_sha256 as sha256
@@ -17,7 +19,7 @@ from reporting.publish import publish, unpublish
 from reporting.review_list import FILE_NAME, write_review_list
 from reporting.templates import TableTemplate, TemplatePack
 from reporting.workbook import FIXED_TIME, school_of
-from warehouse import builds
+from warehouse import builds, offload
 from warehouse.db import qualified, quote
 
 
@@ -42,6 +44,7 @@ def table_query(t: TableTemplate) -> tuple[str, list]:
     return sql, [v for _, v in t.where]
 
 
+OFFLOAD_CELLS = 100_000  # a smaller table is written here: handing it over would cost more than writing it
 DRAFT_NOTE = "草稿：本学年数据未通过错误级校验，不得上报"
 
 
@@ -50,13 +53,21 @@ def write_table(
 ) -> int:
     """Write one national table. ``draft``: the failing error rules; the workbook then carries a red
     tab, a 草稿 page header and a second sheet, 草稿说明, listing them (the table sheet stays as it is)."""
+    return write_rows(_rows(con, t, academic_year).to_arrow_reader(50_000), t, path, draft)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str) -> duckdb.DuckDBPyRelation:
     sql, params = table_query(t)
     try:
-        reader = con.sql(sql, params=[academic_year, *params]).to_arrow_reader(50_000)
+        return con.sql(sql, params=[academic_year, *params])
     except duckdb.BinderException as e:
         raise RuntimeError(
             f"template table {t.number} {t.name}: a column is not produced by platform.{t.source_table}: {e}"
         ) from None
+
+
+def write_rows(batches: Iterable[pa.RecordBatch], t: TableTemplate, path: Path, draft: list[str] | None = None) -> int:
+    """Write one national table from its rows (write_table; in the second process, export_year)."""
     wb = xlsxwriter.Workbook(
         str(path),
         # constant_memory writes row by row; a two-row header goes back to row 0, so those (small) tables don't use it
@@ -74,7 +85,7 @@ def write_table(
         ws.set_header(f"&C&14&KC00000{DRAFT_NOTE}")
     depth = write_header(wb, ws, t)
     n = 0
-    for batch in reader:
+    for batch in batches:
         for row in zip(*(col.to_pylist() for col in batch.columns)):
             if ws.write_row(depth + n, 0, row) == -2:  # xlsxwriter cuts a string over 32,767 characters
                 wb.close()
@@ -139,34 +150,56 @@ def export_year(
     folder = Path(folder)
 
     def fill(tmp: Path) -> list[ExportedFile]:
+        tables = pack.ordered_tables()
+        keys = {t.id: _file_key(con, t, academic_year, draft) for t in tables}
+        rows = {
+            t.id: _copied(con, t, academic_year, keys[t.id][0], tmp / t.file_name) if reuse else None for t in tables
+        }
+        written = {t.id for t in tables if rows[t.id] is None}
+        # the files to write, the largest (in cells) first, shared between this process and the second
+        # (warehouse/offload.py) so that both take about as long
+        todo = sorted((t for t in tables if t.id in written), key=lambda t: -keys[t.id][1] * len(t.columns))
+        load, here, there = [0, 0], [], {}
+        for t in todo:
+            cells = keys[t.id][1] * len(t.columns)
+            if cells >= OFFLOAD_CELLS and offload.available() and load[1] < load[0]:
+                batches = _rows(con, t, academic_year).to_arrow_table().to_batches()
+                there[t.id] = offload.submit(write_rows, batches, t, tmp / t.file_name, draft)
+                load[1] += cells
+            else:
+                here.append(t)
+                load[0] += cells
+        for t in here:
+            rows[t.id] = write_table(con, t, academic_year, tmp / t.file_name, draft)
+        n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
+        for table_id, task in there.items():
+            rows[table_id] = task.result()
         out = []
-        for t in pack.ordered_tables():
-            file_key = _file_key(con, t, academic_year, draft)
-            rows = _copied(con, t, academic_year, file_key, tmp / t.file_name) if reuse else None
-            copied = rows is not None
-            if not copied:
-                rows = write_table(con, t, academic_year, tmp / t.file_name, draft)
+        for t in tables:
             digest = sha256(tmp / t.file_name)
             # a run's files are on record (written, not copied: their key or bytes are new); a copy made outside a
             # run (a read-only connection, no run) is not
-            if run_id and builds.recorded(con, "export", t.id, academic_year) != (file_key, digest):
-                builds.record(con, "export", t.id, academic_year, file_key, digest, run_id)
-            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows, digest, copied))
-        n = write_review_list(con, academic_year, tmp / FILE_NAME, draft)
+            if run_id and builds.recorded(con, "export", t.id, academic_year) != (keys[t.id][0], digest):
+                builds.record(con, "export", t.id, academic_year, keys[t.id][0], digest, run_id)
+            copied = t.id not in written
+            out.append(ExportedFile(t.id, t.number, t.name, folder / t.file_name, rows[t.id], digest, copied))
         out.append(ExportedFile("review_list", "", "核心数据复核清单", folder / FILE_NAME, n, sha256(tmp / FILE_NAME)))
         return out
 
     return publish(folder.parent, folder.name, fill)
 
 
-def _file_key(con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, draft: list[str] | None) -> str:
-    """What a table's file is made of: its layout, the content of the rows it shows and its draft marking."""
+def _file_key(
+    con: duckdb.DuckDBPyConnection, t: TableTemplate, academic_year: str, draft: list[str] | None
+) -> tuple[str, int]:
+    """What a table's file is made of (its layout, the content of the rows it shows and its draft marking), and how
+    many rows it shows."""
     sql, params = table_query(t)
     ((n, total),) = con.execute(
         f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({sql}) as q", [academic_year, *params]
     ).fetchall()
     layout = [t.number, t.name, [(c.group, c.header) for c in t.columns]]
-    return builds.digest([sql, params, academic_year, f"{n}:{total}", layout, draft or []])
+    return builds.digest([sql, params, academic_year, f"{n}:{total}", layout, draft or []]), n
 
 
 def _copied(

@@ -23,10 +23,11 @@ from expectations.generated import rule_set
 from model.codes import CODES_DIR
 from model.settings import Settings
 from pipelines.cli import main
+from reporting import export as export_module
 from reporting.export import export_year
 from reporting.templates import TEMPLATES_DIR, load_pack, pack_for_year
 from tests.conftest import YEAR, sign_all
-from warehouse import db
+from warehouse import db, offload
 from warehouse.lineage import resolve
 
 DEMO_RULES = rule_set(Settings.from_env({}))  # the demo college's: the catalogue and the rules generated for it
@@ -598,3 +599,20 @@ def test_every_cell_of_every_national_table_and_indicator_is_explained_by_source
     defs = indicators.load_definitions()
     for i in indicators.evaluate(inputs, defs):
         assert reported[i["indicator_id"]] == pytest.approx(i["value"], abs=0.006), i["indicator_id"]
+
+
+def test_files_written_in_the_second_process_are_the_files_written_here(built, tmp_path, monkeypatch):
+    """export_year shares the files between two processes (warehouse/offload.py); the bytes do not depend on it."""
+    handed = []
+    submit = offload.submit
+    monkeypatch.setattr(export_module, "OFFLOAD_CELLS", 1)  # every table may go
+    monkeypatch.setattr(offload, "submit", lambda fn, *args: handed.append(args[1].id) or submit(fn, *args))
+    pack = pack_for_year(PACKAGED)
+    with db.connect(built / "warehouse.duckdb", read_only=True) as con:
+        shared = export_year(con, pack, PACKAGED, tmp_path / "shared")
+        with offload.inline():
+            alone = export_year(con, pack, PACKAGED, tmp_path / "alone")
+    assert offload.available() and len(handed) >= len(pack.tables) // 3  # about half of them, by cells
+    assert [(f.path.name, f.rows, f.sha256) for f in shared] == [(f.path.name, f.rows, f.sha256) for f in alone]
+    for f in shared:
+        assert f.path.read_bytes() == (tmp_path / "alone" / f.path.name).read_bytes()
