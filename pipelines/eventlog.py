@@ -7,16 +7,16 @@ engines and 3 to 6 seconds a run. This class keeps one engine per database file 
 The engine has no pool (NullPool, as Dagster's): each use still opens its own SQLite connection, under the same
 lock, so the files, their locking and what other processes (`statedata dev`) see are exactly Dagster's.
 
-The run history's dagster.yaml names it (pipelines/cli/common.py); tests/unit/test_eventlog.py checks that a
-run's events are stored and read back through it, so a Dagster release that changes the storage's internals
-fails there, not in a user's run.
+Each connection sets ``synchronous=NORMAL`` (``_no_sync_per_commit``). The run history's dagster.yaml names the
+class (pipelines/cli/common.py); tests/unit/test_eventlog.py checks that a run's events are stored and read back
+through it, so a Dagster release that changes the storage's internals fails there, not in a user's run.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -40,9 +40,17 @@ class SqliteEventLog(SqliteEventLogStorage):
                     poolclass=NullPool,
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
                 )
+                event.listen(engine, "connect", _no_sync_per_commit)
                 if shard not in self._initialized_dbs:
                     self._initdb(engine)
                     self._initialized_dbs.add(shard)
                 self.engines[shard] = engine
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+
+def _no_sync_per_commit(dbapi_connection, _record) -> None:
+    """The files are in WAL mode (Dagster sets it): with synchronous=NORMAL a commit is not flushed to disk on its
+    own, only at checkpoints. A crash of the process loses nothing; a power cut may lose the last events of a run,
+    never the file. About 0.3 ms less per event, a thousand events a run."""
+    dbapi_connection.execute("pragma synchronous=NORMAL")

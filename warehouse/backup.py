@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.base import file_sha256
+from warehouse import offload
 from warehouse.db import WarehouseBusy, WarehouseError, connect
 
 PREFIX = "warehouse-"
@@ -50,12 +51,14 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
     target = folder / f"{PREFIX}{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}.duckdb"
     tmp = target.with_suffix(".partial")
     shutil.copyfile(warehouse, tmp)
+    verified = offload.submit(_verify, tmp)  # the copy is read whole there while its SHA-256 is taken here
+    digest = file_sha256(tmp)
     try:
-        _verify(tmp)
+        verified.result()
     except duckdb.Error as e:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"backup of {warehouse} is not readable, not kept: {e}") from None
-    target.with_suffix(".sha256").write_text(file_sha256(tmp), encoding="utf-8")  # what restore checks first
+    target.with_suffix(".sha256").write_text(digest, encoding="utf-8")  # what restore checks first
     tmp.rename(target)
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()

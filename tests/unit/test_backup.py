@@ -61,3 +61,21 @@ def test_a_copy_a_killed_backup_left_is_removed_by_the_next_backup(warehouse, tm
         made.name,
         made.with_suffix(".sha256").name,
     ]
+
+
+@pytest.mark.parametrize("where", ["second process", "here"])
+def test_a_copy_that_does_not_read_back_is_not_kept(warehouse, tmp_path, monkeypatch, where):
+    """The copy is read whole (in the second process, warehouse/offload.py, or here): a damaged one is refused."""
+    from contextlib import nullcontext
+
+    from warehouse import offload
+
+    def copy_damaged(src, dst):
+        dst.write_bytes(src.read_bytes())
+        damage(dst, at=0.5)
+
+    monkeypatch.setattr("warehouse.backup.shutil.copyfile", copy_damaged)
+    with offload.inline() if where == "here" else nullcontext():
+        with pytest.raises(WarehouseError, match="is not readable, not kept"):
+            backup(warehouse, tmp_path / "backups")
+    assert list((tmp_path / "backups").iterdir()) == []

@@ -32,6 +32,9 @@ def test_a_run_is_stored_and_read_back_through_one_engine_per_file(tmp_path, mon
         assert stored >= 8  # run start, step start, planned and done materialization and check, outputs, end
         # the run's own file and the index; Dagster's class would have made an engine per event
         assert set(storage.engines) == {result.run_id, "index"}
+        with storage.index_connection() as conn:  # WAL (Dagster's), and no flush to disk per commit (ours)
+            pragmas = [conn.exec_driver_sql(f"pragma {p}").scalar() for p in ("journal_mode", "synchronous")]
+        assert pragmas == ["wal", 1]  # 1: NORMAL (2 is FULL, SQLite's default)
     assert (path / "history" / "runs" / f"{result.run_id}.db").is_file()
     with dg.DagsterInstance.get() as again:  # another process's view: the same files
         assert len(again.all_logs(result.run_id)) == stored
