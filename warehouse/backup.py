@@ -34,7 +34,8 @@ def _verify(path: Path) -> int:
             "select schema_name, table_name from duckdb_tables() where not temporary order by all"
         ).fetchall()
         for schema, table in tables:
-            con.execute(f'select count(*), sum(hash(t)::hugeint) from "{schema}"."{table}" as t').fetchall()
+            # every column of every row is hashed, so every block is read; max() is the cheapest way to keep them
+            con.execute(f'select max(hash(t)) from "{schema}"."{table}" as t').fetchall()
         return con.execute("select count(*) from audit.batch").fetchall()[0][0]
 
 
