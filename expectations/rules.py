@@ -274,11 +274,12 @@ def evaluate_all(
             raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
         suites.append(run_suite(con, table, model.entities[table], table_rules, params, translations.get(table)))
     found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
+    prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
+    fingerprints = {r.id: prints.of(r.tables()) for r in rules}  # still while the suites are validated
     for suite in suites:
         found |= suite.result()
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
-    prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
-    return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=prints.of(r.tables())) for r in rules]
+    return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=fingerprints[r.id]) for r in rules]
 
 
 def _failing_rows(con, rule: Rule, academic_year: str, params: dict) -> tuple[int, list[tuple]]:

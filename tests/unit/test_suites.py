@@ -150,6 +150,7 @@ def test_the_cached_id_card_check_agrees_with_stdnum():
             for male in (True, False)]  # fmt: skip
     bad = [g[:-1] + ("0" if g[-1] != "0" else "1") for g in good[:20]]
     odd = ["110101199002301234", "99010119900101123X", "11010119900101123", "abc", "110101190001010010"]
+    odd += [v for g in good[:6] for v in (g.lower(), f" {g} ", f"{g[:6]}-{g[6:]}", f"{g[:-1]}Y")]  # compacted first
     for number in good + bad + odd:
         assert valid_id_card(number) == ric.is_valid(number), number
     assert all(valid_id_card(g) for g in good) and not any(valid_id_card(b) for b in bad)
