@@ -8,7 +8,8 @@ decoding), and write the biggest national table once with xlsxwriter. Runs: 1 fu
 the warehouse's growth), 3 after changing ``--change-percent`` of the rows of each SQL source table of one system
 (``--change-system``: a department's fixes), 4 after changing that share of the rows of every SQL source table.
 For each run: wall time of the whole command (process start included), its peak memory (resident, with the second
-process of warehouse/offload.py), warehouse size, the ratio to the floor, and the time per stage. Not a test: it measures and reports, it does not assert. Usage:
+process of warehouse/offload.py), warehouse size, the ratio to the floor, and the time per stage. Not a test: it
+measures and reports, it does not assert. Usage:
 
     python scripts/benchmark.py --scale large                       # full, no-change and two 1%-change runs
     python scripts/benchmark.py --scale default,large --runs 1      # growth from one scale to the next

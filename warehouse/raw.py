@@ -214,11 +214,14 @@ def load_entity(
     fields = [quote(f) for f in entity.all_fields()]
     extra = [c for c in extract.table.column_names if c.startswith("_source_")]
     key_expr, hash_expr = row_identity_sql(entity)
+    existing = _columns(con, "raw", name)
+    # the first load creates the raw table from the extract at once; a later one compares the versions with it
+    made = target if not existing else "_versions"
     con.register("_incoming", extract.table)
     try:
         con.execute(
             f"""
-            create or replace temp table _versions as
+            create {"table" if not existing else "or replace temp table"} {made} as
             with hashed as (
                 select *,
                        {key_expr} as _source_key,
@@ -244,10 +247,8 @@ def load_entity(
         )
     finally:
         con.unregister("_incoming")
-    existing = _columns(con, "raw", name)
     unmarked = None
     if not existing:
-        con.execute(f"create table {target} as select * from _versions")
         inserted, closed = extract.table.num_rows, 0
     else:
         incoming = _temp_columns(con)
@@ -297,7 +298,7 @@ def load_entity(
             select * from _versions
             where _raw_id not in (select _raw_id from {target} where _valid_to_batch is null)
         """).fetchone()[0]
-    con.execute("drop table _versions")
+        con.execute("drop table _versions")
     stats = LoadStats(
         entity=entity.name,
         rows_read=extract.rows_read,
