@@ -20,7 +20,7 @@ from model.years import academic_years, current_academic_year
 from pipelines import nochange
 from pipelines.cli.common import checked_year, dagster_home, fail, home_option, load_rules, load_settings, load_specs
 from reporting.templates import TemplateError
-from warehouse import inputs, offload
+from warehouse import inputs
 from warehouse.backup import check_usable
 from warehouse.db import WarehouseError
 from warehouse.runlock import RETRY_HINT, Busy, run_lock
@@ -78,18 +78,15 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
     dagster_home(settings)
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
-            # the warehouse is read whole in the second process while the inputs are fingerprinted here (a source
-            # that cannot be probed is only unknown: the run reports it)
-            usable = offload.submit(check_usable, settings.warehouse, settings.backups_dir)
-            t = time.perf_counter()
-            current = inputs.inputs(settings, specs, year)
-            usable.result()
+            check_usable(settings.warehouse, settings.backups_dir)
             if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
                 fail(
                     f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
                     "or set each source's location (statedata doctor lists them)",
                     2,
                 )
+            t = time.perf_counter()
+            current = inputs.inputs(settings, specs, year)
             summary, reasons = (None, []) if force or full_refresh else nochange.skip(settings, specs, current)
             if reasons and not quiet:
                 click.echo("statedata run: running, because " + "; ".join(reasons[:5])
