@@ -162,7 +162,7 @@ def export_year(
         load, here, there = [0, 0], [], {}
         for t in todo:
             cells = keys[t.id][1] * len(t.columns)
-            if cells >= OFFLOAD_CELLS and offload.available() and load[1] < load[0]:
+            if cells >= OFFLOAD_CELLS and offload.available() and load[1] <= load[0]:
                 batches = _rows(con, t, academic_year).to_arrow_table().to_batches()
                 there[t.id] = offload.submit(write_rows, batches, t, tmp / t.file_name, draft)
                 load[1] += cells
