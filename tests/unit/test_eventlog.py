@@ -1,6 +1,9 @@
 """The run history's event log (pipelines/eventlog.py): the DAGSTER_HOME statedata writes uses it, a run's events
 are stored in Dagster's usual files and read back by another instance, and one engine serves each file."""
 
+import time
+import uuid
+
 import dagster as dg
 
 from model.settings import Settings
@@ -10,6 +13,17 @@ from pipelines.eventlog import SqliteEventLog
 
 @dg.asset
 def one() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"dagster/row_count": 1})
+
+
+SEEN: list = []  # what the watcher of test_another_process… has been told, as the slow asset sees it
+SEEN_MID_STEP: list = []
+
+
+@dg.asset
+def slow_one() -> dg.MaterializeResult:
+    time.sleep(2.5)  # more than a checkpoint's second after the step's start was stored
+    SEEN_MID_STEP.extend(SEEN)
     return dg.MaterializeResult(metadata={"dagster/row_count": 1})
 
 
@@ -44,3 +58,37 @@ def test_a_run_is_stored_and_read_back_through_one_engine_per_file(tmp_path, mon
             dg.AssetCheckKey(dg.AssetKey("one"), "one_is_one"), limit=1
         )
         assert check and check[0].run_id == result.run_id
+
+
+def test_another_process_watching_a_run_sees_its_events_as_it_goes(tmp_path, monkeypatch):
+    """`statedata dev` shows a run's events as they come: it watches the run's .db file, which the open connection
+    changes at each checkpoint (within a second of each event, while the run goes)."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    dagster_home(Settings.from_env({"STATEDATA_HOME": str(tmp_path)}))
+    run_id = str(uuid.uuid4())
+    with dg.DagsterInstance.get() as watcher, dg.DagsterInstance.get() as instance:
+        watcher.watch_event_logs(run_id, None, lambda entry, cursor: SEEN.append(entry.dagster_event_type))
+        defs = dg.Definitions(assets=[slow_one], jobs=[dg.define_asset_job("j")])
+        assert defs.resolve_job_def("j").execute_in_process(instance=instance, run_id=run_id).success
+        deadline = time.monotonic() + 10
+        while dg.DagsterEventType.RUN_SUCCESS not in SEEN and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert dg.DagsterEventType.STEP_START in SEEN_MID_STEP  # told before the step ended
+    assert dg.DagsterEventType.RUN_SUCCESS in SEEN
+
+
+def test_a_long_lived_process_keeps_few_files_open(tmp_path, monkeypatch):
+    """The UI reads many runs' files: the least recently used are closed, so open files stay bounded."""
+    from pipelines.eventlog import OPEN_FILES
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    dagster_home(Settings.from_env({"STATEDATA_HOME": str(tmp_path)}))
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        for i in range(OPEN_FILES + 5):
+            with storage.run_connection(f"run-{i}") as conn:
+                conn.exec_driver_sql("select 1")
+            with storage.run_connection("run-0") as conn:  # used again each time: the one kept longest
+                conn.exec_driver_sql("select 1")
+        assert "index" in storage.engines and "run-0" in storage.engines
+        assert len(storage.engines) == OPEN_FILES + 1
