@@ -612,7 +612,7 @@ def test_files_written_in_the_second_process_are_the_files_written_here(built, t
         shared = export_year(con, pack, PACKAGED, tmp_path / "shared")
         with offload.inline():
             alone = export_year(con, pack, PACKAGED, tmp_path / "alone")
-    assert offload.available() and len(handed) >= len(pack.tables) // 3  # about half of them, by cells
+    assert offload.available() and 0 < len(handed) < len(pack.tables)  # both processes wrote files
     assert [(f.path.name, f.rows, f.sha256) for f in shared] == [(f.path.name, f.rows, f.sha256) for f in alone]
     for f in shared:
         assert f.path.read_bytes() == (tmp_path / "alone" / f.path.name).read_bytes()
