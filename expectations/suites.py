@@ -83,9 +83,9 @@ _PLAIN_ID = re.compile(r"[0-9]{17}[0-9X]")
 
 def valid_id_card(number) -> bool:
     """python-stdnum's ric.is_valid (length, digits, check digit, birth date, and a region code that existed in the
-    birth year), 10x faster on a school's worth of rows: the birth date and the region lookup are cached (many
-    people share them), and a number already in its compact form (18 plain digits, or 17 and an X) is not compacted
-    again."""
+    birth year), faster on a school's worth of rows: the birth date and the region lookup are cached (many people
+    share them), and a number already in its compact form (18 plain digits, or 17 and an X) is not compacted again
+    (48,858 numbers on ``large``: 0.8 s, against 3.2 s with only the region lookup cached)."""
     from stdnum.cn import ric
 
     n = str(number)
