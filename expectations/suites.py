@@ -46,7 +46,6 @@ KINDS = {
     "required", "codes", "unique", "id_card", "id_card_birth", "id_card_sex", "credit_code", "not_negative",
     "not_greater", "date_order", "valid_date", "age", "code_prefix",
 }  # fmt: skip
-CUSTOM = {"id_card", "credit_code", "id_card_birth", "id_card_sex"}  # kinds whose expectation is this module's
 
 
 class SuiteError(ValueError):
@@ -59,7 +58,7 @@ class Expectation:
     column its failures are reported under."""
 
     rule_id: str
-    kind: str  # a class of great_expectations.expectations, or one of this module's (CUSTOM)
+    kind: str  # a class of great_expectations.expectations, or a kind whose expectation is this module's (_gx)
     kwargs: dict  # its arguments; a row condition is ("is_not_null", column)
     report: str  # the field named in the failure
     value_of: str  # the frame column whose value is shown
@@ -420,7 +419,7 @@ def _build(g: dict, e: Expectation):
     if "row_condition" in kwargs:
         test, column = kwargs["row_condition"]
         kwargs["row_condition"] = getattr(g["Column"](column), test)()
-    cls = g[e.kind] if e.kind in CUSTOM else getattr(g["gxe"], e.kind)
+    cls = g[e.kind] if e.kind in g else getattr(g["gxe"], e.kind)  # the project's own, or one of GX's
     return cls(**kwargs)
 
 

@@ -31,11 +31,11 @@ def available() -> bool:
     return not _inline and len(os.sched_getaffinity(0)) > 1
 
 
-def start(warm: Callable[[], None] | None = None) -> None:
+def start(warm: Callable[[], None]) -> None:
     """Start the process now, and have it call ``warm`` (a module-level function: what it imports is then ready
     when the work comes)."""
     if available():
-        _executor().submit(warm or _nothing)
+        _executor().submit(warm)
 
 
 class Task:
@@ -89,7 +89,3 @@ def _reset() -> None:
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
     _pool = None
-
-
-def _nothing() -> None:
-    return None

@@ -8,7 +8,6 @@ is that run's. Dagster is loaded only when there is something to run (pipelines/
 import json
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -79,19 +78,15 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
     dagster_home(settings)
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
-            # the warehouse is read whole (DuckDB, without the GIL) while the inputs are fingerprinted; nothing opens
-            # it before that read is done (a source that cannot be probed is only unknown: the run reports it)
-            with ThreadPoolExecutor(1) as reader:
-                usable = reader.submit(check_usable, settings.warehouse, settings.backups_dir)
-                t = time.perf_counter()
-                current = inputs.inputs(settings, specs, year)
-                usable.result()
+            check_usable(settings.warehouse, settings.backups_dir)
             if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
                 fail(
                     f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
                     "or set each source's location (statedata doctor lists them)",
                     2,
                 )
+            t = time.perf_counter()
+            current = inputs.inputs(settings, specs, year)
             summary, reasons = (None, []) if force or full_refresh else nochange.skip(settings, specs, current)
             if reasons and not quiet:
                 click.echo("statedata run: running, because " + "; ".join(reasons[:5])
