@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import duckdb
 
 import portal
 from model.mapping import MappingError
@@ -22,7 +23,7 @@ from pipelines.cli.common import checked_year, dagster_home, fail, home_option, 
 from reporting.templates import TemplateError
 from warehouse import inputs
 from warehouse.backup import check_usable
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseBusy, WarehouseError
 from warehouse.runlock import RETRY_HINT, Busy, run_lock
 
 
@@ -78,7 +79,6 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
     dagster_home(settings)
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
-            check_usable(settings.warehouse, settings.backups_dir)
             if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
                 fail(
                     f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
@@ -87,11 +87,12 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
                 )
             t = time.perf_counter()
             current = inputs.inputs(settings, specs, year)
-            summary, reasons = (None, []) if force or full_refresh else nochange.skip(settings, specs, current)
+            summary, reasons = (None, []) if force or full_refresh else _skip(settings, specs, current)
             if reasons and not quiet:
                 click.echo("statedata run: running, because " + "; ".join(reasons[:5])
                            + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else ""), err=True)  # fmt: skip
             if summary is None:
+                check_usable(settings.warehouse, settings.backups_dir)  # read whole before anything is computed
                 if not quiet:
                     click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
                 from pipelines.cli import nightly
@@ -113,6 +114,20 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
         _print_summary(summary, settings)
     if not summary["success"]:
         sys.exit(1)
+
+
+def _skip(settings: Settings, specs: dict, current: inputs.Inputs) -> tuple[dict | None, list[str]]:
+    """nochange.skip. Its night reads only the few tables it needs, so the warehouse is not read whole first: it is
+    before every run that computes. It may skip only when the warehouse file is as the last run left it (size and
+    modification time); if a block it reads is damaged all the same, the error is the one a run gives, with the
+    restore hint."""
+    try:
+        return nochange.skip(settings, specs, current)
+    except WarehouseBusy:
+        raise
+    except (duckdb.Error, WarehouseError):
+        check_usable(settings.warehouse, settings.backups_dir)
+        raise
 
 
 def _print_summary(s: dict, settings: Settings) -> None:

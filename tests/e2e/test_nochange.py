@@ -3,6 +3,7 @@ source row, an edited output or --force runs every step again, and the outputs f
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -214,3 +215,23 @@ def test_a_run_dagster_started_is_on_record_too(night, monkeypatch):
     res = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR],
                          env=cli_env(home), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert res.returncode == 0 and "That run was started by Dagster" in res.stdout, res.stdout[-2000:]
+
+
+def test_a_damaged_warehouse_is_reported_on_a_night_with_nothing_changed(night):
+    """Such a night reads only the few tables it needs, not the whole warehouse (pipelines/cli/run.py _skip); damage
+    it meets all the same gets the message a run gets, with the restore command, and nothing is written."""
+    home, _ = night
+    warehouse = home / "warehouse.duckdb"
+    before, files = warehouse.stat(), outputs(home)
+    with warehouse.open("r+b") as f:  # damaged where the disk left the file's size and time as they were
+        f.write(b"\0" * 8192)
+    os.utime(warehouse, ns=(before.st_atime_ns, before.st_mtime_ns))
+    bad = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR],
+        env=cli_env(home), capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert "running, because" not in bad.stderr, bad.stderr[-2000:]  # met by the night that skips, not by a run
+    assert "cannot be opened" in bad.stderr and "statedata restore" in bad.stderr, bad.stderr[-2000:]
+    assert "Traceback" not in bad.stderr
+    assert outputs(home) == files
