@@ -2,8 +2,9 @@
 
 A backup is a copy of the DuckDB file taken while no connection is open (after a CHECKPOINT), then read to
 its last block to prove it is usable, with its SHA-256 beside it (``.sha256``): restore trusts a copy only if
-it still has that checksum and still reads. The warehouse itself is read the same way before every run. Names
-sort by time: ``warehouse-20261124T020512Z.duckdb``.
+it still has that checksum and still reads. The warehouse itself is read the same way before every run that
+computes (a night with nothing changed, which needs the file as the last run left it, reads only the tables it
+uses). Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
 """
 
 import shutil
