@@ -11,12 +11,24 @@ Each result carries evidence: counts, the tolerance, and up to 10 example keys (
 personal). The SQL behind the first two is expectations/integrity.py; the rules' is expectations/rules.py.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
+import duckdb
 
 from assets.common import key
 from assets.resources import StatedataResource
 from expectations.integrity import duplicate_keys, last_load
-from expectations.rules import Rule, RuleResult, blocking_rules, evaluate_all, record, reused_results, rule_params
+from expectations.rules import (
+    Rule,
+    RuleResult,
+    blocking_rules,
+    evaluate_all,
+    record,
+    reused_results,
+    rule_params,
+    start_suites,
+)
 from model.canonical import Model
 from model.mapping import SourceSpec, pii_fields, translations
 from model.masking import mask
@@ -201,6 +213,23 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 )
 
     return _check
+
+
+def rules_ahead(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -> Callable:
+    """What the canonical step starts for the rules step (assets/raw.py canonical_asset ``ready``): the GX suites
+    that step will validate, as it will choose them (the rules that apply to the year, less those whose results it
+    will keep), so that they are validated while the core and national tables are built."""
+    translated = translations(specs)
+    suited = [r for r in rules if r.expect]  # the tables they examine are final once the canonical step has run
+
+    def start(con: duckdb.DuckDBPyConnection, statedata: StatedataResource, year: str) -> None:
+        applying = [r for r in suited if r.applies(year)]
+        prints = Fingerprints(con, year, previous_year(year))
+        kept = {r.rule.id for r in reused_results(con, applying, year, prints)} if statedata.reuse() else set()
+        due = [r for r in applying if r.id not in kept]
+        start_suites(con, due, rule_params(con, year, statedata.settings()), model, translated, prints)
+
+    return start
 
 
 def _check_description(rules: list[Rule]) -> str:

@@ -5,6 +5,7 @@ transaction (a batch is visible all or nothing) and rebuilds the matching stagin
 """
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import dagster as dg
@@ -161,10 +162,12 @@ def _keep(context, spec: SourceSpec, location: str, con, started: datetime):
 
 
 def canonical_asset(
-    model: Model, specs: dict[str, SourceSpec], views: dict[str, str] | None = None
+    model: Model, specs: dict[str, SourceSpec], views: dict[str, str] | None = None, ready: Callable | None = None
 ) -> dg.AssetsDefinition:
     """``staging.<entity>`` for every entity of the canonical model, in one step: a view over the staging
-    tables of the mappings that feed it (empty when none does), or the college's own SQL (``views``)."""
+    tables of the mappings that feed it (empty when none does), or the college's own SQL (``views``).
+    ``ready(con, statedata, year)``: called once they are built, in a run of the whole graph, to start what later
+    steps read of them (the rules step's GX suites: assets/checks.py rules_ahead)."""
     views = views or {}
     by_table = {s.table_name(e.name): (s, e) for s in specs.values() for e in s.entities.values()}
     feeders = {
@@ -203,6 +206,8 @@ def canonical_asset(
                 built = staging.build_canonical(con, model, specs, views)
             except staging.ViewError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
+            if ready is not None and (year := statedata.whole_run_year()):
+                ready(con, statedata, year)
         for name, (n, tables) in built.items():
             yield dg.MaterializeResult(
                 asset_key=key("staging", name),

@@ -27,6 +27,8 @@ class StatedataResource(dg.ConfigurableResource):
     _unchanged: dict[str, str] = PrivateAttr(default_factory=dict)
     # may the run keep tables and rule results whose inputs are unchanged (warehouse/inputs.py reusable)
     _reuse: bool = PrivateAttr(default=False)
+    # the academic year of a run of the whole graph (None for a part of it): its steps may prepare later ones
+    _whole_year: str | None = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -62,6 +64,7 @@ class StatedataResource(dg.ConfigurableResource):
             kept = set() if anew else inputs.unchanged_systems(settings, current)
             self._unchanged = {system: current.locations[system] for system in kept}
             self._reuse = not anew and inputs.reusable(settings, current)
+            self._whole_year = year
             offload.start(suites.warm)  # GX is imported there while the sources are read here
             yield self
             failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
@@ -84,6 +87,10 @@ class StatedataResource(dg.ConfigurableResource):
         """True when a step may keep a table or a rule result whose inputs are as when it was made (the run reads
         everything with the code, college folder and settings of the last recorded run; not --force)."""
         return self._reuse
+
+    def whole_run_year(self) -> str | None:
+        """The academic year when this run is the whole graph's (every step of it follows), else None."""
+        return self._whole_year
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.suites import SuiteError, parse, run_suite
+from expectations.suites import SuiteError, forget_ahead, parse, run_suite, started_ahead
 from model.canonical import Model
 from model.settings import Settings
 from model.yamlfile import read_yaml
@@ -27,6 +27,7 @@ from model.years import parse_year, previous_year
 from reporting.export import table_query
 from reporting.templates import TemplatePack, pack_for_year, year_params
 from reporting.trace import source_rows
+from warehouse import offload
 from warehouse.db import ident, insert_rows, params_used, references
 from warehouse.fingerprint import Fingerprints
 
@@ -263,23 +264,51 @@ def evaluate_all(
     failing row to its source in one pass over the raw tables. ``translations``: canonical entity -> field
     -> the values its mappings translate to (model.mapping.translations). ``prints``: a fingerprint cache to fill
     (and share with the gate, which reads the same tables right after)."""
-    translations = translations or {}
-    by_table: dict[str, list[Rule]] = {}
-    for r in rules:
-        if r.expect:
-            by_table.setdefault(r.table, []).append(r)
-    suites = []  # validated in the second process while the SQL rules run here
-    for table, table_rules in by_table.items():
-        if table not in model.entities:
-            raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
-        suites.append(run_suite(con, table, model.entities[table], table_rules, params, translations.get(table)))
-    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
     prints = prints or Fingerprints(con, academic_year, previous_year(academic_year))
+    suites = _suites(con, rules, params, model, translations, prints)  # validated there while the SQL rules run here
+    found = {r.id: _failing_rows(con, r, academic_year, params) for r in rules if not r.expect}
     fingerprints = {r.id: prints.of(r.tables()) for r in rules}  # still while the suites are validated
     for suite in suites:
         found |= suite.result()
     sources = _sources(con, [i for checked, rows in found.values() for i in _ids(rows)])
     return [replace(_result(r, academic_year, *found[r.id], sources), fingerprint=fingerprints[r.id]) for r in rules]
+
+
+def start_suites(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    params: dict,
+    model: Model,
+    translations: dict[str, dict[str, set[str]]] | None,
+    prints: Fingerprints,
+) -> None:
+    """Start the GX suites of ``rules`` now, in the second process, for ``evaluate_all`` to take in a later step of
+    the same run (expectations/suites.py: the suites started ahead). Only where they run beside this process."""
+    forget_ahead()
+    if offload.available():
+        _suites(con, rules, params, model, translations, prints, ahead=True)
+
+
+def _suites(con, rules: list[Rule], params, model: Model, translations, prints: Fingerprints, ahead=False) -> list:
+    """One suite per canonical relation with ``expect:`` rules among ``rules``, handed to the second process."""
+    translations = translations or {}
+    by_table: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.expect:
+            by_table.setdefault(r.table, []).append(r)
+    out = []
+    for table, table_rules in by_table.items():
+        if table not in model.entities:
+            raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
+        # the fingerprint identifies the relation to a suite started ahead (none: no need to take it first)
+        fingerprint = prints.of([("staging", table)]) if ahead or started_ahead() else None
+        entity = model.entities[table]
+        out.append(
+            run_suite(con, table, entity, table_rules, params, translations.get(table), fingerprint, ahead=ahead)
+        )
+    if not ahead:
+        forget_ahead()  # those not taken were about data that has changed since
+    return out
 
 
 def _failing_rows(con, rule: Rule, academic_year: str, params: dict) -> tuple[int, list[tuple]]:

@@ -7,7 +7,7 @@ step, the platform tables in another), one export.
 
 import dagster as dg
 
-from assets.checks import key_unique_checks, load_accounting_checks, rule_checks
+from assets.checks import key_unique_checks, load_accounting_checks, rule_checks, rules_ahead
 from assets.exports import backup_asset, exports_asset
 from assets.raw import canonical_asset, source_assets
 from assets.resources import StatedataResource
@@ -87,10 +87,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             f"{settings.mappings_dir}: the mappings do not fit the canonical model:\n" + "\n".join(errors)
         )
     packs = all_packs()
+    rules = rule_set(settings)
     return dg.Definitions(
         assets=[
             *source_assets(specs, settings),
-            canonical_asset(model, specs, views),
+            canonical_asset(model, specs, views, ready=rules_ahead(rules, specs, model)),
             *core_assets(settings.college),
             *platform_assets(packs, academic_year_partitions),
             exports_asset(packs, academic_year_partitions),
@@ -99,7 +100,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[
             load_accounting_checks(specs),
             key_unique_checks(packs),
-            rule_checks(rule_set(settings), specs, model),
+            rule_checks(rules, specs, model),
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

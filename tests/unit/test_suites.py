@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric, uscc
 
-from expectations.rules import CatalogueError, Rule, evaluate_all, ready_by
-from expectations.suites import SuiteError, expectations
+from expectations.rules import CatalogueError, Rule, evaluate_all, ready_by, start_suites
+from expectations.suites import SuiteError, expectations, started_ahead
 from model.canonical import load_model
 from model.mapping import load_mappings, translations
-from warehouse import db
+from warehouse import db, offload
+from warehouse.fingerprint import Fingerprints
 
 MAPPINGS = Path(__file__).parents[2] / "demo_campus" / "college" / "mappings"
 MODEL = load_model()
@@ -98,6 +99,42 @@ def test_each_expectation_kind_names_exactly_the_broken_rows(con):
     assert {(f["column_name"], f["value"]) for f in codes.failures} == {("gender", "男"), ("post_type", "XZG")}
     dates = next(r for kind, r in zip(KIND_RULES, results) if kind == "valid_date")
     assert [(f["source_key"], f["value"]) for f in dates.failures] == [("S9", "1980-02-30")]  # the raw text
+
+
+def test_suites_started_ahead_are_taken_only_for_the_relation_as_it_is(con, monkeypatch):
+    """The canonical step starts the suites (start_suites); the rules step takes a started one only when the relation,
+    its rules and parameters are as they were then, and validates anew otherwise."""
+    rules = [
+        Rule(f"R-JS-9{i:02d}", "staging.staff", "规范性", "error", "0", "人事处", "m", "h", expect=spec)
+        for i, spec in enumerate(KIND_RULES.values())
+    ]
+    params = {"stock_date": date(2026, 9, 1)}
+    submitted = []
+    submit = offload.submit
+    monkeypatch.setattr(offload, "submit", lambda fn, *args: submitted.append(fn) or submit(fn, *args))
+
+    def evaluated() -> list[tuple]:
+        return [(r.rule.id, r.checked, sorted(f["raw_id"] for f in r.failures)) for r in
+                evaluate_all(con, rules, "2026-2027", params, MODEL, TRANSLATED)]  # fmt: skip
+
+    alone = evaluated()
+    assert len(submitted) == 1 and not started_ahead()
+
+    start_suites(con, rules, params, MODEL, TRANSLATED, Fingerprints(con, "2026-2027", "2025-2026"))
+    assert len(submitted) == 2 and started_ahead()
+    assert evaluated() == alone and len(submitted) == 2  # taken, not validated again
+    assert not started_ahead()
+
+    start_suites(con, rules, params, MODEL, TRANSLATED, Fingerprints(con, "2026-2027", "2025-2026"))
+    con.execute("update staging.staff set name = '李四' where _raw_id = 'r_name'")  # fixed since
+    after = evaluated()
+    assert len(submitted) == 4 and not started_ahead()  # validated anew; the stale one forgotten
+    assert [r for r in after if r[0] == "R-JS-900"] == [("R-JS-900", len(BROKEN) + 2, [])]
+    assert [r for r in after if r[0] != "R-JS-900"] == [r for r in alone if r[0] != "R-JS-900"]
+
+    with offload.inline():  # on one core nothing is started ahead: it would only hold the rows longer
+        start_suites(con, rules, params, MODEL, TRANSLATED, Fingerprints(con, "2026-2027", "2025-2026"))
+    assert not started_ahead() and len(submitted) == 4
 
 
 def test_credit_code_and_code_prefix_and_numbers(tmp_path):
