@@ -179,15 +179,24 @@ def _ledger(settings: Settings) -> Path:
     return settings.home / "state" / "warehouse.json"
 
 
+def as_recorded(settings: Settings) -> bool:
+    """Whether the warehouse file is as the last run that recorded its inputs left it (its stamp in the ledger)."""
+    try:
+        stamp = json.loads(_ledger(settings).read_text(encoding="utf-8"))["stamp"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return stamp is not None and warehouse_stamp(settings) == stamp
+
+
 def _reusable_parts(settings: Settings, current: Inputs) -> dict | None:
     """The parts the warehouse's content reflects, when what it holds may be kept in this run: it is as the last
     recorded run left it, and that run had the same code, college folder and settings. Else None."""
     try:
         ledger = json.loads(_ledger(settings).read_text(encoding="utf-8"))
-        parts, stamp = ledger["parts"], ledger["stamp"]
+        parts = ledger["parts"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if stamp is None or warehouse_stamp(settings) != stamp:
+    if not as_recorded(settings):
         return None
     if any(current.parts[k] is None or current.parts[k] != parts.get(k) for k in (CODE, COLLEGE, SETTINGS)):
         return None

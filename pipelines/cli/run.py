@@ -79,6 +79,11 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
     dagster_home(settings)
     try:
         with run_lock(settings.home, f"run {year}", wait=wait, hint=f"{RETRY_HINT}, or pass --wait"):
+            # the warehouse is read whole before anything is computed (first, so that a damaged one is the error);
+            # a night that may skip, its file as the last run left it, reads only the tables it uses (_skip)
+            checked = not inputs.as_recorded(settings)
+            if checked:
+                check_usable(settings.warehouse, settings.backups_dir)
             if settings.uses_demo_sources(specs) and not (settings.demo_dir / "manifest.json").exists():
                 fail(
                     f"the demo college's sources are not in {settings.demo_dir}: run `statedata demo` first, "
@@ -92,7 +97,8 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
                 click.echo("statedata run: running, because " + "; ".join(reasons[:5])
                            + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else ""), err=True)  # fmt: skip
             if summary is None:
-                check_usable(settings.warehouse, settings.backups_dir)  # read whole before anything is computed
+                if not checked:
+                    check_usable(settings.warehouse, settings.backups_dir)
                 if not quiet:
                     click.echo(f"statedata run {year}: warehouse {settings.warehouse}", err=True)
                 from pipelines.cli import nightly
@@ -117,10 +123,8 @@ def run(academic_year, as_json, home, quiet, wait, full_refresh, force):
 
 
 def _skip(settings: Settings, specs: dict, current: inputs.Inputs) -> tuple[dict | None, list[str]]:
-    """nochange.skip. Its night reads only the few tables it needs, so the warehouse is not read whole first: it is
-    before every run that computes. It may skip only when the warehouse file is as the last run left it (size and
-    modification time); if a block it reads is damaged all the same, the error is the one a run gives, with the
-    restore hint."""
+    """nochange.skip, which may skip only when the warehouse file is as the last run left it (size and modification
+    time). If a block it reads is damaged all the same, the error is the one a run gives, with the restore hint."""
     try:
         return nochange.skip(settings, specs, current)
     except WarehouseBusy:
