@@ -6,9 +6,11 @@ from assets.common import WAREHOUSE_POOL, key
 from assets.resources import StatedataResource
 from expectations.generated import rule_set
 from expectations.rules import blocking_rules
+from model.years import previous_year
 from reporting.export import publish_year
 from reporting.templates import TemplatePack, pack_for_year
 from warehouse.backup import backup, backups
+from warehouse.fingerprint import Fingerprints
 
 EXPORT_KEY = key("exports", "base_tables")
 
@@ -34,10 +36,12 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         year = context.partition_key
         pack = pack_for_year(year)
         with statedata.warehouse() as con:
+            prints = Fingerprints(con, year, previous_year(year))
+            prints.cache |= statedata.handed_over()  # the rules step's, when it ran just before in this run
             try:
                 blocking = [
                     f"{r.id} {r.message}（{why}）"
-                    for r, why in blocking_rules(con, rule_set(statedata.settings()), year)
+                    for r, why in blocking_rules(con, rule_set(statedata.settings()), year, prints)
                 ]
             except ValueError:  # the rules were not part of this run and never evaluated for the year
                 blocking = ["尚未对本学年执行校验规则"]

@@ -29,6 +29,9 @@ class StatedataResource(dg.ConfigurableResource):
     _reuse: bool = PrivateAttr(default=False)
     # the academic year of a run of the whole graph (None for a part of it): its steps may prepare later ones
     _whole_year: str | None = PrivateAttr(default=None)
+    # the table fingerprints the rules step of a whole run computed (warehouse/fingerprint.py), handed to the exports
+    # step, whose gate reads the same tables: every step that writes them runs before the rules step
+    _handed: dict = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -91,6 +94,16 @@ class StatedataResource(dg.ConfigurableResource):
     def whole_run_year(self) -> str | None:
         """The academic year when this run is the whole graph's (every step of it follows), else None."""
         return self._whole_year
+
+    def hand_over(self, year: str, fingerprints: dict) -> None:
+        """Keep the rules step's table fingerprints for the exports step of the same whole run (and no other)."""
+        if year == self._whole_year:
+            self._handed = dict(fingerprints)
+
+    def handed_over(self) -> dict:
+        """The table fingerprints the rules step of this whole run computed (empty if none): taken once."""
+        handed, self._handed = self._handed, {}
+        return handed
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""
