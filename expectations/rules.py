@@ -298,6 +298,7 @@ def _suites(con, rules: list[Rule], params, model: Model, translations, prints: 
             by_table.setdefault(r.table, []).append(r)
     out = []
     for table, table_rules in by_table.items():
+        table_rules.sort(key=lambda r: r.id)  # one suite whatever the order they come in (the key of one started ahead)
         if table not in model.entities:
             raise CatalogueError(f"{table_rules[0].id}: staging.{table} is not an entity of the canonical model")
         # the fingerprint identifies the relation to a suite started ahead (none: no need to take it first)
