@@ -3,8 +3,9 @@
 A backup is a copy of the DuckDB file taken while no connection is open (after a CHECKPOINT), then read to
 its last block to prove it is usable, with its SHA-256 beside it (``.sha256``): restore trusts a copy only if
 it still has that checksum and still reads. The warehouse itself is read the same way before every run that
-computes (a night with nothing changed, which needs the file as the last run left it, reads only the tables it
-uses). Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
+computes (check_usable), unless the newest backup is a copy of it as it is now (``.source``: the size and time of
+the file it copied); a night with nothing changed, which needs the file as the last run left it, reads only the
+tables it uses. Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
 """
 
 import shutil
@@ -47,6 +48,7 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         raise WarehouseError(f"nothing to back up: {warehouse} does not exist")
     with connect(warehouse) as con:
         con.execute("checkpoint")  # everything in the main file, nothing left in the WAL
+    source = _stamp(warehouse)  # the file as copied (the caller holds the folder's lock: nothing writes it now)
     folder.mkdir(parents=True, exist_ok=True)
     for left in folder.glob(f"{PREFIX}*.partial"):  # a copy a killed backup never finished
         left.unlink()
@@ -61,11 +63,32 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"backup of {warehouse} is not readable, not kept: {e}") from None
     target.with_suffix(".sha256").write_text(digest, encoding="utf-8")  # what restore checks first
+    if source is not None:  # what check_usable compares the warehouse with
+        target.with_suffix(".source").write_text(" ".join(map(str, source)), encoding="utf-8")
     tmp.rename(target)
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()
         old.with_suffix(".sha256").unlink(missing_ok=True)
+        old.with_suffix(".source").unlink(missing_ok=True)
     return target
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (ns); None when it does not exist or has a write-ahead log beside it."""
+    if not path.exists() or path.with_name(path.name + ".wal").exists():
+        return None
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _copied_as_is(warehouse: Path, newest: Path) -> bool:
+    """Whether the newest backup was copied from the warehouse as it is now (same size and modification time, no
+    write-ahead log): that copy was read to its last block, so reading the warehouse again would prove nothing new."""
+    try:
+        size, mtime = newest.with_suffix(".source").read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return False
+    return _stamp(warehouse) == (int(size), int(mtime))
 
 
 def restore(warehouse: Path, folder: Path) -> Path:
@@ -108,8 +131,11 @@ def read_latest(warehouse: Path, folder: Path):
         yield con, used
 
 
-def check_usable(warehouse: Path, folder: Path) -> None:
-    """Refuse to start on a warehouse that vanished or broke while backups of it exist."""
+def check_usable(warehouse: Path, folder: Path, always_read: bool = False) -> None:
+    """Refuse to start on a warehouse that vanished or broke while backups of it exist. It is read to its last block,
+    unless the newest backup is a copy of it as it is now, which was read so when it was made (a night's run, then
+    the next one: nothing wrote the file between). A block that decayed since without the file's size or time
+    changing is then found by the first query that reads it (``always_read``: the caller met such an error)."""
     warehouse = Path(warehouse)
     existing = backups(folder)
     if not warehouse.exists():
@@ -118,6 +144,8 @@ def check_usable(warehouse: Path, folder: Path) -> None:
                 f"warehouse {warehouse} is missing, but backups exist (newest {existing[-1].name}): "
                 f"run `statedata restore`, or delete {folder} to start an empty warehouse"
             )
+        return
+    if existing and not always_read and _copied_as_is(warehouse, existing[-1]):
         return
     try:
         _verify(warehouse)  # every block of every table: 0.7 s for the default demo's 150 MB

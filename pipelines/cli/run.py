@@ -130,7 +130,7 @@ def _skip(settings: Settings, specs: dict, current: inputs.Inputs) -> tuple[dict
     except WarehouseBusy:
         raise
     except (duckdb.Error, WarehouseError):
-        check_usable(settings.warehouse, settings.backups_dir)
+        check_usable(settings.warehouse, settings.backups_dir, always_read=True)
         raise
 
 

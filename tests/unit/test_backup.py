@@ -3,6 +3,7 @@
 
 import pytest
 
+import warehouse.backup as backup_module
 from warehouse import db
 from warehouse.backup import backup, backups, check_usable, restore
 from warehouse.db import WarehouseError
@@ -60,7 +61,25 @@ def test_a_copy_a_killed_backup_left_is_removed_by_the_next_backup(warehouse, tm
     assert not left.exists() and sorted(p.name for p in folder.iterdir()) == [
         made.name,
         made.with_suffix(".sha256").name,
+        made.with_suffix(".source").name,
     ]
+
+
+def test_a_warehouse_as_its_newest_backup_copied_it_is_not_read_again(warehouse, tmp_path, monkeypatch):
+    """That copy was read to its last block when it was made; once the file changes, it is read before a run."""
+    backup(warehouse, tmp_path / "backups")
+    reads = []
+    verify = backup_module._verify
+    monkeypatch.setattr(backup_module, "_verify", lambda path: reads.append(path) or verify(path))
+    check_usable(warehouse, tmp_path / "backups")
+    assert reads == []
+    with db.connect(warehouse) as con:  # a run wrote it since
+        con.execute("insert into audit.batch values (2, 'hr', 'x', now(), now(), 'committed')")
+    check_usable(warehouse, tmp_path / "backups")
+    assert reads == [warehouse]
+    damage(warehouse, at=0.5)
+    with pytest.raises(WarehouseError, match="statedata restore"):
+        check_usable(warehouse, tmp_path / "backups")
 
 
 @pytest.mark.parametrize("where", ["second process", "here"])
