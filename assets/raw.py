@@ -200,14 +200,17 @@ def canonical_asset(
         pool=WAREHOUSE_POOL,
         description="The canonical relations: one view per entity of the canonical model over the staging tables.",
     )
-    def _canonical(statedata: StatedataResource):
+    def _canonical(context: dg.AssetExecutionContext, statedata: StatedataResource):
         with statedata.warehouse() as con:
             try:
                 built = staging.build_canonical(con, model, specs, views)
             except staging.ViewError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
             if ready is not None and (year := statedata.whole_run_year()):
-                ready(con, statedata, year)
+                try:
+                    ready(con, statedata, year)
+                except Exception as err:  # noqa: BLE001 only a head start: the later step does it, and reports it
+                    context.log.warning(f"not started ahead ({type(err).__name__}: {err}); the later step does it")
         for name, (n, tables) in built.items():
             yield dg.MaterializeResult(
                 asset_key=key("staging", name),
