@@ -221,4 +221,4 @@ def _print_summary(s: dict, settings: Settings) -> None:
         click.echo(f"\nKept, their inputs unchanged since they were made: {k['assets']} of {k['of_assets']} assets, "
                    f"{k['checks']} of {s['checks']['evaluated']} check results, {k['files_copied']} of "
                    f"{len(s['files'])} files (statedata run --force computes everything anew)")  # fmt: skip
-    click.echo(f"\nTook {s['timings_s']['total']:.1f}s ({stages}). Warehouse: {s['warehouse']}")
+    click.echo(f"\nTook {s['timings_s']['total']:.1f}s{f' ({stages})' if stages else ''}. Warehouse: {s['warehouse']}")
