@@ -197,7 +197,6 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 grouped.setdefault(check, []).append(result)
             for k, rs in grouped.items():
                 yield _rule_result(k.asset_key, rs[0], pii) if len(by_key[k]) == 1 else _group_result(k, rs, pii)
-            statedata.hand_over(year, prints.cache)  # the exports step's gate reads them too
             if ready in context.selected_asset_check_keys:
                 blocking = blocking_rules(con, rules, year, prints)
                 yield dg.AssetCheckResult(
@@ -212,6 +211,7 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                         ),
                     },
                 )
+            statedata.hand_over(year, prints.cache)  # to the exports step, whose gate reads the same tables
 
     return _check
 

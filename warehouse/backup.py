@@ -17,7 +17,7 @@ import duckdb
 
 from connectors.base import file_sha256
 from warehouse import offload
-from warehouse.db import WarehouseBusy, WarehouseError, connect
+from warehouse.db import WarehouseBusy, WarehouseError, connect, file_stamp
 
 PREFIX = "warehouse-"
 
@@ -48,7 +48,7 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         raise WarehouseError(f"nothing to back up: {warehouse} does not exist")
     with connect(warehouse) as con:
         con.execute("checkpoint")  # everything in the main file, nothing left in the WAL
-    source = _stamp(warehouse)  # the file as copied (the caller holds the folder's lock: nothing writes it now)
+    source = file_stamp(warehouse)  # the file as copied (the caller holds the folder's lock: nothing writes it now)
     folder.mkdir(parents=True, exist_ok=True)
     for left in folder.glob(f"{PREFIX}*.partial"):  # a copy a killed backup never finished
         left.unlink()
@@ -73,14 +73,6 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
     return target
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """A file's size and modification time (ns); None when it does not exist or has a write-ahead log beside it."""
-    if not path.exists() or path.with_name(path.name + ".wal").exists():
-        return None
-    st = path.stat()
-    return st.st_size, st.st_mtime_ns
-
-
 def _copied_as_is(warehouse: Path, newest: Path) -> bool:
     """Whether the newest backup was copied from the warehouse as it is now (same size and modification time, no
     write-ahead log): that copy was read to its last block, so reading the warehouse again would prove nothing new."""
@@ -88,7 +80,7 @@ def _copied_as_is(warehouse: Path, newest: Path) -> bool:
         size, mtime = newest.with_suffix(".source").read_text(encoding="utf-8").split()
     except (OSError, ValueError):
         return False
-    return _stamp(warehouse) == (int(size), int(mtime))
+    return file_stamp(warehouse) == [int(size), int(mtime)]
 
 
 def restore(warehouse: Path, folder: Path) -> Path:

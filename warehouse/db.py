@@ -71,6 +71,15 @@ def _array(values: list) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
+def file_stamp(path: Path) -> list[int] | None:
+    """A warehouse file's size and modification time (ns): what says it was not written since. None while it has a
+    write-ahead log (a writer has not finished) or does not exist."""
+    if not path.exists() or path.with_name(path.name + ".wal").exists():
+        return None
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False):
     """A connection to the warehouse file; extensions are never downloaded (offline machines)."""

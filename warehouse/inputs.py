@@ -26,6 +26,7 @@ from connectors.base import SourceError, file_sha256
 from connectors.sources import open_source
 from model.mapping import SourceSpec
 from model.settings import Settings, SettingsError
+from warehouse.db import file_stamp
 
 # statedata's packages (pyproject.toml's root_packages): every file in them is an input of every run
 PACKAGES = (
@@ -148,13 +149,8 @@ def state_path(settings: Settings, academic_year: str) -> Path:
 
 
 def warehouse_stamp(settings: Settings) -> list[int] | None:
-    """The warehouse file's size and modification time (ns); None while it has a write-ahead log (a writer has
-    not finished) or does not exist."""
-    wal = settings.warehouse.with_name(settings.warehouse.name + ".wal")
-    if wal.exists() or not settings.warehouse.exists():
-        return None
-    st = settings.warehouse.stat()
-    return [st.st_size, st.st_mtime_ns]
+    """The warehouse file's size and modification time (warehouse/db.py file_stamp)."""
+    return file_stamp(settings.warehouse)
 
 
 def remember(settings: Settings, current: Inputs, summary: dict) -> None:
@@ -179,11 +175,12 @@ def _ledger(settings: Settings) -> Path:
     return settings.home / "state" / "warehouse.json"
 
 
-def as_recorded(settings: Settings) -> bool:
-    """Whether the warehouse file is as the last run that recorded its inputs left it (its stamp in the ledger)."""
+def as_recorded(settings: Settings, ledger: dict | None = None) -> bool:
+    """Whether the warehouse file is as the last run that recorded its inputs left it (its stamp in the ledger, read
+    here unless given)."""
     try:
-        stamp = json.loads(_ledger(settings).read_text(encoding="utf-8"))["stamp"]
-    except (OSError, ValueError, KeyError, TypeError):
+        stamp = (ledger or json.loads(_ledger(settings).read_text(encoding="utf-8"))).get("stamp")
+    except (OSError, ValueError, AttributeError):
         return False
     return stamp is not None and warehouse_stamp(settings) == stamp
 
@@ -196,7 +193,7 @@ def _reusable_parts(settings: Settings, current: Inputs) -> dict | None:
         parts = ledger["parts"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not as_recorded(settings):
+    if not as_recorded(settings, ledger):
         return None
     if any(current.parts[k] is None or current.parts[k] != parts.get(k) for k in (CODE, COLLEGE, SETTINGS)):
         return None
@@ -252,8 +249,7 @@ def unchanged(settings: Settings, current: Inputs) -> tuple[dict | None, list[st
         elif value not in (None, parts[name]):
             reasons.append(f"{name} changed")
     reasons += [f"{name} is no longer read" for name in parts if name not in current.parts]
-    stamp = warehouse_stamp(settings)
-    if stamp is None or stamp != ledger.get("stamp"):
+    if not as_recorded(settings, ledger):
         reasons.append("the warehouse was written since the last run of statedata run (by a run that failed, one "
                        "the Dagster UI or schedule started, a restore, or by hand)")  # fmt: skip
     elif current.fingerprint is not None and ledger.get("fingerprint") != current.fingerprint and not reasons:
