@@ -3,9 +3,10 @@
 A backup is a copy of the DuckDB file taken while no connection is open (after a CHECKPOINT), then read to
 its last block to prove it is usable, with its SHA-256 beside it (``.sha256``): restore trusts a copy only if
 it still has that checksum and still reads. The warehouse itself is read the same way before every run that
-computes (check_usable), unless the newest backup is a copy of it as it is now (``.source``: the size and time of
-the file it copied); a night with nothing changed, which needs the file as the last run left it, reads only the
-tables it uses. Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
+computes (check_usable), unless it is known whole as it is now (``sound.stamp`` in the backups folder: the size and
+time of the file when a backup copied it or check_usable read it, carried on by the nights with nothing changed,
+which write a few rows into a file so known; ``vouch``). A night with nothing changed, which needs the file as the
+last run left it, reads only the tables it uses. Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
 """
 
 import shutil
@@ -20,6 +21,7 @@ from warehouse import offload
 from warehouse.db import WarehouseBusy, WarehouseError, connect, file_stamp
 
 PREFIX = "warehouse-"
+SOUND = "sound.stamp"  # the warehouse's size and modification time when it was last known whole
 
 
 def backups(folder: Path) -> list[Path]:
@@ -63,24 +65,36 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"backup of {warehouse} is not readable, not kept: {e}") from None
     target.with_suffix(".sha256").write_text(digest, encoding="utf-8")  # what restore checks first
-    if source is not None:  # what check_usable compares the warehouse with
-        target.with_suffix(".source").write_text(" ".join(map(str, source)), encoding="utf-8")
     tmp.rename(target)
+    _mark_sound(folder, source)  # the copy of the file as it is was read to its last block
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()
         old.with_suffix(".sha256").unlink(missing_ok=True)
-        old.with_suffix(".source").unlink(missing_ok=True)
+        old.with_suffix(".source").unlink(missing_ok=True)  # what an earlier version kept beside each backup
     return target
 
 
-def _copied_as_is(warehouse: Path, newest: Path) -> bool:
-    """Whether the newest backup was copied from the warehouse as it is now (same size and modification time, no
-    write-ahead log): that copy was read to its last block, so reading the warehouse again would prove nothing new."""
+def _sound(folder: Path) -> list[int] | None:
+    """The warehouse's stamp (warehouse/db.py file_stamp) when it was last known whole, if recorded."""
     try:
-        size, mtime = newest.with_suffix(".source").read_text(encoding="utf-8").split()
+        return [int(v) for v in (Path(folder) / SOUND).read_text(encoding="utf-8").split()]
     except (OSError, ValueError):
-        return False
-    return file_stamp(warehouse) == [int(size), int(mtime)]
+        return None
+
+
+def _mark_sound(folder: Path, stamp: list[int] | None) -> None:
+    if stamp is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / SOUND).write_text(" ".join(map(str, stamp)), encoding="utf-8")
+
+
+def vouch(warehouse: Path, folder: Path, before: list[int] | None) -> None:
+    """After a writer that found the warehouse known whole (its stamp ``before`` the one recorded) and wrote a few
+    rows into it (a night with nothing changed; the caller holds the folder's lock): the file as it is now is known
+    whole too. Its untouched blocks are those read before; the rest DuckDB has just written. The next run that
+    computes then does not read it whole again."""
+    if before is not None and before == _sound(folder):
+        _mark_sound(folder, file_stamp(warehouse))
 
 
 def restore(warehouse: Path, folder: Path) -> Path:
@@ -125,9 +139,9 @@ def read_latest(warehouse: Path, folder: Path):
 
 def check_usable(warehouse: Path, folder: Path, always_read: bool = False) -> None:
     """Refuse to start on a warehouse that vanished or broke while backups of it exist. It is read to its last block,
-    unless the newest backup is a copy of it as it is now, which was read so when it was made (a night's run, then
-    the next one: nothing wrote the file between). A block that decayed since without the file's size or time
-    changing is then found by the first query that reads it (``always_read``: the caller met such an error)."""
+    unless it is known whole as it is now (``sound.stamp``: a backup copied it so, or it was read so, and since then
+    only nights with nothing changed wrote it). A block that decayed since without the file's size or time changing
+    is then found by the first query that reads it (``always_read``: the caller met such an error)."""
     warehouse = Path(warehouse)
     existing = backups(folder)
     if not warehouse.exists():
@@ -137,10 +151,12 @@ def check_usable(warehouse: Path, folder: Path, always_read: bool = False) -> No
                 f"run `statedata restore`, or delete {folder} to start an empty warehouse"
             )
         return
-    if existing and not always_read and _copied_as_is(warehouse, existing[-1]):
+    stamp = file_stamp(warehouse)
+    if not always_read and stamp is not None and stamp == _sound(folder):
         return
     try:
         _verify(warehouse)  # every block of every table: 0.7 s for the default demo's 150 MB
+        _mark_sound(folder, stamp)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             return  # in use: the writer will report it with its own clear message

@@ -4,7 +4,7 @@
 import pytest
 
 import warehouse.backup as backup_module
-from warehouse import db
+from warehouse import db, offload
 from warehouse.backup import backup, backups, check_usable, restore
 from warehouse.db import WarehouseError
 
@@ -58,11 +58,9 @@ def test_a_copy_a_killed_backup_left_is_removed_by_the_next_backup(warehouse, tm
     left = folder / "warehouse-20260101T000000000000Z.partial"
     left.write_bytes(b"half a copy")
     made = backup(warehouse, folder)
-    assert not left.exists() and sorted(p.name for p in folder.iterdir()) == [
-        made.name,
-        made.with_suffix(".sha256").name,
-        made.with_suffix(".source").name,
-    ]
+    assert not left.exists() and sorted(p.name for p in folder.iterdir()) == sorted(
+        [made.name, made.with_suffix(".sha256").name, backup_module.SOUND]
+    )
 
 
 def test_a_warehouse_as_its_newest_backup_copied_it_is_not_read_again(warehouse, tmp_path, monkeypatch):
@@ -82,12 +80,49 @@ def test_a_warehouse_as_its_newest_backup_copied_it_is_not_read_again(warehouse,
         check_usable(warehouse, tmp_path / "backups")
 
 
+def test_a_few_rows_written_into_a_warehouse_known_whole_do_not_call_for_a_whole_read(warehouse, tmp_path, monkeypatch):
+    """A night with nothing changed writes its confirmations (pipelines/nochange.py) and vouches for the file: when
+    it found the file known whole, the next run does not read it whole; when it did not, or something else wrote
+    the file after it, the next run does."""
+    folder = tmp_path / "backups"
+    reads = []
+    verify = backup_module._verify
+    monkeypatch.setattr(backup_module, "_verify", lambda path: reads.append(path) or verify(path))
+
+    def night():
+        before = db.file_stamp(warehouse)
+        with db.connect(warehouse) as con:
+            con.execute("insert into audit.batch values (3, 'hr', 'x', now(), now(), 'committed')")
+            con.execute("delete from audit.batch where batch_id = 3")
+        backup_module.vouch(warehouse, folder, before)
+
+    night()  # no backup, never read: nothing to vouch for
+    check_usable(warehouse, folder)
+    assert reads == [warehouse]  # read, and now known whole
+    night()
+    check_usable(warehouse, folder)
+    assert reads == [warehouse]
+    with offload.inline():  # the copy is read here, by the patched reader
+        backup(warehouse, folder)
+    reads.remove(backups(folder)[-1].with_suffix(".partial"))
+    night()
+    check_usable(warehouse, folder)
+    assert reads == [warehouse]
+    with db.connect(warehouse) as con:  # a writer that vouches for nothing
+        con.execute("insert into audit.batch values (4, 'hr', 'x', now(), now(), 'committed')")
+    night()  # found the file not known whole: its vouch carries nothing
+    check_usable(warehouse, folder)
+    assert reads == [warehouse, warehouse]
+    night()
+    damage(warehouse, at=0.5)  # decay after the night, the file's time changed with it
+    with pytest.raises(WarehouseError, match="statedata restore"):
+        check_usable(warehouse, folder)
+
+
 @pytest.mark.parametrize("where", ["second process", "here"])
 def test_a_copy_that_does_not_read_back_is_not_kept(warehouse, tmp_path, monkeypatch, where):
     """The copy is read whole (in the second process, warehouse/offload.py, or here): a damaged one is refused."""
     from contextlib import nullcontext
-
-    from warehouse import offload
 
     def copy_damaged(src, dst):
         dst.write_bytes(src.read_bytes())
