@@ -29,8 +29,9 @@ class StatedataResource(dg.ConfigurableResource):
     _reuse: bool = PrivateAttr(default=False)
     # the academic year of a run of the whole graph (None for a part of it): its steps may prepare later ones
     _whole_year: str | None = PrivateAttr(default=None)
-    # the table fingerprints the rules step of a whole run computed (warehouse/fingerprint.py), handed to the exports
-    # step, whose gate reads the same tables: every step that writes them runs before the rules step
+    # table fingerprints (warehouse/fingerprint.py) one step of a whole run hands to the next that reads the tables:
+    # the canonical step's of the staging relations to the rules step, the rules step's to the exports step's gate;
+    # each hands only tables that no step between writes
     _handed: dict = PrivateAttr(default_factory=dict)
 
     @contextmanager
@@ -96,12 +97,12 @@ class StatedataResource(dg.ConfigurableResource):
         return self._whole_year
 
     def hand_over(self, year: str, fingerprints: dict) -> None:
-        """Keep the rules step's table fingerprints for the exports step of the same whole run (and no other)."""
+        """Keep a step's table fingerprints for the next step of the same whole run (and no other) that takes them."""
         if year == self._whole_year:
             self._handed = dict(fingerprints)
 
     def handed_over(self) -> dict:
-        """The table fingerprints the rules step of this whole run computed (empty if none): taken once."""
+        """The table fingerprints an earlier step of this whole run handed over (empty if none): taken once."""
         handed, self._handed = self._handed, {}
         return handed
 
