@@ -95,7 +95,11 @@ def _serving(home, env: dict | None = None):
         yield port
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # seen once in CI under load (SIGTERM takes its default action): not the test
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 class Shots:
