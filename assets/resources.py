@@ -12,7 +12,7 @@ from expectations import suites
 from model.mapping import SourceSpec, load_mappings
 from model.settings import Settings
 from reporting.export import exported_files
-from warehouse import db, inputs, offload
+from warehouse import db, inputs, memo, offload
 from warehouse.runlock import run_lock
 
 
@@ -70,8 +70,11 @@ class StatedataResource(dg.ConfigurableResource):
             self._reuse = not anew and inputs.reusable(settings, current)
             self._whole_year = year
             offload.start(suites.warm)  # GX is imported there while the sources are read here
-            yield self
-            failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
+            known = inputs.contents_path(settings)
+            with memo.held(known, settings.warehouse, inputs.warehouse_stamp(settings)):
+                yield self
+                failed = context.instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE})
+                memo.record(known, None if failed else inputs.warehouse_stamp(settings))
             if not failed:  # what a night with nothing changed compares with (pipelines/nochange.py)
                 with db.connect(settings.warehouse, read_only=True) as con:
                     files = exported_files(con, run.run_id)
@@ -119,4 +122,8 @@ class StatedataResource(dg.ConfigurableResource):
         settings = self.settings()
         with db.connect(settings.warehouse) as con:
             db.init(con, settings.college_dir / "codes")
-            yield con
+            try:
+                yield con
+            except BaseException:
+                memo.forget()  # the step's open transaction is rolled back with the connection
+                raise

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from model.yamlfile import read_yaml
+from warehouse import memo
 
 DEFINITIONS = Path(__file__).parent / "indicators" / "jiaofa-2004-2.yaml"
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -149,6 +150,7 @@ def build(con: duckdb.DuckDBPyConnection, academic_year: str, school_type: str |
         ).fetchall()
     )
     rows = evaluate(inputs, defs, school_type)
+    memo.wrote("platform", "core_indicator")
     con.execute("begin")
     try:
         con.execute(
@@ -168,6 +170,7 @@ def build(con: duckdb.DuckDBPyConnection, academic_year: str, school_type: str |
         con.execute("commit")
     except Exception:
         con.execute("rollback")
+        memo.forget()
         raise
     return len(rows)
 

@@ -14,6 +14,9 @@ from demo_campus.generator import GeneratorConfig, generate
 # Retries of a dropped source wait 0.2 s (doubling) in tests instead of 10 s. Set before the
 # definitions are first imported, and inherited by the CLI processes the tests start.
 os.environ.setdefault("STATEDATA_SOURCE_RETRY_DELAY", "0.2")
+# Every table content served from what a run already knew is measured again, and a difference fails the test
+# (warehouse/memo.py): a function that writes a table without saying so is found here, not in a college's outputs.
+os.environ.setdefault("STATEDATA_CHECK_CONTENTS", "1")
 
 YEAR = 2026  # the demo's current academic year in tests: 2026-2027 (fixed, so results do not depend on today)
 ACADEMIC_YEAR = f"{YEAR}-{YEAR + 1}"

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from model.codes import CODES_DIR, code_table_names, college_additions, load_code_table
+from warehouse import memo
 
 SQL_DIR = Path(__file__).parent / "sql"
 DDL = Path(__file__).parent / "ddl" / "schemas.sql"
@@ -61,6 +62,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, layer: str, name: str, rows: lis
         con.execute(f"insert into {qualified(layer, name)} select * from _statedata_rows")
     finally:
         con.unregister("_statedata_rows")
+        memo.wrote(layer, name)
 
 
 def _array(values: list) -> pa.Array:
@@ -136,6 +138,7 @@ def init(con: duckdb.DuckDBPyConnection, college_codes: Path | None = None) -> N
             return
     except duckdb.CatalogException:
         pass
+    memo.forget()  # tables created, code tables replaced
     con.execute(DDL.read_text(encoding="utf-8"))
     additions = college_additions(college_codes)
     tables = {t: {r["code"]: r for r in load_code_table(t)} for t in code_table_names()}
@@ -195,5 +198,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict 
     """Replace ``layer.name`` with the result of its SQL file; returns the row count."""
     sql = sql_text(layer, name)
     target = qualified(layer, name)
-    con.execute(f"create or replace table {target} as {sql}", params_used(sql, params or {}))
+    try:
+        con.execute(f"create or replace table {target} as {sql}", params_used(sql, params or {}))
+    finally:
+        memo.wrote(layer, name)
     return con.execute(f"select count(*) from {target}").fetchone()[0]

@@ -148,6 +148,11 @@ def state_path(settings: Settings, academic_year: str) -> Path:
     return settings.home / "state" / f"run_{academic_year}.json"
 
 
+def contents_path(settings: Settings) -> Path:
+    """What the last run (or night with nothing changed) knew of the warehouse's table contents (warehouse/memo.py)."""
+    return settings.home / "state" / "contents.json"
+
+
 def warehouse_stamp(settings: Settings) -> list[int] | None:
     """The warehouse file's size and modification time (warehouse/db.py file_stamp)."""
     return file_stamp(settings.warehouse)

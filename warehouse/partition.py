@@ -5,7 +5,7 @@ import re
 
 import duckdb
 
-from warehouse import lineage
+from warehouse import lineage, memo
 from warehouse.db import ident, params_used, qualified, sql_text
 
 
@@ -52,6 +52,7 @@ def rebuild_partition(
     sql = sql if sql is not None else sql_text(layer, name)
     target = qualified(layer, name)
     bound = params_used(sql, params)
+    memo.wrote(layer, name)
     con.execute("begin")
     try:
         exists = con.execute(
@@ -68,5 +69,6 @@ def rebuild_partition(
         con.execute("commit")
     except Exception:
         con.execute("rollback")
+        memo.forget()
         raise
     return n

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from connectors.base import Extract
 from model.mapping import EntitySpec, SourceSpec
+from warehouse import memo
 from warehouse.db import ident, insert_rows, qualified, quote
 
 PEDIGREE = (
@@ -217,6 +218,7 @@ def load_entity(
     existing = _columns(con, "raw", name)
     # the first load creates the raw table from the extract at once; a later one compares the versions with it
     made = target if not existing else "_versions"
+    memo.wrote("raw", name)  # from here on (and on every way out: the batch commits or rolls back as a whole)
     con.register("_incoming", extract.table)
     try:
         con.execute(
@@ -367,9 +369,11 @@ def load_batch(
         con.execute("commit")
     except SchemaDriftError:
         con.execute("rollback")
+        memo.forget()
         raise
     except Exception as err:
         con.execute("rollback")
+        memo.forget()
         raise BatchError(
             f"{spec.system}: loading batch {batch} failed, nothing of it was kept: {type(err).__name__}: {err}"
         ) from err

@@ -17,6 +17,7 @@ import duckdb
 
 from model.canonical import SQL_TYPES, Entity, Model
 from model.mapping import EntitySpec, SourceSpec
+from warehouse import memo
 from warehouse.db import insert_rows, qualified, quote, table_names
 
 TEXT_SUFFIX = "__text"  # <date field>__text: the source text of a date field, for the rule that it is a date
@@ -114,6 +115,7 @@ def load_translations(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
         for src, tgt in table.items()
     ]
     con.execute("delete from staging.code_translation where system = ?", [spec.system])
+    memo.wrote("staging", "code_translation")
     insert_rows(con, "staging", "code_translation", rows)
 
 
@@ -121,6 +123,7 @@ def build_staging(con: duckdb.DuckDBPyConnection, spec: SourceSpec, entity: Enti
     """Rebuild one mapping's staging table; returns its rows and the current raw rows a later row with the
     same key superseded (``latest_by``), which stay in raw."""
     target = qualified("staging", spec.table_name(entity.name))
+    memo.wrote("staging", spec.table_name(entity.name))
     con.execute(f"create or replace table {target} as {staging_sql(spec, entity)}")
     n = con.execute(f"select count(*) from {target}").fetchone()[0]
     if not entity.latest_by:
@@ -191,6 +194,7 @@ def build_canonical(
             ]
             sql = canonical_sql(entity, feeders)
             reads = [s.table_name(e.name) for s, e in feeders]
+        memo.wrote("staging", name)
         con.execute(f"create or replace view {qualified('staging', name)} as {sql}")
         n = con.execute(f"select count(*) from {qualified('staging', name)}").fetchone()[0]
         out[name] = (n, reads)

@@ -1,0 +1,111 @@
+"""The contents of warehouse tables known without measuring them again: what warehouse/builds.py ``content`` measured,
+while nothing has written the table since.
+
+A run of the whole graph (assets/resources.py) and a night with nothing changed (pipelines/nochange.py) hold the
+memo. It starts with what the last of them recorded at its end, when the warehouse file is as it left it (size and
+modification time); otherwise empty. The holder records it again when it ends without a failure. So a run with a
+small change measures the tables it writes, not every table it reads.
+
+Every function that writes a table of the memoized layers says so (``wrote``), which drops the table and every view
+(a view's rows are its tables'); a rollback drops everything (what was measured inside the transaction may be
+undone), and so does a step that fails. A writer that does not say so would serve a stale content: with
+``STATEDATA_CHECK_CONTENTS=1`` (the test suite sets it) every content served from the memo is measured again, and a
+difference raises ``StaleContent`` naming the table.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+LAYERS = ("raw", "staging", "core", "platform")  # those the builds and the rules fingerprint; audit is not kept
+
+Key = tuple[str, str, tuple[str, ...]]  # layer, table, academic years (none: the whole table)
+
+_known: dict[Key, str] | None = None  # None: no holder, nothing is kept
+_views: set[tuple[str, str]] = set()
+_database = ""  # the warehouse file the holder's contents are of: another database's tables are measured
+
+
+class StaleContent(RuntimeError):
+    """A content served from the memo differs from the table's: a write that did not say so."""
+
+
+def checking() -> bool:
+    return os.environ.get("STATEDATA_CHECK_CONTENTS") == "1"
+
+
+def held_for() -> str:
+    """The warehouse file whose contents a holder holds ('' when none does): another database's are measured."""
+    return _database
+
+
+def get(layer: str, name: str, years: tuple[str, ...]) -> str | None:
+    return None if _known is None else _known.get((layer, name, years))
+
+
+def put(layer: str, name: str, years: tuple[str, ...], value: str, view: bool) -> None:
+    if _known is not None and layer in LAYERS:
+        _known[(layer, name, years)] = value
+        if view:
+            _views.add((layer, name))
+
+
+def wrote(layer: str, name: str) -> None:
+    """``layer.name`` was written (or replaced, or dropped): its contents are measured anew, and every view's when it
+    is a table of the memoized layers (views read those)."""
+    if _known:
+        views = _views if layer in LAYERS else set()
+        for key in [k for k in _known if k[:2] == (layer, name) or k[:2] in views]:
+            del _known[key]
+
+
+def forget() -> None:
+    """A transaction was rolled back, or a step failed: nothing known is trusted any more."""
+    if _known is not None:
+        _known.clear()
+
+
+@contextmanager
+def held(path: Path, warehouse: Path, stamp: list[int] | None) -> Iterator[None]:
+    """Hold the memo in this process for the block, for the ``warehouse`` file, starting from what ``path``
+    recorded when the file had the ``stamp`` it has now (warehouse/db.py file_stamp), measured by this DuckDB (its
+    ``hash`` may change between versions)."""
+    global _known, _database
+    if _known is not None:  # a holder inside a holder: the outer one holds it
+        yield
+        return
+    _known, _database = {}, str(Path(warehouse).resolve())
+    _views.clear()
+    try:
+        recorded = json.loads(Path(path).read_text(encoding="utf-8"))
+        if stamp is not None and recorded["stamp"] == stamp and recorded["duckdb"] == duckdb.__version__:
+            for layer, name, years, value, view in recorded["tables"]:
+                put(layer, name, tuple(years), value, view)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        yield
+    finally:
+        _known, _database = None, ""
+        _views.clear()
+
+
+def record(path: Path, stamp: list[int] | None) -> None:
+    """Record what is known, for the next holder, with the warehouse file's ``stamp`` after the holder's last write;
+    nothing (and nothing kept from before) when there is no holder or no stamp."""
+    path = Path(path)
+    if _known is None or stamp is None:
+        path.unlink(missing_ok=True)
+        return
+    tables = [
+        [layer, name, list(years), value, (layer, name) in _views] for (layer, name, years), value in _known.items()
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    recorded = {"stamp": stamp, "duckdb": duckdb.__version__, "tables": tables}
+    tmp.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
