@@ -28,6 +28,8 @@ STATEDATA_RECONCILE_DAYS  a table read incrementally (by its change column) is r
 STATEDATA_SCHOOL_TYPE     school type for the indicator thresholds (综合, 工科, 医学 …; default: the indicator file's)
 STATEDATA_DIGEST_TO / _DEFAULT_TO / _FROM  the departments' digest addresses ('人事处=hr@x.edu.cn;教务处=a@x,b@x')
 STATEDATA_SMTP_HOST / _PORT / _USER / _PASSWORD / _STARTTLS  mail the digests (else: the outbox folder)
+STATEDATA_CHECK_CONTENTS  1: every table content a run already knew is measured again, and a difference stops it
+                          (warehouse/memo.py; a diagnostic, slower: the test suite sets it)
 
 A source falls back to the demo campus under STATEDATA_HOME/demo only while the mapping folder is the demo
 college's own; a college's own mapping folder must name every source's location.
@@ -324,6 +326,11 @@ class Settings:
 _ADDRESS = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\Z")
 _YES, _NO = ("1", "true", "yes"), ("0", "false", "no")
 _URL_EXAMPLE = "postgresql://etl@hr-db/hr"
+
+
+def check_contents() -> bool:
+    """STATEDATA_CHECK_CONTENTS: read when a content is served (warehouse/memo.py), not at a command's start."""
+    return os.environ.get("STATEDATA_CHECK_CONTENTS") == "1"
 
 
 def _url_problem(name: str, url: str) -> str | None:

@@ -14,12 +14,13 @@ difference raises ``StaleContent`` naming the table.
 """
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from model.settings import check_contents
 
 LAYERS = ("raw", "staging", "core", "platform")  # those the builds and the rules fingerprint; audit is not kept
 
@@ -35,7 +36,7 @@ class StaleContent(RuntimeError):
 
 
 def checking() -> bool:
-    return os.environ.get("STATEDATA_CHECK_CONTENTS") == "1"
+    return check_contents()
 
 
 def held_for() -> str:
