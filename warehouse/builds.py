@@ -29,7 +29,8 @@ def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, *academic_yea
     hash of every row; 'absent' when there is no such table. Served from what is known (warehouse/memo.py) while
     nothing wrote the table since it was measured."""
     years = tuple(y for y in academic_years if y != WHOLE)
-    holding = memo.held_for() == _database(con) if memo.held_for() else False
+    held = memo.held_for()
+    holding = bool(held) and held == _database(con)
     known = memo.get(layer, name, years) if holding else None
     if known is not None and not memo.checking():
         return known
