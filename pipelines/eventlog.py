@@ -8,8 +8,10 @@ checkpoint: 6 to 10 seconds of a run on the ``small`` demo. This class keeps, fo
 engine per file with one connection in its pool, used under Dagster's lock, and checkpoints a file at most once a
 second (``CHECKPOINT_SECONDS``; a write within the second is checkpointed when it ends) so that the .db file, which
 `statedata dev` watches to show a run's events as they come, changes within a second of each event. Each
-connection sets ``synchronous=NORMAL`` (``_no_sync_per_commit``). The files, their format and what other
-processes read are Dagster's.
+connection sets ``synchronous=NORMAL`` (``_no_sync_per_commit``). Dagster also asks, before storing an asset or
+check event, whether a table or a column of the index exists, each time with a new engine (about 1 s of a `large`
+run); migrations add tables and columns and never drop one, so what has been seen once is not asked again. The
+files, their format and what other processes read are Dagster's.
 
 The run history's dagster.yaml names the class (pipelines/cli/common.py); tests/unit/test_eventlog.py checks that a
 run's events are stored, read back and seen by a watcher through it, so a Dagster release that changes the
@@ -35,6 +37,7 @@ class SqliteEventLog(SqliteEventLogStorage):
         self.engines: dict[str, Engine] = {}  # before Dagster's __init__, which opens the index
         self.checkpointed: dict[str, float] = {}  # shard -> when its file was last checkpointed
         self.pending: dict[str, threading.Timer] = {}  # shard -> its checkpoint a second after the last one
+        self.seen: set[tuple[str, str]] = set()  # (table, column or '') of the index known to exist
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -71,6 +74,20 @@ class SqliteEventLog(SqliteEventLogStorage):
                 self.pending[shard] = threading.Timer(CHECKPOINT_SECONDS, self._checkpoint, (shard,))
                 self.pending[shard].daemon = True
                 self.pending[shard].start()
+
+    def has_table(self, table_name: str) -> bool:
+        if (table_name, "") not in self.seen:
+            if not super().has_table(table_name):
+                return False
+            self.seen.add((table_name, ""))
+        return True
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        if ("asset_keys", column_name) not in self.seen:
+            if not super()._has_asset_key_col_on_connection(conn, column_name):
+                return False
+            self.seen.add(("asset_keys", column_name))
+        return True
 
     def _checkpoint(self, shard: str) -> None:
         with self._db_lock:  # Dagster's lock is not reentrant

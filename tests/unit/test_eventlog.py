@@ -92,3 +92,29 @@ def test_a_long_lived_process_keeps_few_files_open(tmp_path, monkeypatch):
                 conn.exec_driver_sql("select 1")
         assert "index" in storage.engines and "run-0" in storage.engines
         assert len(storage.engines) == OPEN_FILES + 1
+
+
+def test_what_the_index_has_is_asked_once_per_table_and_column(tmp_path, monkeypatch):
+    """Dagster asks before storing each asset or check event whether a table or column of the index exists (a new
+    engine each time); ours asks the file once for each, and never takes an absence for granted."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    asked: list = []
+    has_table, has_col = SqliteEventLogStorage.has_table, SqlEventLogStorage._has_asset_key_col_on_connection
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda s, t: asked.append(t) or has_table(s, t))
+    monkeypatch.setattr(
+        SqlEventLogStorage, "_has_asset_key_col_on_connection", lambda s, c, n: asked.append(n) or has_col(s, c, n)
+    )
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    dagster_home(Settings.from_env({"STATEDATA_HOME": str(tmp_path)}))
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        defs = dg.Definitions(assets=[one], asset_checks=[one_is_one], jobs=[dg.define_asset_job("j")])
+        for _ in range(3):
+            assert defs.resolve_job_def("j").execute_in_process(instance=instance).success
+        assert "asset_check_executions" in asked and "last_materialization_timestamp" in asked
+        assert sorted(asked) == sorted(set(asked))  # three runs, a dozen events each: each asked once
+        asked.clear()
+        assert storage.has_table("asset_event_tags") and not storage.has_table("no_such_table")
+        assert not storage.has_table("no_such_table") and asked == ["no_such_table", "no_such_table"]
