@@ -180,7 +180,6 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                 if rule not in applying:
                     context.log.info(f"{rule.id} does not apply to {year}: not evaluated")
             prints = Fingerprints(con, year, previous_year(year))  # computed once for the rules and the gate
-            prints.cache |= statedata.handed_over()  # the canonical step's, when it started the suites in this run
             # a result about tables that are as they were is kept (when the run may keep anything), not re-evaluated
             reused = reused_results(con, applying, year, prints) if statedata.reuse() else []
             kept = {r.rule.id for r in reused}
@@ -212,7 +211,6 @@ def rule_checks(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
                         ),
                     },
                 )
-            statedata.hand_over(year, prints.cache)  # to the exports step, whose gate reads the same tables
 
     return _check
 
@@ -230,8 +228,6 @@ def rules_ahead(rules: list[Rule], specs: dict[str, SourceSpec], model: Model) -
         kept = {r.rule.id for r in reused_results(con, applying, year, prints)} if statedata.reuse() else set()
         due = [r for r in applying if r.id not in kept]
         start_suites(con, due, rule_params(con, year, statedata.settings()), model, translated, prints)
-        # to the rules step: of the tables only the extract and canonical steps write, which have run
-        statedata.hand_over(year, {t: fp for t, fp in prints.cache.items() if t[0] in ("raw", "staging")})
 
     return start
 

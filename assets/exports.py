@@ -37,7 +37,6 @@ def exports_asset(packs: list[TemplatePack], partitions: dg.PartitionsDefinition
         pack = pack_for_year(year)
         with statedata.warehouse() as con:
             prints = Fingerprints(con, year, previous_year(year))
-            prints.cache |= statedata.handed_over()  # the rules step's, when it ran just before in this run
             try:
                 blocking = [
                     f"{r.id} {r.message}（{why}）"

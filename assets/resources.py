@@ -29,10 +29,6 @@ class StatedataResource(dg.ConfigurableResource):
     _reuse: bool = PrivateAttr(default=False)
     # the academic year of a run of the whole graph (None for a part of it): its steps may prepare later ones
     _whole_year: str | None = PrivateAttr(default=None)
-    # table fingerprints (warehouse/fingerprint.py) one step of a whole run hands to the next that reads the tables:
-    # the canonical step's of the staging relations to the rules step, the rules step's to the exports step's gate;
-    # each hands only tables that no step between writes
-    _handed: dict = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -98,16 +94,6 @@ class StatedataResource(dg.ConfigurableResource):
     def whole_run_year(self) -> str | None:
         """The academic year when this run is the whole graph's (every step of it follows), else None."""
         return self._whole_year
-
-    def hand_over(self, year: str, fingerprints: dict) -> None:
-        """Keep a step's table fingerprints for the next step of the same whole run (and no other) that takes them."""
-        if year == self._whole_year:
-            self._handed = dict(fingerprints)
-
-    def handed_over(self) -> dict:
-        """The table fingerprints an earlier step of this whole run handed over (empty if none): taken once."""
-        handed, self._handed = self._handed, {}
-        return handed
 
     def settings(self) -> Settings:
         """The settings, read from the environment when a step asks, with this resource's home."""

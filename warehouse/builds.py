@@ -46,11 +46,55 @@ def content(con: duckdb.DuckDBPyConnection, layer: str, name: str, *academic_yea
         raise memo.StaleContent(f"{layer}.{name} {' '.join(years)}: known as {known}, holds {value}: written "
                                 "by a function that did not say so (warehouse/memo.py wrote)")  # fmt: skip
     if known is None and holding:
-        view = con.execute(
-            "select count(*) from duckdb_views() where schema_name = ? and view_name = ?", [layer, name]
-        ).fetchall()[0][0]
-        memo.put(layer, name, years, value, view=bool(view))
+        memo.put(layer, name, years, value, _depends(con, layer, name))
     return value
+
+
+def _depends(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> memo.Depends:
+    """What a relation's content depends on (warehouse/memo.py): a table, itself; a view, itself and every table it
+    reads, through the views it reads; None when a view's SQL cannot be parsed."""
+    views = {
+        (schema, view): sql
+        for schema, view, sql in con.execute(
+            "select schema_name, view_name, sql from duckdb_views() where database_name = current_database() "
+            "and not internal"
+        ).fetchall()
+    }
+    out: set[tuple[str, str]] = set()
+    todo = [(layer, name)]
+    while todo:
+        relation = todo.pop()
+        if relation in out:
+            continue
+        out.add(relation)
+        if relation[0] == "":  # a name not qualified: any layer's view of that name
+            todo += [v for v in views if v[1] == relation[1]]
+        elif relation in views:
+            reads = _reads(con, views[relation])
+            if reads is None:
+                return None
+            todo += reads
+    return frozenset(out)
+
+
+def _reads(con: duckdb.DuckDBPyConnection, view_sql: str) -> list[tuple[str, str]] | None:
+    """The relations a view's SQL (as duckdb_views() gives it: CREATE VIEW … AS <select>) names, as (schema, name),
+    '' for a name it does not qualify (a CTE's too: harmless, it only makes the view depend on more); None when the
+    SQL cannot be parsed."""
+    select = view_sql.split(" AS ", 1)[-1].rstrip().rstrip(";")
+    tree = json.loads(con.execute("select json_serialize_sql(?)", [select]).fetchone()[0])
+    if tree.get("error"):
+        return None
+    found, nodes = [], [tree]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                found.append((node.get("schema_name") or "", node["table_name"]))
+            nodes += node.values()
+        elif isinstance(node, list):
+            nodes += node
+    return found
 
 
 def _database(con: duckdb.DuckDBPyConnection) -> str:

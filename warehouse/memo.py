@@ -6,8 +6,9 @@ memo. It starts with what the last of them recorded at its end, when the warehou
 modification time); otherwise empty. The holder records it again when it ends without a failure. So a run with a
 small change measures the tables it writes, not every table it reads.
 
-Every function that writes a table of the memoized layers says so (``wrote``), which drops the table and every view
-(a view's rows are its tables'); a rollback drops everything (what was measured inside the transaction may be
+Every function that writes a table of the memoized layers says so (``wrote``), which drops what was known of the table
+and of every view that reads it, directly or through another view (what each view reads is taken from its SQL when
+it is measured: warehouse/builds.py); a rollback drops everything (what was measured inside the transaction may be
 undone), and so does a step that fails. A writer that does not say so would serve a stale content: with
 ``STATEDATA_CHECK_CONTENTS=1`` (the test suite sets it) every content served from the memo is measured again, and a
 difference raises ``StaleContent`` naming the table.
@@ -25,9 +26,13 @@ from model.settings import check_contents
 LAYERS = ("raw", "staging", "core", "platform")  # those the builds and the rules fingerprint; audit is not kept
 
 Key = tuple[str, str, tuple[str, ...]]  # layer, table, academic years (none: the whole table)
+# what a content depends on: a table, itself; a view, itself and the tables it reads ('' as the layer: a name its SQL
+# does not qualify, of any layer); None: not known, any write
+Depends = frozenset[tuple[str, str]] | None
+FORMAT = 2  # of the record: a file of another format is not read
 
 _known: dict[Key, str] | None = None  # None: no holder, nothing is kept
-_views: set[tuple[str, str]] = set()
+_depends: dict[Key, Depends] = {}
 _database = ""  # the warehouse file the holder's contents are of: another database's tables are measured
 
 
@@ -48,26 +53,25 @@ def get(layer: str, name: str, years: tuple[str, ...]) -> str | None:
     return None if _known is None else _known.get((layer, name, years))
 
 
-def put(layer: str, name: str, years: tuple[str, ...], value: str, view: bool) -> None:
+def put(layer: str, name: str, years: tuple[str, ...], value: str, depends: Depends) -> None:
     if _known is not None and layer in LAYERS:
         _known[(layer, name, years)] = value
-        if view:
-            _views.add((layer, name))
+        _depends[(layer, name, years)] = depends
 
 
 def wrote(layer: str, name: str) -> None:
-    """``layer.name`` was written (or replaced, or dropped): its contents are measured anew, and every view's when it
-    is a table of the memoized layers (views read those)."""
+    """``layer.name`` was written (or replaced, or dropped): its contents are measured anew, and those of every view
+    that reads it."""
     if _known:
-        views = _views if layer in LAYERS else set()
-        for key in [k for k in _known if k[:2] == (layer, name) or k[:2] in views]:
-            del _known[key]
+        for key in [k for k, d in _depends.items() if d is None or (layer, name) in d or ("", name) in d]:
+            del _known[key], _depends[key]
 
 
 def forget() -> None:
     """A transaction was rolled back, or a step failed: nothing known is trusted any more."""
     if _known is not None:
         _known.clear()
+        _depends.clear()
 
 
 @contextmanager
@@ -80,19 +84,19 @@ def held(path: Path, warehouse: Path, stamp: list[int] | None) -> Iterator[None]
         yield
         return
     _known, _database = {}, str(Path(warehouse).resolve())
-    _views.clear()
+    _depends.clear()
     try:
         recorded = json.loads(Path(path).read_text(encoding="utf-8"))
-        if stamp is not None and recorded["stamp"] == stamp and recorded["duckdb"] == duckdb.__version__:
-            for layer, name, years, value, view in recorded["tables"]:
-                put(layer, name, tuple(years), value, view)
+        same = (recorded["format"], recorded["stamp"], recorded["duckdb"]) == (FORMAT, stamp, duckdb.__version__)
+        for layer, name, years, value, depends in recorded["tables"] if same and stamp is not None else []:
+            put(layer, name, tuple(years), value, None if depends is None else frozenset(map(tuple, depends)))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     try:
         yield
     finally:
         _known, _database = None, ""
-        _views.clear()
+        _depends.clear()
 
 
 def record(path: Path, stamp: list[int] | None) -> None:
@@ -102,11 +106,13 @@ def record(path: Path, stamp: list[int] | None) -> None:
     if _known is None or stamp is None:
         path.unlink(missing_ok=True)
         return
+    depends = {k: None if d is None else sorted(d) for k, d in _depends.items()}
     tables = [
-        [layer, name, list(years), value, (layer, name) in _views] for (layer, name, years), value in _known.items()
+        [layer, name, list(years), value, depends[(layer, name, years)]]
+        for (layer, name, years), value in _known.items()
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    recorded = {"stamp": stamp, "duckdb": duckdb.__version__, "tables": tables}
+    recorded = {"format": FORMAT, "stamp": stamp, "duckdb": duckdb.__version__, "tables": tables}
     tmp.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)

@@ -194,8 +194,19 @@ def build_canonical(
             ]
             sql = canonical_sql(entity, feeders)
             reads = [s.table_name(e.name) for s, e in feeders]
-        memo.wrote("staging", name)
+        before = _definition(con, name)
         con.execute(f"create or replace view {qualified('staging', name)} as {sql}")
+        if _definition(con, name) != before:  # else the same SELECT of the same tables: the rows known are its rows
+            memo.wrote("staging", name)
         n = con.execute(f"select count(*) from {qualified('staging', name)}").fetchone()[0]
         out[name] = (n, reads)
     return out
+
+
+def _definition(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute(
+        "select sql from duckdb_views() where database_name = current_database() and schema_name = 'staging' "
+        "and view_name = ?",
+        [name],
+    ).fetchall()
+    return rows[0][0] if rows else None

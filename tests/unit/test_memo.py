@@ -33,8 +33,28 @@ def test_a_content_is_served_until_its_table_is_written(warehouse, tmp_path, mon
         memo.wrote("core", "t")
         assert content(con, "core", "t") != t
         assert memo.get("core", "u", ()) == u  # another table is still known
-        assert memo.get("staging", "v", ()) is None  # a view reads tables: any table written, it is measured anew
+        assert memo.get("staging", "v", ()) is None  # a view that reads it is measured anew
         assert content(con, "staging", "v") != v  # the row inserted has an id < 5
+
+
+def test_a_view_is_measured_anew_when_a_table_it_reads_is_written_and_only_then(warehouse, tmp_path, monkeypatch):
+    monkeypatch.delenv("STATEDATA_CHECK_CONTENTS")
+    with memo.held(tmp_path / "contents.json", warehouse, db.file_stamp(warehouse)), db.connect(warehouse) as con:
+        con.execute("create view staging.w as with small as (select id from staging.v) select * from small")
+        con.execute("set search_path = 'core'")
+        con.execute("create view staging.x as select id from u")  # a name not qualified: core.u, or any other u
+        con.execute("create view staging.y as select 'AS' as kw, id from core.u")
+        views = ("v", "w", "x", "y")
+        contents = {name: content(con, "staging", name) for name in views}
+        memo.wrote("platform", "t")  # another layer's t
+        memo.wrote("audit", "run")
+        assert {name: memo.get("staging", name, ()) for name in views} == contents
+        memo.wrote("core", "t")  # v reads it, w reads v
+        assert [name for name in views if memo.get("staging", name, ())] == ["x", "y"]
+        memo.wrote("raw", "u")  # for all the memo knows, x's u
+        assert [name for name in views if memo.get("staging", name, ())] == ["y"]
+        memo.wrote("core", "u")
+        assert [name for name in views if memo.get("staging", name, ())] == []
 
 
 def test_under_the_test_suite_a_write_that_does_not_say_so_fails(warehouse, tmp_path):
