@@ -1,15 +1,18 @@
 """Backups of the warehouse file, with retention, and restoring the newest good one.
 
-A backup is a copy of the DuckDB file taken while no connection is open (after a CHECKPOINT), then read to
-its last block to prove it is usable, with its SHA-256 beside it (``.sha256``): restore trusts a copy only if
-it still has that checksum and still reads. The warehouse itself is read the same way before every run that
+A backup is a copy of the DuckDB file taken while no connection is open (after a CHECKPOINT). While it is copied,
+the file is read to its last block in the second process to prove it usable (a copy of a damaged file is not kept),
+and the SHA-256 of the bytes written is taken here and kept beside the copy (``.sha256``): restore trusts a copy only
+if it still has that checksum and still reads. The warehouse itself is read the same way before every run that
 computes (check_usable), unless it is known whole as it is now (``sound.stamp`` in the backups folder: the size and
 time of the file when a backup copied it or check_usable read it, carried on by the nights with nothing changed,
 which write a few rows into a file so known; ``vouch``). A night with nothing changed, which needs the file as the
 last run left it, reads only the tables it uses. Names sort by time: ``warehouse-20261124T020512Z.duckdb``.
 """
 
+import hashlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +24,7 @@ from warehouse import offload
 from warehouse.db import WarehouseBusy, WarehouseError, connect, file_stamp
 
 PREFIX = "warehouse-"
+COPY_BLOCK = 8 << 20
 SOUND = "sound.stamp"  # the warehouse's size and modification time when it was last known whole
 
 
@@ -56,22 +60,41 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         left.unlink()
     target = folder / f"{PREFIX}{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}.duckdb"
     tmp = target.with_suffix(".partial")
-    shutil.copyfile(warehouse, tmp)
-    verified = offload.submit(_verify, tmp)  # the copy is read whole there while its SHA-256 is taken here
-    digest = file_sha256(tmp)
+    verified = offload.submit(_verify, warehouse)  # read whole there (read-only) while it is copied here
     try:
-        verified.result()
-    except duckdb.Error as e:
+        try:
+            digest = _copy(warehouse, tmp)
+        finally:
+            verified.result()  # also when the copy failed: that process's read ends before this call does
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
-        raise WarehouseError(f"backup of {warehouse} is not readable, not kept: {e}") from None
+        if isinstance(e, duckdb.Error):
+            raise WarehouseError(f"{warehouse} is not readable to its last block, no backup made: {e}") from None
+        raise
     target.with_suffix(".sha256").write_text(digest, encoding="utf-8")  # what restore checks first
     tmp.rename(target)
-    _mark_sound(folder, source)  # the copy of the file as it is was read to its last block
+    _mark_sound(folder, source)  # the file as it is was read to its last block
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()
         old.with_suffix(".sha256").unlink(missing_ok=True)
         old.with_suffix(".source").unlink(missing_ok=True)  # what an earlier version kept beside each backup
     return target
+
+
+def _copy(source: Path, target: Path) -> str:
+    """Copy a file; returns the SHA-256 of the bytes written, each block hashed in a thread (hashlib lets go of the
+    GIL) while the one before is written."""
+    digest = hashlib.sha256()
+    with source.open("rb") as src, target.open("wb") as out, ThreadPoolExecutor(1) as hasher:
+        hashed = None
+        while block := src.read(COPY_BLOCK):
+            if hashed is not None:
+                hashed.result()
+            hashed = hasher.submit(digest.update, block)
+            out.write(block)
+        if hashed is not None:
+            hashed.result()
+    return digest.hexdigest()
 
 
 def _sound(folder: Path) -> list[int] | None:
@@ -139,9 +162,9 @@ def read_latest(warehouse: Path, folder: Path):
 
 def check_usable(warehouse: Path, folder: Path, always_read: bool = False) -> None:
     """Refuse to start on a warehouse that vanished or broke while backups of it exist. It is read to its last block,
-    unless it is known whole as it is now (``sound.stamp``: a backup copied it so, or it was read so, and since then
-    only nights with nothing changed wrote it). A block that decayed since without the file's size or time changing
-    is then found by the first query that reads it (``always_read``: the caller met such an error)."""
+    unless it is known whole as it is now (``sound.stamp``: a backup read it whole as it copied it, or it was read so,
+    and since then only nights with nothing changed wrote it). A block that decayed since without the file's size or
+    time changing is then found by the first query that reads it (``always_read``: the caller met such an error)."""
     warehouse = Path(warehouse)
     existing = backups(folder)
     if not warehouse.exists():

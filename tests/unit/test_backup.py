@@ -4,6 +4,7 @@
 import pytest
 
 import warehouse.backup as backup_module
+from connectors.base import file_sha256
 from warehouse import db, offload
 from warehouse.backup import backup, backups, check_usable, restore
 from warehouse.db import WarehouseError
@@ -102,17 +103,17 @@ def test_a_few_rows_written_into_a_warehouse_known_whole_do_not_call_for_a_whole
     night()
     check_usable(warehouse, folder)
     assert reads == [warehouse]
-    with offload.inline():  # the copy is read here, by the patched reader
+    with offload.inline():  # the file is read here as it is copied, by the patched reader
         backup(warehouse, folder)
-    reads.remove(backups(folder)[-1].with_suffix(".partial"))
+    assert reads == [warehouse, warehouse]
     night()
     check_usable(warehouse, folder)
-    assert reads == [warehouse]
+    assert reads == [warehouse, warehouse]
     with db.connect(warehouse) as con:  # a writer that vouches for nothing
         con.execute("insert into audit.batch values (4, 'hr', 'x', now(), now(), 'committed')")
     night()  # found the file not known whole: its vouch carries nothing
     check_usable(warehouse, folder)
-    assert reads == [warehouse, warehouse]
+    assert reads == [warehouse] * 3
     night()
     damage(warehouse, at=0.5)  # decay after the night, the file's time changed with it
     with pytest.raises(WarehouseError, match="statedata restore"):
@@ -120,16 +121,30 @@ def test_a_few_rows_written_into_a_warehouse_known_whole_do_not_call_for_a_whole
 
 
 @pytest.mark.parametrize("where", ["second process", "here"])
-def test_a_copy_that_does_not_read_back_is_not_kept(warehouse, tmp_path, monkeypatch, where):
-    """The copy is read whole (in the second process, warehouse/offload.py, or here): a damaged one is refused."""
+def test_a_damaged_warehouse_is_not_backed_up(warehouse, tmp_path, where):
+    """The warehouse is read whole while it is copied (in the second process, warehouse/offload.py, or here): the
+    copy of a file that does not read to its last block is not kept."""
     from contextlib import nullcontext
 
-    def copy_damaged(src, dst):
-        dst.write_bytes(src.read_bytes())
-        damage(dst, at=0.5)
-
-    monkeypatch.setattr("warehouse.backup.shutil.copyfile", copy_damaged)
+    damage(warehouse, at=0.5)
     with offload.inline() if where == "here" else nullcontext():
-        with pytest.raises(WarehouseError, match="is not readable, not kept"):
+        with pytest.raises(WarehouseError, match="not readable to its last block, no backup made"):
             backup(warehouse, tmp_path / "backups")
     assert list((tmp_path / "backups").iterdir()) == []
+
+
+def test_a_copy_cut_short_leaves_nothing_and_the_warehouse_free(warehouse, tmp_path, monkeypatch):
+    made = backup(warehouse, tmp_path / "backups")
+    assert made.with_suffix(".sha256").read_text(encoding="utf-8") == file_sha256(made)  # of the bytes written
+
+    def cut_short(source, target):
+        target.write_bytes(source.read_bytes()[: 256 << 10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_module, "_copy", cut_short)
+    with pytest.raises(OSError, match="No space"):
+        backup(warehouse, tmp_path / "backups")
+    monkeypatch.undo()
+    assert backups(tmp_path / "backups") == [made] and not list((tmp_path / "backups").glob("*.partial"))
+    with db.connect(warehouse) as con:  # the second process's read of it has ended with the call
+        con.execute("insert into audit.batch values (2, 'hr', 'x', now(), now(), 'committed')")
