@@ -5,6 +5,7 @@ documented with a complete example in docs/mapping.md; ``load_mapping`` validate
 raises ``MappingError`` naming the file, the entity and the field that is wrong.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,8 +279,26 @@ def translations(specs: dict[str, SourceSpec]) -> dict[str, dict[str, set[str]]]
     return out
 
 
+_LOADED: dict[tuple[Path, bytes], SourceSpec] = {}  # (path, digest of its bytes) -> its spec
+
+
 def load_mapping(path: str | Path) -> SourceSpec:
+    """One mapping file, checked. A file this process has read before with the same bytes is not parsed again: a run
+    reads the mappings in several places."""
     path = Path(path)
+    try:
+        key = (path, hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        key = None  # reported by the reading below
+    if key in _LOADED:
+        return _LOADED[key]
+    spec = _read_mapping(path)
+    if key is not None:
+        _LOADED[key] = spec
+    return spec
+
+
+def _read_mapping(path: Path) -> SourceSpec:
     raw = read_yaml_as(path, MappingError, "mapping file")
     _check_keys(path, "top level", raw, _SOURCE_KEYS, _SOURCE_KEYS)
     todo = [k for k in ("department", "title") if str(raw[k]).strip().upper().startswith("TODO")]

@@ -38,6 +38,19 @@ def test_demo_mappings_load():
     assert specs["hr"].entities["staff"].translate["post_type"]["ZR"] == "专任教师"
 
 
+def test_a_file_read_again_is_parsed_again_only_when_its_bytes_changed(tmp_path):
+    path = write(tmp_path, VALID)
+    first = load_mapping(path)
+    assert load_mapping(path) is first
+    path.write_text(textwrap.dedent(VALID).replace("RS_JZGJBXX", "RS_JZGJBXY"), encoding="utf-8")  # same size
+    assert load_mapping(path).entities["staff"].table == "RS_JZGJBXY"
+    path.write_text("system: [unclosed", encoding="utf-8")
+    with pytest.raises(MappingError, match="not valid YAML"):  # a broken file is reported each time
+        load_mapping(path)
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping(path)
+
+
 def test_valid_minimal_mapping(tmp_path):
     spec = load_mapping(write(tmp_path, VALID))
     assert spec.table_name("staff") == "hr__staff"
