@@ -10,6 +10,7 @@ from model.years import previous_year
 from reporting.export import publish_year
 from reporting.templates import TemplatePack, pack_for_year
 from warehouse.backup import backup, backups
+from warehouse.compact import compact_warehouse, due, free_share
 from warehouse.fingerprint import Fingerprints
 
 EXPORT_KEY = key("exports", "base_tables")
@@ -75,10 +76,19 @@ def backup_asset() -> dg.AssetsDefinition:
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         description="A copy of the warehouse after each nightly run (STATEDATA_HOME/backups, the newest "
-        "STATEDATA_BACKUP_KEEP kept); `statedata restore` brings the newest back.",
+        "STATEDATA_BACKUP_KEEP kept); `statedata restore` brings the newest back. The warehouse is compacted first "
+        "when STATEDATA_COMPACT_FREE % of it or more is free blocks (warehouse/compact.py).",
     )
-    def warehouse_backup(statedata: StatedataResource) -> dg.MaterializeResult:
+    def warehouse_backup(context: dg.AssetExecutionContext, statedata: StatedataResource) -> dg.MaterializeResult:
         settings = statedata.settings()
+        compacted = None
+        if settings.warehouse.exists() and due(settings, free_share(settings.warehouse)):
+            compacted = compact_warehouse(settings)
+            context.log.info(
+                f"warehouse compacted: {compacted.free_share:.0%} of it was free blocks; "
+                f"{compacted.before_bytes / 2**20:,.1f} MiB → {compacted.after_bytes / 2**20:,.1f} MiB "
+                f"in {compacted.seconds:.1f}s"
+            )
         path = backup(settings.warehouse, settings.backups_dir, keep=settings.backup_keep)
         return dg.MaterializeResult(
             metadata={
@@ -86,6 +96,7 @@ def backup_asset() -> dg.AssetsDefinition:
                 "size_mib": round(path.stat().st_size / 2**20, 1),
                 "backups_kept": len(backups(settings.backups_dir)),
             }
+            | ({"compacted_from_mib": round(compacted.before_bytes / 2**20, 1)} if compacted else {})
         )
 
     return warehouse_backup

@@ -18,6 +18,8 @@ STATEDATA_SOURCE_RETRIES  retries of an extraction whose source dropped the conn
 STATEDATA_SOURCE_RETRY_DELAY  seconds before the first retry, doubling each time (default 10)
 STATEDATA_FILE_SETTLE_SECONDS  leave dropped files changed more recently than this for the next run (default 0)
 STATEDATA_BACKUP_KEEP     warehouse backups kept under STATEDATA_HOME/backups (default 7)
+STATEDATA_COMPACT_FREE    % of the warehouse file that is free blocks at which the nightly run compacts it before its
+                          backup (default 20; 100: never; `statedata compact` does it on demand)
 STATEDATA_EQUIPMENT_MIN_UNIT_PRICE  元: overrides the template pack's equipment_min_unit_price
 STATEDATA_COLLECTION_MONTHS  months in which the nightly schedule also refreshes the year just completed (default 9-12)
 STATEDATA_COLLECTION_OPENS  month-day the national collection window opens (default 09-24)
@@ -156,6 +158,7 @@ class Settings:
     source_retry_delay_s: float = 10.0
     file_settle_seconds: float = 0.0
     backup_keep: int = 7
+    compact_free: float = 0.2  # share of the warehouse file's blocks that are free at which a run compacts it
     template_overrides: dict = field(default_factory=dict)  # template-pack parameters set by the environment
     collection_months: frozenset[int] = frozenset(range(9, 13))
     collection_opens: tuple[int, int] = (9, 24)  # month, day
@@ -308,6 +311,7 @@ class Settings:
             source_retry_delay_s=number("STATEDATA_SOURCE_RETRY_DELAY", "10", float, example=" seconds"),
             file_settle_seconds=number("STATEDATA_FILE_SETTLE_SECONDS", "0", float, example=" seconds"),
             backup_keep=number("STATEDATA_BACKUP_KEEP", "7", low=1),
+            compact_free=number("STATEDATA_COMPACT_FREE", "20", float, high=100, example=" %, e.g. 20") / 100,
             template_overrides=overrides,
             collection_months=months,
             collection_opens=(month, day),

@@ -73,7 +73,7 @@ def backup(warehouse: Path, folder: Path, keep: int = 7) -> Path:
         raise
     target.with_suffix(".sha256").write_text(digest, encoding="utf-8")  # what restore checks first
     tmp.rename(target)
-    _mark_sound(folder, source)  # the file as it is was read to its last block
+    mark_whole(folder, source)  # the file as it is was read to its last block
     for old in backups(folder)[:-keep] if keep > 0 else []:
         old.unlink()
         old.with_suffix(".sha256").unlink(missing_ok=True)
@@ -105,7 +105,8 @@ def _sound(folder: Path) -> list[int] | None:
         return None
 
 
-def _mark_sound(folder: Path, stamp: list[int] | None) -> None:
+def mark_whole(folder: Path, stamp: list[int] | None) -> None:
+    """The warehouse was read to its last block with this stamp (warehouse/db.py file_stamp)."""
     if stamp is not None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / SOUND).write_text(" ".join(map(str, stamp)), encoding="utf-8")
@@ -117,7 +118,7 @@ def vouch(warehouse: Path, folder: Path, before: list[int] | None) -> None:
     whole too. Its untouched blocks are those read before; the rest DuckDB has just written. The next run that
     computes then does not read it whole again."""
     if before is not None and before == _sound(folder):
-        _mark_sound(folder, file_stamp(warehouse))
+        mark_whole(folder, file_stamp(warehouse))
 
 
 def restore(warehouse: Path, folder: Path) -> Path:
@@ -179,7 +180,7 @@ def check_usable(warehouse: Path, folder: Path, always_read: bool = False) -> No
         return
     try:
         _verify(warehouse)  # every block of every table: 0.7 s for the default demo's 150 MB
-        _mark_sound(folder, stamp)
+        mark_whole(folder, stamp)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             return  # in use: the writer will report it with its own clear message

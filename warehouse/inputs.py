@@ -34,9 +34,17 @@ PACKAGES = (
     "demo_campus", "analysis", "portal",
 )  # fmt: skip
 ROOT = Path(__file__).resolve().parent.parent
-# settings that do not change what a run writes: retries, backups kept, the schedule's months, mail; the source
-# locations are part of each source's fingerprint (redacted)
-NOT_INPUTS = {"source_retries", "source_retry_delay_s", "backup_keep", "collection_months", "digest", "locations"}
+# settings that do not change what a run writes: retries, backups kept, when the file is compacted, the schedule's
+# months, mail; the source locations are part of each source's fingerprint (redacted)
+NOT_INPUTS = {
+    "source_retries",
+    "source_retry_delay_s",
+    "backup_keep",
+    "compact_free",
+    "collection_months",
+    "digest",
+    "locations",
+}
 CODE, COLLEGE, SETTINGS = "statedata's code and libraries", "the college folder", "the settings"
 
 
@@ -171,6 +179,18 @@ def remember(settings: Settings, current: Inputs, summary: dict) -> None:
     _write(path, {"fingerprint": current.fingerprint, "parts": current.parts, "recorded_at": now, "summary": summary})
     _write(ledger, {"stamp": warehouse_stamp(settings), "fingerprint": current.fingerprint, "recorded_at": now,
                     "academic_year": current.academic_year, "parts": current.parts})  # fmt: skip
+
+
+def restamp(settings: Settings, before: list[int] | None, after: list[int] | None) -> None:
+    """The warehouse file was written anew with the same contents (warehouse/compact.py): what the ledger and the
+    contents' record say of it as it was (``before``) holds for it as it is (``after``)."""
+    for path in (_ledger(settings), contents_path(settings)):
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if before is not None and recorded.get("stamp") == before:
+            _write(path, recorded | {"stamp": after})
 
 
 def _ledger(settings: Settings) -> Path:

@@ -12,6 +12,7 @@ statedata report          the data-analysis report (college and departments), dr
 statedata score           the rules against the demo's injected defects
 statedata forms           blank department forms for the tables no system holds
 statedata backup/restore  copy the warehouse aside / put the newest readable copy back
+statedata compact         write the warehouse anew without its free blocks
 statedata dev             the Dagster UI on this project
 statedata portal          the review portal for departments, the quality office, leaders and auditors
 """
@@ -34,6 +35,7 @@ COMMANDS = {
     "forms": ("forms", "Blank department forms for the tables no system holds."),
     "backup": ("backup", "Copy the warehouse to STATEDATA_HOME/backups."),
     "restore": ("backup", "Put the newest readable backup in place of the warehouse."),
+    "compact": ("backup", "Write the warehouse anew without its free blocks."),
     "dev": ("dev", "Open the Dagster UI on this project."),
     "portal": ("portal", "The review portal: explain, sign off, steer, audit (in a browser)."),
 }

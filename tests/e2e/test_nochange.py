@@ -22,6 +22,7 @@ from model.settings import DEMO_MAPPINGS, Settings
 from pipelines.definitions import build_definitions, nightly_schedule
 from tests.conftest import ACADEMIC_YEAR, cli_env, use_home
 from warehouse import db, inputs
+from warehouse.compact import free_share
 
 
 def statedata_run(home: Path, *args: str) -> tuple[dict, str, float]:
@@ -113,6 +114,32 @@ def test_nothing_changed_nothing_is_computed_and_the_outputs_stay_byte_for_byte(
     assert again["skipped"]["unchanged_since"] == first["run_id"]
     assert outputs(home) == before
     assert abs((home / "warehouse.duckdb").stat().st_size - size) <= 0.01 * size
+
+
+def test_a_compacted_warehouse_is_the_warehouse_the_last_run_left(night):
+    """`statedata compact` writes the file anew: the next night finds nothing changed. A run that finds enough of the
+    file free compacts it before its backup (STATEDATA_COMPACT_FREE=0: always) and still keeps what it may."""
+    home, first = night
+    before = outputs(home)
+    size = (home / "warehouse.duckdb").stat().st_size
+    res = subprocess.run([sys.executable, "-m", "pipelines.cli", "compact"], env=cli_env(home),
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0 and "every table compared with the old file" in res.stdout, res.stderr[-2000:]
+    assert (home / "warehouse.duckdb").stat().st_size < size
+    again, _, _ = statedata_run(home, "--quiet")
+    assert again["skipped"]["unchanged_since"] == first["run_id"] and outputs(home) == before
+    with sqlite3.connect(home / "demo" / "hr.sqlite") as src:
+        src.execute("update RS_JZGJBXX set XM = XM || '·' where JGH = (select min(JGH) from RS_JZGJBXX)")
+    res = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--year", ACADEMIC_YEAR, "--json"],
+        env=cli_env(home) | {"STATEDATA_COMPACT_FREE": "0"}, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    changed = json.loads(res.stdout)
+    assert 0 < changed["kept"]["assets"] < changed["kept"]["of_assets"]
+    assert free_share(home / "warehouse.duckdb") < 0.01  # compacted after the run's last table was replaced
+    again, _, _ = statedata_run(home, "--quiet")
+    assert again["skipped"]["unchanged_since"] == changed["run_id"]
 
 
 def test_one_changed_source_row_runs_again_and_only_its_tables_change(night, monkeypatch):
