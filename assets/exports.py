@@ -11,6 +11,7 @@ from reporting.export import publish_year
 from reporting.templates import TemplatePack, pack_for_year
 from warehouse.backup import backup, backups
 from warehouse.compact import compact_warehouse, due, free_share
+from warehouse.db import WarehouseError
 from warehouse.fingerprint import Fingerprints
 
 EXPORT_KEY = key("exports", "base_tables")
@@ -83,12 +84,16 @@ def backup_asset() -> dg.AssetsDefinition:
         settings = statedata.settings()
         compacted = None
         if settings.warehouse.exists() and due(settings, free_share(settings.warehouse)):
-            compacted = compact_warehouse(settings)
-            context.log.info(
-                f"warehouse compacted: {compacted.free_share:.0%} of it was free blocks; "
-                f"{compacted.before_bytes / 2**20:,.1f} MiB → {compacted.after_bytes / 2**20:,.1f} MiB "
-                f"in {compacted.seconds:.1f}s"
-            )
+            try:
+                compacted = compact_warehouse(settings)
+            except WarehouseError as e:  # housekeeping: the warehouse is as it was, and is backed up as it is
+                context.log.warning(f"not compacted: {e}")
+            else:
+                context.log.info(
+                    f"warehouse compacted: {compacted.free_share:.0%} of it was free blocks; "
+                    f"{compacted.before_bytes / 2**20:,.1f} MiB → {compacted.after_bytes / 2**20:,.1f} MiB "
+                    f"in {compacted.seconds:.1f}s"
+                )
         path = backup(settings.warehouse, settings.backups_dir, keep=settings.backup_keep)
         return dg.MaterializeResult(
             metadata={

@@ -2,6 +2,7 @@
 table and one academic-year partition of a national table, each alone. Expected figures are read straight
 from the demo's HR database (SQLite), not through the product's SQL."""
 
+import logging
 import sqlite3
 from dataclasses import replace
 from datetime import date
@@ -11,6 +12,7 @@ import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from assets.checks import rule_checks
+from assets.exports import backup_asset
 from assets.raw import build_source_asset, canonical_asset
 from assets.resources import StatedataResource
 from assets.transform import core_assets, platform_assets
@@ -21,6 +23,8 @@ from model.settings import DEMO_MAPPINGS, Settings
 from reporting.templates import all_packs
 from tests.conftest import ACADEMIC_YEAR, YEAR
 from warehouse import db
+from warehouse.backup import backups
+from warehouse.db import WarehouseError
 
 HR = load_mappings(DEMO_MAPPINGS)["hr"]
 UNITS = HR.entities["org_unit"]
@@ -145,3 +149,26 @@ def test_an_extract_without_its_source_location_fails_at_once_not_retried(tmp_pa
     assert not result.success and "STEP_UP_FOR_RETRY" not in events
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert f"set STATEDATA_HR_URL (the mapping {college / 'hr.yaml'} reads it)" in str(failure.event_specific_data)
+
+
+def test_the_backup_step_compacts_when_due_and_backs_up_when_compacting_fails(extracted, monkeypatch):
+    home, path = extracted, extracted / "warehouse.duckdb"
+    monkeypatch.setenv("STATEDATA_COMPACT_FREE", "0")  # due whenever the step runs
+    with db.connect(path) as con:  # blocks a dropped table leaves free
+        con.execute("create table core.scratch as select range as id, md5(range::varchar) as v from range(300000)")
+        con.execute("checkpoint")
+        con.execute("drop table core.scratch")
+    size = path.stat().st_size
+    materialize(home, backup_asset())
+    assert path.stat().st_size < size and len(backups(home / "backups")) == 1
+
+    def full_disk(warehouse):
+        raise WarehouseError(f"compacting {warehouse} failed (IOException: No space left on device)")
+
+    monkeypatch.setattr("warehouse.compact.compact", full_disk)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([backup_asset()], resources={"statedata": StatedataResource(home=str(home))},
+                            instance=instance)  # fmt: skip
+    assert result.success and len(backups(home / "backups")) == 2  # housekeeping does not fail the night
+    warned = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert any("not compacted" in m and "No space left" in m for m in warned), warned
