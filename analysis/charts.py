@@ -67,14 +67,24 @@ class BarChart:
 
 @cache
 def cjk_font() -> str | None:
-    """The CJK font family the charts use, or None (with a warning, once) when the system has none."""
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in have:
-            return name
+    """The CJK font family the charts use, or None (with a warning, once) when the system has none. Matplotlib lists
+    the system's fonts once and caches the list: a font installed since is added here."""
+    for attempt in range(2):
+        have = {f.name for f in font_manager.fontManager.ttflist}
+        for name in CJK_FONTS:
+            if name in have:
+                return name
+        if attempt == 0:
+            listed = {f.fname for f in font_manager.fontManager.ttflist}
+            for path in font_manager.findSystemFonts():
+                if path not in listed:
+                    try:
+                        font_manager.fontManager.addfont(path)
+                    except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+                        continue
     warnings.warn(
         "no CJK font found for the report's charts: Chinese labels will show as boxes; install one, e.g. "
-        "`apt-get install fonts-wqy-microhei` (Debian) and remove matplotlib's font cache",
+        "`apt-get install fonts-wqy-microhei` (Debian)",
         NoCJKFont,
         stacklevel=2,
     )

@@ -323,3 +323,18 @@ def test_without_a_cjk_font_the_charts_are_drawn_with_a_warning(monkeypatch):
         assert [w for w in caught if issubclass(w.category, charts.NoCJKFont)]
     finally:
         charts.cjk_font.cache_clear()
+
+
+def test_a_cjk_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch):
+    charts.cjk_font.cache_clear()
+    assert charts.cjk_font() is not None, "no CJK font on this machine (.ci/run installs fonts-wqy-microhei)"
+    fonts = charts.font_manager.fontManager
+    cjk_files = {f.fname for f in fonts.ttflist if f.name in charts.CJK_FONTS}
+    monkeypatch.setattr(fonts, "ttflist", [f for f in fonts.ttflist if f.fname not in cjk_files])  # listed before
+    charts.cjk_font.cache_clear()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", charts.NoCJKFont)
+            assert charts.cjk_font() in charts.CJK_FONTS
+    finally:
+        charts.cjk_font.cache_clear()
