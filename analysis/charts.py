@@ -11,6 +11,7 @@ says which package to install.
 import io
 import math
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 
@@ -69,19 +70,17 @@ class BarChart:
 def cjk_font() -> str | None:
     """The CJK font family the charts use, or None (with a warning, once) when the system has none. Matplotlib lists
     the system's fonts once and caches the list: a font installed since is added here."""
-    for attempt in range(2):
-        have = {f.name for f in font_manager.fontManager.ttflist}
-        for name in CJK_FONTS:
-            if name in have:
-                return name
-        if attempt == 0:
-            listed = {f.fname for f in font_manager.fontManager.ttflist}
-            for path in font_manager.findSystemFonts():
-                if path not in listed:
-                    try:
-                        font_manager.fontManager.addfont(path)
-                    except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
-                        continue
+    found = _listed_cjk_font()
+    if found is None:
+        fonts = font_manager.fontManager
+        listed = {f.fname for f in fonts.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in listed:
+                with suppress(OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+                    fonts.addfont(path)
+        found = _listed_cjk_font()
+    if found is not None:
+        return found
     warnings.warn(
         "no CJK font found for the report's charts: Chinese labels will show as boxes; install one, e.g. "
         "`apt-get install fonts-wqy-microhei` (Debian)",
@@ -89,6 +88,11 @@ def cjk_font() -> str | None:
         stacklevel=2,
     )
     return None
+
+
+def _listed_cjk_font() -> str | None:
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in have), None)
 
 
 def _rc() -> dict:
